@@ -1,0 +1,48 @@
+# The two commands: `make demo` and `make test`. Each installs what is missing (Debian
+# packages, the npm lockfile), configures and builds, then runs.
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+APT_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev \
+  libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev libcli11-dev libfmt-dev \
+  libfp16-dev clang libclang-rt-14-dev time
+
+.PHONY: all deps apt-deps npm-deps configure build test demo bench fuzz clean
+
+all: build
+
+deps: apt-deps npm-deps
+
+# Installs only the Debian packages that are not there yet.
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	fi
+	@command -v node >/dev/null || { echo "installing Debian nodejs"; apt-get install -y nodejs npm; }
+
+# ONNX Runtime 1.30 for the tests, pinned by tests/ort/package-lock.json.
+npm-deps: tests/ort/node_modules/.e2o-installed
+tests/ort/node_modules/.e2o-installed: tests/ort/package.json tests/ort/package-lock.json
+	cd tests/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+	touch $@
+
+configure: apt-deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release; fi
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: deps build
+	bash tests/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-*

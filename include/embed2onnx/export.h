@@ -1,0 +1,62 @@
+// Exporting a checkpoint's embedding table as verified ONNX lookup graphs.
+//
+// ExportTable runs the whole job: open and validate the checkpoint, find the table,
+// stream its rows through every requested tier into staged files, read every file back
+// from disk and check it (contract, then the graph evaluated on the SPEC §5 sample ids
+// against the table), write `embed_tokens_parity.json`, and only then rename everything
+// into place. On any failure the previous export in the folder is left as it was.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "embed2onnx/status.h"
+
+namespace embed2onnx {
+
+struct ExportOptions {
+  std::string model_dir;                  // checkpoint folder
+  std::string out_dir;                    // created if missing
+  std::string tensor;                     // table name; "" = find it
+  std::vector<std::string> preset_tensors;  // preset mode: accept the first of these present
+  std::vector<std::string> tiers;         // validated tier names (ParseTierList)
+  int threads = 0;                        // 0: every available core
+  std::string producer_name;              // "" -> "embed2onnx"
+  std::string producer_version;           // "" -> the tool's version
+  std::string variant;                    // report "variant" (preset mode); "" omits it
+  std::string paths_relative_to;          // report tier paths are relative to this folder
+  // One-line notes for the user (lock waits, cleanup); may be empty.
+  std::function<void(const std::string&)> note;
+};
+
+struct ErrorFigures {
+  double max_abs_err = 0, mean_abs_err = 0, p99_abs_err = 0;
+};
+
+struct TierOutcome {
+  std::string tier;
+  std::string onnx_path;     // final path
+  std::string sidecar_path;  // final path, "" if none
+  uint64_t onnx_bytes = 0, sidecar_bytes = 0;
+  std::vector<int64_t> parity_shape;
+  ErrorFigures parity;
+};
+
+struct ExportSummary {
+  std::string tensor, dtype, checkpoint;
+  uint64_t vocab = 0, hidden = 0;
+  std::vector<TierOutcome> tiers;
+  std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
+  std::string report_path;
+  double seconds_stream = 0, seconds_verify = 0, seconds_total = 0;
+};
+
+Result<ExportSummary> ExportTable(const ExportOptions& opts);
+
+// The tool's version string.
+const char* Version();
+
+}  // namespace embed2onnx

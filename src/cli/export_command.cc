@@ -1,0 +1,108 @@
+// `embed2onnx export`: the Granite presets (--variant) or any checkpoint (--model-dir).
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "embed2onnx/export.h"
+#include "embed2onnx/presets.h"
+#include "embed2onnx/tiers.h"
+
+namespace embed2onnx {
+
+namespace {
+std::string HumanBytes(uint64_t b) {
+  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
+  if (b >= (1ull << 10)) return fmt::format("{:.1f} KiB", b / double(1ull << 10));
+  return fmt::format("{} B", b);
+}
+
+void PrintSummary(const ExportSummary& s, const std::string& label) {
+  std::printf("%s: %s [%llu x %llu] %s from %s\n", label.c_str(), s.tensor.c_str(),
+              static_cast<unsigned long long>(s.vocab), static_cast<unsigned long long>(s.hidden), s.dtype.c_str(),
+              s.checkpoint.c_str());
+  std::printf("  %-6s %-48s %11s %11s %12s %12s\n", "tier", "file", "onnx", "sidecar", "parity max", "parity mean");
+  for (const TierOutcome& t : s.tiers)
+    std::printf("  %-6s %-48s %11s %11s %12.3e %12.3e\n", t.tier.c_str(), t.onnx_path.c_str(),
+                HumanBytes(t.onnx_bytes).c_str(), t.sidecar_path.empty() ? "-" : HumanBytes(t.sidecar_bytes).c_str(),
+                t.parity.max_abs_err, t.parity.mean_abs_err);
+  for (const auto& [key, f] : s.table_stats)
+    std::printf("  %s: max %.3e  mean %.3e  p99 %.3e\n", key.c_str(), f.max_abs_err, f.mean_abs_err, f.p99_abs_err);
+  std::printf("  report %s  (%.2f s: stream %.2f s, verify %.2f s)\n", s.report_path.c_str(), s.seconds_total,
+              s.seconds_stream, s.seconds_verify);
+}
+}  // namespace
+
+void AddExportCommand(CLI::App& app, ExportArgs* a) {
+  CLI::App* cmd = app.add_subcommand("export", "Export the embedding table as ONNX lookup graphs, then verify them.");
+  cmd->footer(
+      "Tiers (--tiers, comma list; default all):\n" + TierHelpText() +
+      "\nExamples:\n"
+      "  embed2onnx export --variant all --root ~/granite\n"
+      "      reads ~/granite/models/granite-speech-4.1-2b{,-plus,-nar}, writes ~/granite/exports/<same names>\n"
+      "  embed2onnx export --model-dir ./Llama-3.2-1B --out-dir ./llama-embed --tiers fp16w,int8\n"
+      "  embed2onnx export --model-dir ./ckpt --out-dir ./out --tensor model.language_model.embed_tokens.weight\n");
+  auto* variant = cmd->add_option("--variant", a->variant,
+                                  "Granite Speech 4.1 2B preset: base, plus, nar or all (in that order)")
+                      ->check(CLI::IsMember({"base", "plus", "nar", "all"}));
+  cmd->add_option("--root", a->root, "preset mode: folder holding models/ and exports/ (default: .)")->needs(variant);
+  auto* model = cmd->add_option("--model-dir", a->model_dir,
+                                "any checkpoint folder: model.safetensors or model.safetensors.index.json + shards")
+                    ->excludes(variant);
+  auto* out = cmd->add_option("--out-dir", a->out_dir, "where the graphs and report go (created if missing)")
+                  ->excludes(variant);
+  model->needs(out);
+  out->needs(model);
+  cmd->add_option("--tensor", a->tensor,
+                  "the table's tensor name (default: found among the well-known embedding names)");
+  cmd->add_option("--tiers", a->tiers, "comma list of tiers to export (default: all)");
+  cmd->add_option("--threads", a->threads, "encoder threads (default: every core); output is identical for any count")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--quiet,-q", a->quiet, "print nothing but errors");
+}
+
+Status RunExport(const ExportArgs& a) {
+  if (a.variant.empty() && a.model_dir.empty())
+    return Status::InvalidArgument("--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
+  std::vector<std::string> tiers = TierNames();
+  if (!a.tiers.empty()) {
+    E2O_ASSIGN_OR_RETURN(tiers, ParseTierList(a.tiers));
+  }
+  ExportOptions o;
+  o.tiers = tiers;
+  o.threads = a.threads;
+  o.tensor = a.tensor;
+  o.note = [quiet = a.quiet](const std::string& line) {
+    if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());
+  };
+  if (!a.model_dir.empty()) {
+    o.model_dir = a.model_dir;
+    o.out_dir = a.out_dir;
+    o.paths_relative_to = a.out_dir;
+    E2O_ASSIGN_OR_RETURN(ExportSummary s, ExportTable(o));
+    if (!a.quiet) PrintSummary(s, "export");
+    return Status::Ok();
+  }
+  std::vector<const Preset*> presets;
+  if (a.variant == "all") {
+    for (const Preset& p : GranitePresets()) presets.push_back(&p);
+  } else {
+    presets.push_back(FindPreset(a.variant));
+  }
+  for (const Preset* p : presets) {
+    o.model_dir = a.root + "/" + p->model_subdir;
+    o.out_dir = a.root + "/" + p->export_subdir;
+    o.paths_relative_to = a.root;
+    o.variant = p->variant;
+    o.preset_tensors = p->tensors;
+    o.producer_name = kGraniteProducerName;
+    o.producer_version = kGraniteProducerVersion;
+    E2O_ASSIGN_OR_RETURN(ExportSummary s, ExportTable(o));
+    if (!a.quiet) PrintSummary(s, "variant " + p->variant);
+  }
+  return Status::Ok();
+}
+
+}  // namespace embed2onnx

@@ -1,0 +1,141 @@
+#include "embed2onnx/export.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+
+#include "embed2onnx/checkpoint.h"
+#include "embed2onnx/tensor_finder.h"
+#include "export/output_dir.h"
+#include "export/pipeline.h"
+#include "export/report.h"
+#include "export/tier_writer.h"
+#include "tiers/tier.h"
+#include "util/thread_pool.h"
+#include "verify/contract.h"
+#include "verify/parity.h"
+
+namespace embed2onnx {
+
+const char* Version() { return E2O_VERSION; }
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+const char* DTypeName(TableDType t) {
+  switch (t) {
+    case TableDType::kBF16: return "BF16";
+    case TableDType::kF16: return "F16";
+    case TableDType::kF32: return "F32";
+  }
+  return "?";
+}
+
+ErrorFigures ToFigures(const ErrorSummary& e) { return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err}; }
+
+Status WriteStagedFile(const std::string& path, const std::string& bytes) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoStatus(path, "cannot create", errno);
+  E2O_RETURN_IF_ERROR(PWriteFull(fd.get(), bytes.data(), bytes.size(), 0, path));
+  return fd.Close(path);
+}
+
+// Reads one staged tier back from disk and checks it against the table.
+Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vector<int64_t>& ids,
+                  TierOutcome* outcome) {
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
+  ContractOptions contract;
+  contract.hidden = static_cast<int64_t>(table.cols());
+  contract.expected_location = std::string(w.tier().file_name) + "_data";
+  E2O_RETURN_IF_ERROR(CheckLookupContract(*model, contract));
+  E2O_ASSIGN_OR_RETURN(ParityResult parity, CheckParity(*model, table, ids));
+  outcome->parity_shape = parity.shape;
+  outcome->parity = ToFigures(parity.error);
+  // fp32 stores the table itself: anything but an exact match is a bug.
+  if (std::string(w.tier().name) == "fp32" && parity.error.max_abs_err != 0.0)
+    return Status::Mismatch(w.onnx_path() + ": fp32 output differs from the table");
+  return Status::Ok();
+}
+}  // namespace
+
+Result<ExportSummary> ExportTable(const ExportOptions& opts) {
+  const auto t0 = Clock::now();
+  auto note = opts.note ? opts.note : [](const std::string&) {};
+
+  // 1. Everything about the input is checked before the output folder is touched.
+  E2O_ASSIGN_OR_RETURN(Checkpoint ckpt, Checkpoint::OpenDir(opts.model_dir));
+  const TensorInfo* info = nullptr;
+  if (!opts.tensor.empty() || opts.preset_tensors.empty()) {
+    E2O_ASSIGN_OR_RETURN(info, FindEmbeddingTable(ckpt, opts.tensor));
+  } else {
+    E2O_ASSIGN_OR_RETURN(info, FindOneOf(ckpt, opts.preset_tensors));
+  }
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> table, TableReader::Open(*info));
+  if (table->rows() > static_cast<uint64_t>(INT64_MAX) / 4 / table->cols())
+    return Status::InvalidArgument(info->file + ": tensor '" + info->name + "' is too large to export");
+  std::vector<const Tier*> tiers;
+  for (const std::string& name : opts.tiers) {
+    const Tier* t = FindTier(name);
+    if (!t) return Status::InvalidArgument("--tiers: unknown tier '" + name + "'");
+    tiers.push_back(t);
+  }
+  if (tiers.empty()) return Status::InvalidArgument("--tiers: no tier to export");
+
+  ExportSummary summary;
+  summary.tensor = info->name;
+  summary.dtype = DTypeName(table->dtype());
+  summary.checkpoint = ckpt.source();
+  summary.vocab = table->rows();
+  summary.hidden = table->cols();
+
+  // 2. Stream every tier into staged files.
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note));
+  ModelMeta meta{opts.producer_name.empty() ? "embed2onnx" : opts.producer_name,
+                 opts.producer_version.empty() ? Version() : opts.producer_version};
+  std::vector<std::unique_ptr<TierWriter>> writers;
+  std::vector<TierWriter*> writer_ptrs;
+  for (const Tier* t : tiers) {
+    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w, TierWriter::Create(*t, table->rows(), table->cols(), meta, out.get()));
+    writer_ptrs.push_back(w.get());
+    writers.push_back(std::move(w));
+  }
+  PipelineOptions popts;
+  popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
+  std::vector<TableStats> stats;
+  E2O_RETURN_IF_ERROR(StreamTable(*table, writer_ptrs, popts, &stats));
+  for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());
+  for (const TableStats& s : stats) summary.table_stats[FindTier(s.tier)->stats_key] = ToFigures(s.summary);
+  const auto t1 = Clock::now();
+
+  // 3. Read every file back from disk and check it.
+  const std::vector<int64_t> ids = SampleIds(table->rows());
+  for (auto& w : writers) {
+    TierOutcome o;
+    o.tier = w->tier().name;
+    o.onnx_path = out->FinalPath(w->tier().file_name);
+    o.onnx_bytes = w->onnx_bytes();
+    if (!w->sidecar_path().empty()) {
+      o.sidecar_path = out->FinalPath(std::string(w->tier().file_name) + "_data");
+      o.sidecar_bytes = w->layout().sidecar_size;
+    }
+    E2O_RETURN_IF_ERROR(VerifyTier(*w, *table, ids, &o));
+    summary.tiers.push_back(o);
+  }
+  const auto t2 = Clock::now();
+  summary.seconds_stream = Seconds(t0, t1);
+  summary.seconds_verify = Seconds(t1, t2);
+  summary.seconds_total = Seconds(t0, t2);
+
+  // 4. The report, then everything into place at once.
+  summary.report_path = out->FinalPath(kReportFileName);
+  const std::string base = opts.paths_relative_to.empty() ? opts.out_dir : opts.paths_relative_to;
+  E2O_RETURN_IF_ERROR(WriteStagedFile(out->Stage(kReportFileName), RenderReport(summary, opts.variant, base, ids)));
+  E2O_RETURN_IF_ERROR(out->Commit());
+  return summary;
+}
+
+}  // namespace embed2onnx

@@ -1,0 +1,250 @@
+#include "export/pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "numerics/decode.h"
+#include "util/thread_pool.h"
+
+namespace embed2onnx {
+
+namespace {
+
+// What pass a run over the table is.
+enum class Pass { kWriteAndCount, kRefineQuantile };
+
+// One chunk of rows in flight, with every buffer its stages need.
+struct Slot {
+  uint64_t first = 0, rows = 0;
+  std::vector<uint8_t> raw;
+  std::vector<float> values;
+  std::vector<std::vector<std::vector<uint8_t>>> encoded;  // [tier][streamed initializer]
+  std::vector<std::vector<float>> errors;                  // [stats tier] n*d
+  std::vector<std::vector<double>> row_sums;               // [stats tier] per row
+  Status status;                                           // reader's result for this chunk
+  enum State { kFree, kRead, kEncoded } state = kFree;
+};
+
+// Per-worker accumulators for one stats tier.
+struct WorkerStats {
+  HighBitsHistogram high;
+  LowBitsHistogram low;
+  float max = 0.0f;
+};
+
+class Runner {
+ public:
+  Runner(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts)
+      : table_(table), writers_(writers), pool_(opts.threads) {
+    d_ = table.cols();
+    chunk_rows_ = std::max<uint64_t>(1, opts.chunk_bytes / (d_ * sizeof(float)));
+    chunk_rows_ = std::min(chunk_rows_, table.rows());
+    for (size_t t = 0; t < writers_.size(); ++t)
+      if (writers_[t]->tier().table_errors) stats_tiers_.push_back(t);
+    for (Slot& s : slots_) {
+      s.raw.resize(chunk_rows_ * table.row_bytes());
+      s.values.resize(chunk_rows_ * d_);
+      s.encoded.resize(writers_.size());
+      for (size_t t = 0; t < writers_.size(); ++t) {
+        const Tier& tier = writers_[t]->tier();
+        for (int i = 0; i < tier.num_streamed; ++i)
+          s.encoded[t].emplace_back(chunk_rows_ * TierRowBytes(tier, i, d_));
+      }
+      s.errors.assign(stats_tiers_.size(), std::vector<float>(chunk_rows_ * d_));
+      s.row_sums.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
+    }
+    worker_stats_.assign(stats_tiers_.size(), std::vector<WorkerStats>(pool_.size()));
+    for (size_t k = 0; k < stats_tiers_.size(); ++k)
+      quantiles_.emplace_back(table.rows() * d_, 0.99);
+    sums_.assign(stats_tiers_.size(), 0.0);
+  }
+
+  Status Run(std::vector<TableStats>* stats) {
+    E2O_RETURN_IF_ERROR(RunPass(Pass::kWriteAndCount));
+    if (stats_tiers_.empty()) return Status::Ok();
+    for (size_t k = 0; k < stats_tiers_.size(); ++k) {
+      for (WorkerStats& w : worker_stats_[k]) quantiles_[k].MergePass1(w.high);
+      LowBitsHistogram empty = quantiles_[k].StartPass2();
+      for (WorkerStats& w : worker_stats_[k]) w.low = empty;
+    }
+    E2O_RETURN_IF_ERROR(RunPass(Pass::kRefineQuantile));
+    const double n = static_cast<double>(table_.rows() * d_);
+    for (size_t k = 0; k < stats_tiers_.size(); ++k) {
+      TableStats ts;
+      ts.tier = writers_[stats_tiers_[k]]->tier().name;
+      float max = 0.0f;
+      for (WorkerStats& w : worker_stats_[k]) {
+        quantiles_[k].MergePass2(w.low);
+        max = std::max(max, w.max);
+      }
+      ts.summary.max_abs_err = max;
+      ts.summary.mean_abs_err = sums_[k] / n;
+      ts.summary.p99_abs_err = quantiles_[k].Result();
+      stats->push_back(ts);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status RunPass(Pass pass) {
+    const uint64_t chunks = (table_.rows() + chunk_rows_ - 1) / chunk_rows_;
+    for (Slot& s : slots_) s.state = Slot::kFree;
+    failed_ = false;
+    Status reader_status, writer_status;
+    std::thread reader([&] {
+      for (uint64_t c = 0; c < chunks; ++c) {
+        Slot& s = slots_[c % kSlots];
+        if (!WaitFor(s, Slot::kFree)) return;
+        s.first = c * chunk_rows_;
+        s.rows = std::min(chunk_rows_, table_.rows() - s.first);
+        s.status = table_.ReadRows(s.first, s.rows, s.raw.data());
+        SetState(s, Slot::kRead);
+        if (!s.status.ok()) return;
+      }
+    });
+    std::thread writer;
+    if (pass == Pass::kWriteAndCount) {
+      writer = std::thread([&] {
+        for (uint64_t c = 0; c < chunks; ++c) {
+          Slot& s = slots_[c % kSlots];
+          if (!WaitFor(s, Slot::kEncoded)) return;
+          for (size_t t = 0; t < writers_.size() && writer_status.ok(); ++t) {
+            const uint8_t* outs[2];
+            for (size_t i = 0; i < s.encoded[t].size(); ++i) outs[i] = s.encoded[t][i].data();
+            writer_status = writers_[t]->WriteRows(s.first, s.rows, outs);
+          }
+          if (!writer_status.ok()) {
+            Fail();
+            return;
+          }
+          SetState(s, Slot::kFree);
+        }
+      });
+    }
+    Status encode_status;
+    for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
+      Slot& s = slots_[c % kSlots];
+      if (!WaitFor(s, Slot::kRead)) break;
+      if (!s.status.ok()) {
+        encode_status = s.status;
+        Fail();
+        break;
+      }
+      encode_status = Encode(s, pass);
+      if (!encode_status.ok()) {
+        Fail();
+        break;
+      }
+      SetState(s, pass == Pass::kWriteAndCount ? Slot::kEncoded : Slot::kFree);
+    }
+    reader.join();
+    if (writer.joinable()) writer.join();
+    E2O_RETURN_IF_ERROR(encode_status);
+    return writer_status;
+  }
+
+  Status Encode(Slot& s, Pass pass) {
+    std::vector<int64_t> bad_row(pool_.size(), -1), bad_col(pool_.size(), -1);
+    const uint64_t row_bytes = table_.row_bytes();
+    pool_.ParallelFor(s.rows, [&](size_t b, size_t e, int w) {
+      const size_t n = e - b;
+      float* vals = s.values.data() + b * d_;
+      int64_t bad = DecodeToFloat(table_.dtype(), s.raw.data() + b * row_bytes, vals, n * d_);
+      if (bad >= 0) {
+        bad_row[w] = static_cast<int64_t>(s.first + b) + bad / static_cast<int64_t>(d_);
+        bad_col[w] = bad % static_cast<int64_t>(d_);
+        return;
+      }
+      for (size_t t = 0; t < writers_.size(); ++t) {
+        const Tier& tier = writers_[t]->tier();
+        if (pass == Pass::kRefineQuantile && !tier.table_errors) continue;
+        uint8_t* outs[2];
+        for (int i = 0; i < tier.num_streamed; ++i) outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_);
+        tier.encode(vals, n, d_, outs);
+      }
+      for (size_t k = 0; k < stats_tiers_.size(); ++k) {
+        const size_t t = stats_tiers_[k];
+        const Tier& tier = writers_[t]->tier();
+        const uint8_t* outs[2];
+        for (int i = 0; i < tier.num_streamed; ++i) outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_);
+        float* errs = s.errors[k].data() + b * d_;
+        tier.table_errors(vals, n, d_, outs, errs);
+        WorkerStats& ws = worker_stats_[k][w];
+        if (pass == Pass::kRefineQuantile) {
+          ws.low.Add(errs, n * d_);
+          continue;
+        }
+        ws.high.Add(errs, n * d_);
+        for (size_t r = 0; r < n; ++r) {
+          double sum = 0.0;
+          for (size_t j = 0; j < d_; ++j) {
+            float x = errs[r * d_ + j];
+            sum += x;
+            ws.max = x > ws.max ? x : ws.max;
+          }
+          s.row_sums[k][b + r] = sum;
+        }
+      }
+    });
+    int64_t first_bad = -1, col = -1;
+    for (size_t w = 0; w < bad_row.size(); ++w)
+      if (bad_row[w] >= 0 && (first_bad < 0 || bad_row[w] < first_bad)) first_bad = bad_row[w], col = bad_col[w];
+    if (first_bad >= 0)
+      return Status::InvalidArgument(table_.info().file + ": tensor '" + table_.info().name + "' row " +
+                                     std::to_string(first_bad) + " column " + std::to_string(col) +
+                                     " holds NaN or inf; a checkpoint's weights must be finite");
+    if (pass == Pass::kWriteAndCount)
+      for (size_t k = 0; k < stats_tiers_.size(); ++k)
+        for (uint64_t r = 0; r < s.rows; ++r) sums_[k] += s.row_sums[k][r];
+    return Status::Ok();
+  }
+
+  bool WaitFor(Slot& s, Slot::State want) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return failed_ || s.state == want; });
+    return !failed_;
+  }
+  void SetState(Slot& s, Slot::State st) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s.state = st;
+    }
+    cv_.notify_all();
+  }
+  void Fail() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      failed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  static constexpr int kSlots = 3;
+  const TableReader& table_;
+  const std::vector<TierWriter*>& writers_;
+  ThreadPool pool_;
+  uint64_t d_ = 0, chunk_rows_ = 0;
+  std::vector<size_t> stats_tiers_;  // indices into writers_
+  Slot slots_[kSlots];
+  std::vector<std::vector<WorkerStats>> worker_stats_;  // [stats tier][worker]
+  std::vector<TwoPassQuantile> quantiles_;
+  std::vector<double> sums_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+Status StreamTable(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts,
+                   std::vector<TableStats>* stats) {
+  Runner runner(table, writers, opts);
+  return runner.Run(stats);
+}
+
+}  // namespace embed2onnx

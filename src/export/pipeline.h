@@ -1,0 +1,41 @@
+// The streaming engine: table rows flow from the checkpoint through every tier's
+// encoder to every tier's sidecar in bounded chunks.
+//
+// Three stages overlap: a reader thread preads chunk i+1 while the encoders (all
+// cores) work on chunk i and a writer thread pwrites chunk i-1; three chunk slots
+// cycle between them, so memory is a few chunks whatever the table size. Output bytes
+// and statistics do not depend on the thread count: rows are independent, histograms
+// add up in any order, and per-row error sums are added in row order.
+//
+// Tiers with table statistics (int8) need the exact 0.99 quantile of |error| over the
+// whole table: pass 1 (with the writes) counts high bits, pass 2 re-streams the table
+// to count low bits inside the wanted buckets (numerics/error_stats.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "embed2onnx/checkpoint.h"
+#include "embed2onnx/status.h"
+#include "export/tier_writer.h"
+#include "numerics/error_stats.h"
+
+namespace embed2onnx {
+
+struct TableStats {
+  std::string tier;  // the tier whose encoding they describe
+  ErrorSummary summary;
+};
+
+struct PipelineOptions {
+  int threads = 1;
+  uint64_t chunk_bytes = 4ull << 20;  // of float32 rows per chunk
+};
+
+// Streams every row of `table` into `writers` (one per tier) and computes the table
+// statistics of the tiers that have them. A non-finite weight stops the run with an
+// InvalidArgument naming the row and column.
+Status StreamTable(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts,
+                   std::vector<TableStats>* stats);
+
+}  // namespace embed2onnx

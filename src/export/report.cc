@@ -1,0 +1,63 @@
+#include "export/report.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace embed2onnx {
+
+namespace {
+nlohmann::ordered_json Figures(const ErrorFigures& f) {
+  return {{"max_abs_err", f.max_abs_err}, {"mean_abs_err", f.mean_abs_err}, {"p99_abs_err", f.p99_abs_err}};
+}
+
+std::string EmbedAttr(const std::string& tensor) {
+  const std::string suffix = ".weight";
+  if (tensor.size() > suffix.size() && tensor.compare(tensor.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return tensor.substr(0, tensor.size() - suffix.size());
+  return tensor;
+}
+}  // namespace
+
+std::string RelativePath(const std::string& path, const std::string& base) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec).lexically_normal();
+  fs::path b = fs::absolute(base, ec).lexically_normal();
+  fs::path rel = p.lexically_relative(b);
+  return rel.empty() ? p.string() : rel.string();
+}
+
+std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,
+                         const std::vector<int64_t>& sample_ids) {
+  using json = nlohmann::ordered_json;
+  json variant_value = variant.empty() ? json(nullptr) : json(variant);
+  json report;
+  report["variant"] = variant_value;
+  report["info"] = {{"variant", variant_value},
+                    {"embed_attr", EmbedAttr(s.tensor)},
+                    {"vocab_size", s.vocab},
+                    {"hidden_size", s.hidden},
+                    {"tensor", s.tensor},
+                    {"dtype", s.dtype},
+                    {"checkpoint", s.checkpoint}};
+  json tiers = json::object(), parity = json::object(), files = json::object();
+  for (const TierOutcome& t : s.tiers) {
+    tiers[t.tier] = RelativePath(t.onnx_path, paths_base);
+    json p = {{"shape", t.parity_shape}, {"dtype", "float32"}};
+    p.update(Figures(t.parity));
+    parity[t.tier] = p;
+    files[t.tier] = {{"onnx_bytes", t.onnx_bytes},
+                     {"sidecar", t.sidecar_path.empty() ? json(nullptr) : json(RelativePath(t.sidecar_path, paths_base))},
+                     {"sidecar_bytes", t.sidecar_bytes}};
+  }
+  report["tiers"] = tiers;
+  report["parity"] = parity;
+  for (const auto& [key, fig] : s.table_stats) report[key] = Figures(fig);
+  report["sample_ids"] = sample_ids;
+  report["files"] = files;
+  report["tool"] = {{"name", "embed2onnx"}, {"version", Version()}};
+  report["timings_s"] = {{"stream", s.seconds_stream}, {"verify", s.seconds_verify}, {"total", s.seconds_total}};
+  return report.dump(2) + "\n";
+}
+
+}  // namespace embed2onnx

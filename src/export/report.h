@@ -1,0 +1,22 @@
+// embed_tokens_parity.json (SPEC §5): the keys of the original script's report, in its
+// order, plus a few more (tool, tensor, dtype, sizes, sample ids, timings).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "embed2onnx/export.h"
+#include "embed2onnx/status.h"
+
+namespace embed2onnx {
+
+inline constexpr char kReportFileName[] = "embed_tokens_parity.json";
+
+// Renders the report. `paths_base` is the folder tier paths are relative to.
+std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,
+                         const std::vector<int64_t>& sample_ids);
+
+// `path` relative to `base` ("exports/x/embed_tokens.onnx"), both made absolute first.
+std::string RelativePath(const std::string& path, const std::string& base);
+
+}  // namespace embed2onnx

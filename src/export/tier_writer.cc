@@ -1,0 +1,100 @@
+#include "export/tier_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "onnx/graph_util.h"
+
+namespace embed2onnx {
+
+Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, uint64_t rows, uint64_t cols,
+                                                       const ModelMeta& meta, OutputDir* out) {
+  std::unique_ptr<TierWriter> w(new TierWriter(tier));
+  w->cols_ = cols;
+  const std::string sidecar_name = std::string(tier.file_name) + "_data";
+
+  std::vector<TensorPlacement> tensors;
+  for (int i = 0; i < tier.num_streamed; ++i) {
+    const StreamedInitializer& s = tier.streamed[i];
+    TensorPlacement p;
+    p.name = s.name;
+    p.elem_type = s.elem_type;
+    p.dims = s.per_row ? std::vector<int64_t>{static_cast<int64_t>(rows)}
+                       : std::vector<int64_t>{static_cast<int64_t>(rows), static_cast<int64_t>(cols)};
+    p.byte_size = rows * TierRowBytes(tier, i, cols);  // the caller checked V*D*4 fits
+    tensors.push_back(std::move(p));
+  }
+  w->layout_ = PlanSidecar(std::move(tensors), sidecar_name);
+
+  w->model_.set_ir_version(kOnnxIrVersion);
+  w->model_.set_producer_name(meta.producer_name);
+  w->model_.set_producer_version(meta.producer_version);
+  onnx::OperatorSetIdProto* opset = w->model_.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+  onnx::GraphProto* g = w->model_.mutable_graph();
+  g->set_name(tier.graph_name);
+  AddLookupIO(g, static_cast<int64_t>(cols));
+  for (int i = 0; i < tier.num_streamed; ++i) {
+    const TensorPlacement& p = w->layout_.tensors[i];
+    AddPlacedInitializer(g, p, sidecar_name, std::string());
+    if (!p.external) w->inline_data_[i].assign(p.byte_size, '\0');
+  }
+  tier.build_graph(static_cast<int64_t>(cols), g);
+
+  w->onnx_path_ = out->Stage(tier.file_name);
+  if (w->layout_.sidecar_size > 0) {
+    w->sidecar_path_ = out->Stage(sidecar_name);
+    w->sidecar_fd_ = UniqueFd(::open(w->sidecar_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (w->sidecar_fd_.get() < 0) return ErrnoStatus(w->sidecar_path_, "cannot create", errno);
+  } else {
+    // A previous export of a bigger table may have left a sidecar this one lacks.
+    out->RemoveAtCommit(sidecar_name);
+  }
+  return w;
+}
+
+Status TierWriter::WriteRows(uint64_t first, uint64_t n, const uint8_t* const* outs) {
+  for (int i = 0; i < tier_.num_streamed; ++i) {
+    const TensorPlacement& p = layout_.tensors[i];
+    uint64_t row_bytes = TierRowBytes(tier_, i, cols_);
+    uint64_t at = first * row_bytes, len = n * row_bytes;
+    if (at + len > p.byte_size) return Status::InvalidArgument(p.name + ": rows written past the tensor's end");
+    if (p.external) {
+      E2O_RETURN_IF_ERROR(PWriteFull(sidecar_fd_.get(), outs[i], len, p.offset + at, sidecar_path_));
+    } else {
+      std::memcpy(inline_data_[i].data() + at, outs[i], len);
+    }
+  }
+  return Status::Ok();
+}
+
+Status TierWriter::Finish() {
+  onnx::GraphProto* g = model_.mutable_graph();
+  for (int i = 0; i < tier_.num_streamed; ++i) {
+    if (layout_.tensors[i].external) continue;
+    for (onnx::TensorProto& t : *g->mutable_initializer())
+      if (t.name() == layout_.tensors[i].name) t.set_raw_data(inline_data_[i]);
+  }
+  if (sidecar_fd_.get() >= 0) {
+    struct stat st;
+    if (::fstat(sidecar_fd_.get(), &st) != 0) return ErrnoStatus(sidecar_path_, "cannot stat", errno);
+    if (static_cast<uint64_t>(st.st_size) != layout_.sidecar_size)
+      return Status::IOError(sidecar_path_ + ": holds " + std::to_string(st.st_size) + " bytes, expected " +
+                             std::to_string(layout_.sidecar_size));
+    E2O_RETURN_IF_ERROR(sidecar_fd_.Close(sidecar_path_));
+  }
+  std::string bytes;
+  if (!model_.SerializeToString(&bytes)) return Status::IOError(onnx_path_ + ": cannot serialise the model");
+  UniqueFd fd(::open(onnx_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoStatus(onnx_path_, "cannot create", errno);
+  E2O_RETURN_IF_ERROR(PWriteFull(fd.get(), bytes.data(), bytes.size(), 0, onnx_path_));
+  onnx_bytes_ = bytes.size();
+  return fd.Close(onnx_path_);
+}
+
+}  // namespace embed2onnx

@@ -1,0 +1,59 @@
+// Writes one tier's files: the .onnx graph and its sidecar, under staged names.
+//
+// The graph and the sidecar layout are fixed before any row is encoded (sizes follow
+// from V and D), so rows stream straight to their final offsets in the sidecar with
+// pwrite and no table-sized buffer exists. Tensors under 1024 bytes collect in memory
+// and go inline when Finish() writes the .onnx.
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "embed2onnx/status.h"
+#include "export/output_dir.h"
+#include "onnx/external_data.h"
+#include "tiers/tier.h"
+#include "util/file_io.h"
+
+namespace embed2onnx {
+
+struct ModelMeta {
+  std::string producer_name;
+  std::string producer_version;
+};
+
+class TierWriter {
+ public:
+  static Result<std::unique_ptr<TierWriter>> Create(const Tier& tier, uint64_t rows, uint64_t cols,
+                                                    const ModelMeta& meta, OutputDir* out);
+
+  // outs[i] holds n encoded rows of streamed initializer i for rows [first, first + n).
+  // Called by one thread at a time.
+  Status WriteRows(uint64_t first, uint64_t n, const uint8_t* const* outs);
+
+  // Puts inline data into the model, writes the .onnx, closes the sidecar and checks
+  // its size against the plan.
+  Status Finish();
+
+  const Tier& tier() const { return tier_; }
+  const std::string& onnx_path() const { return onnx_path_; }        // staged
+  const std::string& sidecar_path() const { return sidecar_path_; }  // staged, "" if none
+  const SidecarLayout& layout() const { return layout_; }
+  uint64_t onnx_bytes() const { return onnx_bytes_; }
+
+ private:
+  TierWriter(const Tier& tier) : tier_(tier) {}
+  const Tier& tier_;
+  uint64_t cols_ = 0;
+  onnx::ModelProto model_;
+  SidecarLayout layout_;
+  std::string onnx_path_, sidecar_path_;
+  UniqueFd sidecar_fd_;
+  std::string inline_data_[2];  // for streamed tensors small enough to stay inline
+  uint64_t onnx_bytes_ = 0;
+};
+
+}  // namespace embed2onnx

@@ -1,0 +1,71 @@
+// Error statistics as numpy reports them: max, mean and the 0.99 quantile of |error|.
+//
+// numpy's default quantile ("linear") takes the order statistics at floor(h) and
+// floor(h) + 1 with h = q * (n - 1), and interpolates between them. For a whole table
+// (hundreds of millions of values) we find those two order statistics exactly in
+// bounded memory with a two-pass radix select over the float bits: non-negative floats
+// order like their bit patterns, so pass 1 counts the high 16 bits, pass 2 counts the
+// low 16 bits inside the one or two buckets that hold the wanted ranks.
+//
+// The mean is a double sum; callers add per-row sums in row order so the result does
+// not depend on how work was split between threads.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace embed2onnx {
+
+struct ErrorSummary {
+  double max_abs_err = 0.0;
+  double mean_abs_err = 0.0;
+  double p99_abs_err = 0.0;
+};
+
+// numpy's virtual index for method "linear": q * (n - 1), computed as numpy does.
+double NumpyQuantileIndex(uint64_t n, double q);
+// numpy's _lerp(a, b, t): a + (b - a) * t, or b - (b - a) * (1 - t) when t >= 0.5;
+// b - a is a float32 subtraction like numpy's, the rest in double.
+double NumpyLerp(float a, float b, double t);
+
+// Summary of values held in memory (they are sorted in place). Empty -> all zeros.
+ErrorSummary SummarizeErrors(std::vector<float>& errors);
+
+// One worker's counts for a pass; merged into TwoPassQuantile in any order.
+struct HighBitsHistogram {
+  std::vector<uint64_t> counts = std::vector<uint64_t>(65536, 0);
+  void Add(const float* v, size_t n);
+};
+struct LowBitsHistogram {
+  // Counts of low 16 bits for the (at most two) high-bit buckets being refined.
+  uint32_t bucket[2] = {0, 0};
+  std::vector<uint64_t> counts[2] = {std::vector<uint64_t>(65536, 0), std::vector<uint64_t>(65536, 0)};
+  void Add(const float* v, size_t n);
+};
+
+// Exact quantile q of `total` non-negative, finite floats streamed twice.
+class TwoPassQuantile {
+ public:
+  TwoPassQuantile(uint64_t total, double q);
+
+  void MergePass1(const HighBitsHistogram& h);
+  // After every pass-1 merge: picks the buckets to refine. Returns an empty histogram
+  // set up for pass 2 (copy it per worker).
+  LowBitsHistogram StartPass2();
+  void MergePass2(const LowBitsHistogram& h);
+  // After every pass-2 merge.
+  double Result() const;
+
+ private:
+  uint64_t total_;
+  double index_;
+  uint64_t rank_[2];            // the two order statistics wanted
+  uint64_t rank_in_bucket_[2];  // their ranks inside their buckets
+  std::vector<uint64_t> high_ = std::vector<uint64_t>(65536, 0);
+  LowBitsHistogram low_;
+};
+
+}  // namespace embed2onnx

@@ -1,0 +1,35 @@
+// Small helpers over the real onnx::ModelProto classes (Debian's libonnx-dev).
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace embed2onnx {
+
+inline constexpr int64_t kOnnxIrVersion = 10;
+inline constexpr int64_t kOnnxOpset = 20;
+inline constexpr char kInputName[] = "input_ids";
+inline constexpr char kOutputName[] = "inputs_embeds";
+
+// Bytes per element of an ONNX tensor type we use (0 for others).
+uint32_t OnnxElemBytes(int32_t elem_type);
+// "FLOAT", "INT8", ... for messages.
+std::string OnnxElemName(int32_t elem_type);
+
+// Appends a node; `ints` are INT attributes (name, value).
+onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op, std::initializer_list<std::string> inputs,
+                         std::initializer_list<std::string> outputs, const std::string& name);
+void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value);
+
+// Declares input_ids INT64 [B, N] and inputs_embeds FLOAT [B, N, hidden].
+void AddLookupIO(onnx::GraphProto* g, int64_t hidden);
+
+// An inline INT64 initializer.
+void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+                         const std::vector<int64_t>& values);
+
+}  // namespace embed2onnx

@@ -1,0 +1,22 @@
+// fp16w: the table rounded to IEEE fp16 (nearest, ties to even). The graph gathers the
+// fp16 rows first and casts only them: casting the initializer first (the original
+// script's order) makes ONNX Runtime constant-fold a full fp32 copy at session load.
+#include "numerics/half.h"
+#include "onnx/graph_util.h"
+#include "tiers/tier_impl.h"
+
+namespace embed2onnx {
+
+void EncodeFp16w(const float* rows, size_t n, size_t d, uint8_t* const* outs) {
+  FloatsToHalf(rows, reinterpret_cast<uint16_t*>(outs[0]), n * d);
+}
+
+void BuildFp16wGraph(int64_t /*d*/, onnx::GraphProto* g) {
+  SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {"embed_tokens.weight_gathered"},
+                     "EmbedTokens_Gather"),
+             "axis", 0);
+  SetIntAttr(AddNode(g, "Cast", {"embed_tokens.weight_gathered"}, {kOutputName}, "EmbedTokens_Cast_fp16w"), "to",
+             onnx::TensorProto::FLOAT);
+}
+
+}  // namespace embed2onnx

@@ -1,0 +1,18 @@
+// fp32: the table as float32, one Gather. Output is exact.
+#include <cstring>
+
+#include "onnx/graph_util.h"
+#include "tiers/tier_impl.h"
+
+namespace embed2onnx {
+
+void EncodeFp32(const float* rows, size_t n, size_t d, uint8_t* const* outs) {
+  std::memcpy(outs[0], rows, n * d * sizeof(float));
+}
+
+void BuildFp32Graph(int64_t /*d*/, onnx::GraphProto* g) {
+  SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
+             "axis", 0);
+}
+
+}  // namespace embed2onnx

@@ -1,0 +1,44 @@
+// A fixed set of worker threads that split index ranges: ParallelFor(n, fn) runs
+// fn(begin, end, worker) over contiguous parts of [0, n), one part per thread, the
+// calling thread included, and returns when all are done. Parts are contiguous and
+// fixed by n and the thread count, so results written per index are deterministic.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace embed2onnx {
+
+class ThreadPool {
+ public:
+  // `threads` >= 1 counts the calling thread.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return threads_; }
+  // REQUIRES: called from one thread at a time.
+  void ParallelFor(size_t n, const std::function<void(size_t, size_t, int)>& fn);
+
+ private:
+  void WorkerLoop(int index);
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable start_cv_, done_cv_;
+  const std::function<void(size_t, size_t, int)>* job_ = nullptr;
+  size_t job_n_ = 0;
+  unsigned long generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+// Cores this process may use (at least 1).
+int AvailableCores();
+
+}  // namespace embed2onnx

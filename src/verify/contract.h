@@ -1,0 +1,27 @@
+// The graph contract every export must meet (SPEC §2), checked on a model read back
+// from disk.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "embed2onnx/status.h"
+#include "verify/onnx_model.h"
+
+namespace embed2onnx {
+
+struct ContractOptions {
+  int64_t hidden = 0;  // expected D of inputs_embeds; 0: any
+  // Our own layout rules on top of what ONNX Runtime needs: tensors of 1024 bytes or
+  // more external at 64 KiB-aligned offsets, smaller ones inline. Exports made by other
+  // tools (the original script) are checked without them.
+  bool our_layout = true;
+  // With our_layout: the one sidecar's file name, `<model file name>_data`.
+  std::string expected_location;
+};
+
+// Checks IR 10, a single ai.onnx opset 20 import, input_ids INT64 [B, N], inputs_embeds
+// FLOAT [B, N, D], ai.onnx nodes only, and (our_layout) the external-data layout.
+Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts);
+
+}  // namespace embed2onnx

@@ -1,0 +1,33 @@
+// A small reference interpreter for lookup graphs, used to check what an export does
+// without trusting the code that wrote it.
+//
+// It runs the nodes of a LoadedModel in order on an input_ids tensor. Supported ops
+// (opset 20 semantics): Gather, Cast, Unsqueeze, Reshape, Mul, Add, Sub, BitShift,
+// BitwiseAnd. A table-sized initializer is never loaded whole: Gather on axis 0 reads
+// only the rows it needs, and a Cast applied to a whole initializer (the original
+// script's fp16w order) is applied to those rows only — the result is the same.
+// Out-of-range ids are refused, as ONNX Runtime refuses them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "embed2onnx/status.h"
+#include "verify/onnx_model.h"
+
+namespace embed2onnx {
+
+struct HostTensor {
+  int32_t elem_type = 0;
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> data;
+  uint64_t count() const;
+};
+
+HostTensor MakeIdsTensor(const std::vector<int64_t>& ids, int64_t rows, int64_t cols);
+
+// Runs the graph on `input_ids` (INT64) and returns the graph's single output.
+Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& input_ids);
+
+}  // namespace embed2onnx
