@@ -42,7 +42,7 @@ test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 demo: deps build
-	bash tests/demo.sh $(BUILD)
+	bash tools/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-*

@@ -24,6 +24,7 @@ struct ExportOptions {
   std::vector<std::string> preset_tensors;  // preset mode: accept the first of these present
   std::vector<std::string> tiers;         // validated tier names (ParseTierList)
   int threads = 0;                        // 0: every available core
+  bool fsync = false;                     // flush every file to disk before the rename
   std::string producer_name;              // "" -> "embed2onnx"
   std::string producer_version;           // "" -> the tool's version
   std::string variant;                    // report "variant" (preset mode); "" omits it

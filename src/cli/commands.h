@@ -12,6 +12,7 @@ struct ExportArgs {
   std::string variant, root = ".", model_dir, out_dir, tensor, tiers;
   int threads = 0;
   bool quiet = false;
+  bool fsync = false;
 };
 void AddExportCommand(CLI::App& app, ExportArgs* args);
 Status RunExport(const ExportArgs& args);

@@ -60,6 +60,9 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_option("--tiers", a->tiers, "comma list of tiers to export (default: all)");
   cmd->add_option("--threads", a->threads, "encoder threads (default: every core); output is identical for any count")
       ->check(CLI::Range(1, 1024));
+  cmd->add_flag("--fsync", a->fsync,
+                "flush every file to disk before renaming it into place (survives power loss; costs the "
+                "time the disk needs to absorb the export)");
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing but errors");
 }
 
@@ -73,6 +76,7 @@ Status RunExport(const ExportArgs& a) {
   ExportOptions o;
   o.tiers = tiers;
   o.threads = a.threads;
+  o.fsync = a.fsync;
   o.tensor = a.tensor;
   o.note = [quiet = a.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());

@@ -134,7 +134,7 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   summary.report_path = out->FinalPath(kReportFileName);
   const std::string base = opts.paths_relative_to.empty() ? opts.out_dir : opts.paths_relative_to;
   E2O_RETURN_IF_ERROR(WriteStagedFile(out->Stage(kReportFileName), RenderReport(summary, opts.variant, base, ids)));
-  E2O_RETURN_IF_ERROR(out->Commit());
+  E2O_RETURN_IF_ERROR(out->Commit(opts.fsync));
   return summary;
 }
 

@@ -73,8 +73,9 @@ std::string OutputDir::Stage(const std::string& file_name) {
 
 void OutputDir::RemoveAtCommit(const std::string& file_name) { remove_at_commit_.push_back(file_name); }
 
-Status OutputDir::Commit() {
-  for (const auto& [tmp, name] : staged_) E2O_RETURN_IF_ERROR(SyncPath(tmp));
+Status OutputDir::Commit(bool durable) {
+  if (durable)
+    for (const auto& [tmp, name] : staged_) E2O_RETURN_IF_ERROR(SyncPath(tmp));
   for (const std::string& name : remove_at_commit_) {
     std::string path = FinalPath(name);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus(path, "cannot remove stale file", errno);
@@ -84,7 +85,7 @@ Status OutputDir::Commit() {
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) return ErrnoStatus(final_path, "cannot rename into place", errno);
   }
   committed_ = true;
-  if (::fsync(dir_fd_.get()) != 0) return ErrnoStatus(dir_, "flush of folder failed", errno);
+  if (durable && ::fsync(dir_fd_.get()) != 0) return ErrnoStatus(dir_, "flush of folder failed", errno);
   return Status::Ok();
 }
 

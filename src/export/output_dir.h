@@ -38,8 +38,10 @@ class OutputDir {
   void RemoveAtCommit(const std::string& file_name);
   std::string FinalPath(const std::string& file_name) const { return dir_ + "/" + file_name; }
 
-  // Flushes every staged file to disk, renames them into place and syncs the folder.
-  Status Commit();
+  // Renames every staged file into place. With `durable`, first fsyncs each staged
+  // file and afterwards the folder, so the export also survives a power loss (a killed
+  // process never needs it: the rename alone makes the switch all-or-nothing per file).
+  Status Commit(bool durable);
 
  private:
   explicit OutputDir(std::string dir) : dir_(std::move(dir)) {}

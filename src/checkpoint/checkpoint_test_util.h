@@ -1,0 +1,75 @@
+// Helpers for the checkpoint tests: a temporary folder per test, and safetensors bytes
+// assembled by hand, never through the reader under test.
+#pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <system_error>
+
+#include <gtest/gtest.h>
+
+#include "embed2onnx/status.h"
+
+namespace embed2onnx::test_util {
+
+// The 8 little-endian bytes of `v`.
+inline std::string Le64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  return out;
+}
+
+// A safetensors file: u64 length of `header_json`, the header, then `data`.
+inline std::string SafetensorsBytes(const std::string& header_json, const std::string& data) {
+  return Le64(header_json.size()) + header_json + data;
+}
+
+inline void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+// A fresh folder under the system temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "e2o_ckpt_XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string Join(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+inline bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Asserts `status` failed with a message that starts with `path` and holds `phrase`.
+inline ::testing::AssertionResult FailsNaming(const Status& status, const std::string& path,
+                                              const std::string& phrase) {
+  if (status.ok()) return ::testing::AssertionFailure() << "expected an error, got OK";
+  const std::string& msg = status.message();
+  if (!StartsWith(msg, path)) {
+    return ::testing::AssertionFailure() << "message does not start with " << path << ": " << msg;
+  }
+  if (msg.find(phrase) == std::string::npos) {
+    return ::testing::AssertionFailure() << "message lacks \"" << phrase << "\": " << msg;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace embed2onnx::test_util
