@@ -1,4 +1,6 @@
 // Checkpoint::OpenFile, OpenDir and Find. The index lives in index.cc.
+#include "embed2onnx/checkpoint.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -6,7 +8,6 @@
 #include "checkpoint/json_util.h"
 #include "checkpoint/no_throw.h"
 #include "checkpoint/safetensors.h"
-#include "embed2onnx/checkpoint.h"
 
 namespace embed2onnx {
 

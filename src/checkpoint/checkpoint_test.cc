@@ -33,12 +33,14 @@ struct RealFixture {
 
 // Facts from fixtures/real/README.md and the files' headers.
 const RealFixture kRealFixtures[] = {
-    {"ferrl-tiny_llama", "model.safetensors", "model.safetensors", "model.embed_tokens.weight", 32, 32, 0, 20},
+    {"ferrl-tiny_llama", "model.safetensors", "model.safetensors", "model.embed_tokens.weight", 32, 32, 0,
+     20},
     {"ferrl-tiny_qwen35", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
      "model.language_model.embed_tokens.weight", 64, 16, 0, 76},
-    {"loractl-tiny-qwen3vl", "model.safetensors", "model.safetensors", "language_model.embed_tokens.weight", 93, 32,
-     0, 91},
-    {"loractl-tiny-gpt2", "model.safetensors", "model.safetensors", "transformer.wte.weight", 61, 32, 70656, 28},
+    {"loractl-tiny-qwen3vl", "model.safetensors", "model.safetensors", "language_model.embed_tokens.weight",
+     93, 32, 0, 91},
+    {"loractl-tiny-gpt2", "model.safetensors", "model.safetensors", "transformer.wte.weight", 61, 32, 70656,
+     28},
 };
 
 // Names the case in gtest's output instead of dumping its bytes.

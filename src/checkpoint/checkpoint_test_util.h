@@ -2,6 +2,7 @@
 // assembled by hand, never through the reader under test.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,8 +11,6 @@
 #include <fstream>
 #include <string>
 #include <system_error>
-
-#include <gtest/gtest.h>
 
 #include "embed2onnx/status.h"
 

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/file_io.h"
@@ -40,13 +39,20 @@ std::string ShardNameProblem(const std::string& shard) {
 Status WithSuffix(const Status& status, const std::string& suffix) {
   const std::string msg = status.message() + suffix;
   switch (status.code()) {
-    case Status::Code::kOk: return status;
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(msg);
-    case Status::Code::kNotFound: return Status::NotFound(msg);
-    case Status::Code::kCorruption: return Status::Corruption(msg);
-    case Status::Code::kIOError: return Status::IOError(msg);
-    case Status::Code::kNotSupported: return Status::NotSupported(msg);
-    case Status::Code::kMismatch: return Status::Mismatch(msg);
+    case Status::Code::kOk:
+      return status;
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(msg);
+    case Status::Code::kNotFound:
+      return Status::NotFound(msg);
+    case Status::Code::kCorruption:
+      return Status::Corruption(msg);
+    case Status::Code::kIOError:
+      return Status::IOError(msg);
+    case Status::Code::kNotSupported:
+      return Status::NotSupported(msg);
+    case Status::Code::kMismatch:
+      return Status::Mismatch(msg);
   }
   return Status::Corruption(msg);
 }

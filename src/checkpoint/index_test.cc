@@ -65,9 +65,11 @@ struct BadIndex {
 };
 
 const BadIndex kBadIndexes[] = {
-    {"BrokenJson", R"({"weight_map": {"a.weight": )", "", "index is not valid JSON", Status::Code::kCorruption},
+    {"BrokenJson", R"({"weight_map": {"a.weight": )", "", "index is not valid JSON",
+     Status::Code::kCorruption},
     {"NotAnObject", R"(["a.weight"])", "", "index is not a JSON object", Status::Code::kCorruption},
-    {"WeightMapMissing", R"({"metadata": {}})", "", R"(index has no "weight_map")", Status::Code::kCorruption},
+    {"WeightMapMissing", R"({"metadata": {}})", "", R"(index has no "weight_map")",
+     Status::Code::kCorruption},
     {"WeightMapNotObject", R"({"weight_map": ["s1.safetensors"]})", "", "weight_map is not an object",
      Status::Code::kCorruption},
     {"WeightMapEmpty", R"({"weight_map": {}})", "", "weight_map is empty", Status::Code::kCorruption},
@@ -77,7 +79,8 @@ const BadIndex kBadIndexes[] = {
      "duplicate key 'a.weight'", Status::Code::kCorruption},
     {"ShardAbsolute", R"({"weight_map": {"a.weight": "/etc/passwd"}})", "",
      "shard name '/etc/passwd' is not a plain file name: it is an absolute path", Status::Code::kCorruption},
-    {"ShardDotDot", R"({"weight_map": {"a.weight": ".."}})", "", "it contains '..'", Status::Code::kCorruption},
+    {"ShardDotDot", R"({"weight_map": {"a.weight": ".."}})", "", "it contains '..'",
+     Status::Code::kCorruption},
     {"ShardSlash", R"({"weight_map": {"a.weight": "sub/s1.safetensors"}})", "", "it contains '/'",
      Status::Code::kCorruption},
     {"ShardBackslash", R"({"weight_map": {"a.weight": "..\\s1.safetensors"}})", "", R"(it contains '\')",
@@ -93,7 +96,8 @@ const BadIndex kBadIndexes[] = {
      "no such file (a shard listed in ", Status::Code::kNotFound},
     {"ShardTruncated", R"({"weight_map": {"c.weight": "cut.safetensors"}})", "cut.safetensors",
      "lie past the end of the file", Status::Code::kCorruption},
-    {"TensorAbsentFromShard", R"({"weight_map": {"a.weight": "s1.safetensors", "b.weight": "s1.safetensors"}})", "",
+    {"TensorAbsentFromShard",
+     R"({"weight_map": {"a.weight": "s1.safetensors", "b.weight": "s1.safetensors"}})", "",
      "tensor 'b.weight' is assigned to shard ", Status::Code::kCorruption},
 };
 

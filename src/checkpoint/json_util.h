@@ -7,11 +7,10 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "embed2onnx/status.h"
 
@@ -23,8 +22,7 @@ size_t FindInvalidUtf8(std::string_view s);
 
 // Parses `text`, the `what` ("header", "index") of file `path`, into `*out`. Errors are
 // Corruption "<path>: <what> is not valid UTF-8 / JSON / a JSON object / ...".
-Status ParseJsonObject(const std::string& path, const char* what, std::string_view text,
-                       nlohmann::json* out);
+Status ParseJsonObject(const std::string& path, const char* what, std::string_view text, nlohmann::json* out);
 
 // A name from a file, fit for a terminal: control bytes, quotes and backslashes
 // escaped, long names cut with "...".

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "checkpoint/file_io.h"
 #include "checkpoint/json_util.h"
@@ -21,10 +20,22 @@ struct DTypeEntry {
 // Every dtype the safetensors format defines with a whole number of bytes per element.
 // Sub-byte types (F4, F6_*) have no such size and are refused as unknown.
 constexpr std::array<DTypeEntry, 16> kDTypes = {{
-    {"BOOL", 1}, {"U8", 1}, {"I8", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1},
-    {"I16", 2}, {"U16", 2}, {"F16", 2}, {"BF16", 2},
-    {"I32", 4}, {"U32", 4}, {"F32", 4},
-    {"I64", 8}, {"U64", 8}, {"F64", 8},
+    {"BOOL", 1},
+    {"U8", 1},
+    {"I8", 1},
+    {"F8_E4M3", 1},
+    {"F8_E5M2", 1},
+    {"F8_E8M0", 1},
+    {"I16", 2},
+    {"U16", 2},
+    {"F16", 2},
+    {"BF16", 2},
+    {"I32", 4},
+    {"U32", 4},
+    {"F32", 4},
+    {"I64", 8},
+    {"U64", 8},
+    {"F64", 8},
 }};
 static_assert(kDTypes.size() == 16, "update the dtype list in checkpoint.h with the table");
 
@@ -53,7 +64,8 @@ Status CheckMetadata(const std::string& path, const nlohmann::json& metadata) {
   // The reference implementation reads it as a map of string to string; transformers
   // writes {"format": "pt"}. Anything else is not a file it wrote.
   if (!metadata.is_object()) {
-    return Status::Corruption(path + ": __metadata__ is not an object of strings: " + DumpForMessage(metadata));
+    return Status::Corruption(path +
+                              ": __metadata__ is not an object of strings: " + DumpForMessage(metadata));
   }
   for (const auto& [key, value] : metadata.items()) {
     if (!value.is_string()) {
@@ -68,7 +80,8 @@ Status CheckMetadata(const std::string& path, const nlohmann::json& metadata) {
 Status ParseEntry(const std::string& path, const std::string& name, const nlohmann::json& entry,
                   uint64_t data_start, uint64_t data_size, TensorInfo* info) {
   const std::string where = path + ": tensor " + Quote(name);
-  if (!entry.is_object()) return Status::Corruption(where + ": entry is not an object: " + DumpForMessage(entry));
+  if (!entry.is_object())
+    return Status::Corruption(where + ": entry is not an object: " + DumpForMessage(entry));
 
   auto dtype_it = entry.find("dtype");
   if (dtype_it == entry.end() || !dtype_it->is_string()) {
@@ -108,21 +121,23 @@ Status ParseEntry(const std::string& path, const std::string& name, const nlohma
   auto offsets_it = entry.find("data_offsets");
   if (offsets_it == entry.end() || !offsets_it->is_array() || offsets_it->size() != 2 ||
       !(*offsets_it)[0].is_number_unsigned() || !(*offsets_it)[1].is_number_unsigned()) {
-    return Status::Corruption(where + ": data_offsets must be an array of 2 unsigned integers, not " +
-                              (offsets_it == entry.end() ? std::string("missing") : DumpForMessage(*offsets_it)));
+    return Status::Corruption(
+        where + ": data_offsets must be an array of 2 unsigned integers, not " +
+        (offsets_it == entry.end() ? std::string("missing") : DumpForMessage(*offsets_it)));
   }
   const uint64_t begin = (*offsets_it)[0].get<uint64_t>();
   const uint64_t end = (*offsets_it)[1].get<uint64_t>();
-  if (begin > end) return Status::Corruption(where + ": data_offsets " + FormatRange(begin, end) + ": begin > end");
+  if (begin > end)
+    return Status::Corruption(where + ": data_offsets " + FormatRange(begin, end) + ": begin > end");
   if (end > data_size) {
     return Status::Corruption(where + ": data_offsets " + FormatRange(begin, end) +
-                              " lie past the end of the file: the data area holds " + std::to_string(data_size) +
-                              " bytes");
+                              " lie past the end of the file: the data area holds " +
+                              std::to_string(data_size) + " bytes");
   }
   if (end - begin != needed) {
     return Status::Corruption(where + ": data_offsets " + FormatRange(begin, end) + " hold " +
-                              std::to_string(end - begin) + " bytes but shape " + FormatShape(shape) + " of " +
-                              dtype + " needs " + std::to_string(needed));
+                              std::to_string(end - begin) + " bytes but shape " + FormatShape(shape) +
+                              " of " + dtype + " needs " + std::to_string(needed));
   }
 
   info->name = name;

@@ -85,7 +85,8 @@ const BadCase kBadCases[] = {
     {Bad::kShapeString, "ShapeString", "dimension 0 is not a non-negative integer"},
     {Bad::kShapeOverflow, "ShapeOverflow", "element count does not fit in 64 bits"},
     {Bad::kByteSizeOverflow, "ByteSizeOverflow", "byte size does not fit in 64 bits"},
-    {Bad::kOffsetsMissing, "OffsetsMissing", "data_offsets must be an array of 2 unsigned integers, not missing"},
+    {Bad::kOffsetsMissing, "OffsetsMissing",
+     "data_offsets must be an array of 2 unsigned integers, not missing"},
     {Bad::kOffsetsReversed, "OffsetsReversed", "data_offsets [32, 0]: begin > end"},
     {Bad::kOffsetsPastEof, "OffsetsPastEof", "data_offsets [32, 64] lie past the end of the file"},
     {Bad::kOffsetsThree, "OffsetsThree", "data_offsets must be an array of 2 unsigned integers"},
@@ -93,7 +94,8 @@ const BadCase kBadCases[] = {
     {Bad::kOffsetsFloat, "OffsetsFloat", "data_offsets must be an array of 2 unsigned integers"},
     {Bad::kLengthMismatch, "LengthMismatch",
      "tensor 'a.weight': data_offsets [0, 10] hold 10 bytes but shape [4, 4] of BF16 needs 32"},
-    {Bad::kDataTruncated, "DataTruncated", "data_offsets [0, 32] lie past the end of the file: the data area holds 0"},
+    {Bad::kDataTruncated, "DataTruncated",
+     "data_offsets [0, 32] lie past the end of the file: the data area holds 0"},
     {Bad::kMetadataNotObject, "MetadataNotObject", "__metadata__ is not an object of strings"},
     {Bad::kMetadataValueNotString, "MetadataValueNotString", "__metadata__ is not an object of strings"},
     {Bad::kOverlap, "Overlap", "tensors 'a.weight' and 'b.weight' overlap"},
@@ -107,22 +109,34 @@ void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 std::string BadFile(Bad bad) {
   const std::string bf16 = R"("dtype":"BF16",)";
   switch (bad) {
-    case Bad::kEmptyFile: return "";
-    case Bad::kFiveBytes: return std::string("\x02\0\0\0\0", 5);
-    case Bad::kHeaderPastEof: return Le64(1000) + kGoodHeader;
-    case Bad::kHeaderAbsurd: return Le64(uint64_t{1} << 62) + kGoodHeader + kData32;
-    case Bad::kEmptyHeader: return SafetensorsBytes("", kData32);
-    case Bad::kNotUtf8: return SafetensorsBytes("{\"a.\xff\":{}}", "");
-    case Bad::kOverlongUtf8: return SafetensorsBytes("{\"\xc0\xaf\":{}}", "");
-    case Bad::kNotJson: return SafetensorsBytes(R"({"a.weight":{"dtype":"BF16",)", kData32);
-    case Bad::kArrayNotObject: return SafetensorsBytes("[1, 2]", "");
-    case Bad::kEntryNotObject: return SafetensorsBytes(OneTensor("5"), kData32);
-    case Bad::kMissingDtype: return SafetensorsBytes(OneTensor(R"({"shape":[4,4],"data_offsets":[0,32]})"), kData32);
+    case Bad::kEmptyFile:
+      return "";
+    case Bad::kFiveBytes:
+      return std::string("\x02\0\0\0\0", 5);
+    case Bad::kHeaderPastEof:
+      return Le64(1000) + kGoodHeader;
+    case Bad::kHeaderAbsurd:
+      return Le64(uint64_t{1} << 62) + kGoodHeader + kData32;
+    case Bad::kEmptyHeader:
+      return SafetensorsBytes("", kData32);
+    case Bad::kNotUtf8:
+      return SafetensorsBytes("{\"a.\xff\":{}}", "");
+    case Bad::kOverlongUtf8:
+      return SafetensorsBytes("{\"\xc0\xaf\":{}}", "");
+    case Bad::kNotJson:
+      return SafetensorsBytes(R"({"a.weight":{"dtype":"BF16",)", kData32);
+    case Bad::kArrayNotObject:
+      return SafetensorsBytes("[1, 2]", "");
+    case Bad::kEntryNotObject:
+      return SafetensorsBytes(OneTensor("5"), kData32);
+    case Bad::kMissingDtype:
+      return SafetensorsBytes(OneTensor(R"({"shape":[4,4],"data_offsets":[0,32]})"), kData32);
     case Bad::kDtypeNotString:
       return SafetensorsBytes(OneTensor(R"({"dtype":2,"shape":[4,4],"data_offsets":[0,32]})"), kData32);
     case Bad::kUnknownDtype:
       return SafetensorsBytes(OneTensor(R"({"dtype":"Q4_K","shape":[4,4],"data_offsets":[0,32]})"), kData32);
-    case Bad::kShapeMissing: return SafetensorsBytes(OneTensor("{" + bf16 + R"("data_offsets":[0,32]})"), kData32);
+    case Bad::kShapeMissing:
+      return SafetensorsBytes(OneTensor("{" + bf16 + R"("data_offsets":[0,32]})"), kData32);
     case Bad::kShapeNegative:
       return SafetensorsBytes(OneTensor("{" + bf16 + R"("shape":[4,-4],"data_offsets":[0,32]})"), kData32);
     case Bad::kShapeFloat:
@@ -135,7 +149,8 @@ std::string BadFile(Bad bad) {
     case Bad::kByteSizeOverflow:  // 2^63 elements fit, 2^64 bytes do not
       return SafetensorsBytes(
           OneTensor("{" + bf16 + R"("shape":[9223372036854775808],"data_offsets":[0,32]})"), kData32);
-    case Bad::kOffsetsMissing: return SafetensorsBytes(OneTensor("{" + bf16 + R"("shape":[4,4]})"), kData32);
+    case Bad::kOffsetsMissing:
+      return SafetensorsBytes(OneTensor("{" + bf16 + R"("shape":[4,4]})"), kData32);
     case Bad::kOffsetsReversed:
       return SafetensorsBytes(OneTensor("{" + bf16 + R"("shape":[4,4],"data_offsets":[32,0]})"), kData32);
     case Bad::kOffsetsPastEof:
@@ -148,7 +163,8 @@ std::string BadFile(Bad bad) {
       return SafetensorsBytes(OneTensor("{" + bf16 + R"("shape":[4,4],"data_offsets":[0,32.0]})"), kData32);
     case Bad::kLengthMismatch:
       return SafetensorsBytes(OneTensor("{" + bf16 + R"("shape":[4,4],"data_offsets":[0,10]})"), kData32);
-    case Bad::kDataTruncated: return SafetensorsBytes(kGoodHeader, "");
+    case Bad::kDataTruncated:
+      return SafetensorsBytes(kGoodHeader, "");
     case Bad::kMetadataNotObject:
       return SafetensorsBytes(R"({"__metadata__":"pt",)" + kGoodHeader.substr(1), kData32);
     case Bad::kMetadataValueNotString:
@@ -189,10 +205,9 @@ INSTANTIATE_TEST_SUITE_P(AllCases, SafetensorsMalformed, ::testing::ValuesIn(kBa
 TEST(SafetensorsHeader, ValidFileGivesOffsetsAndSizes) {
   TempDir dir;
   const std::string path = dir.Join("m.safetensors");
-  const std::string header =
-      R"({"__metadata__":{"format":"pt"},)"
-      R"("z.bias":{"dtype":"F32","shape":[2],"data_offsets":[32,40]},)"
-      R"("a.weight":{"dtype":"BF16","shape":[4,4],"data_offsets":[0,32]}})";
+  const std::string header = R"({"__metadata__":{"format":"pt"},)"
+                             R"("z.bias":{"dtype":"F32","shape":[2],"data_offsets":[32,40]},)"
+                             R"("a.weight":{"dtype":"BF16","shape":[4,4],"data_offsets":[0,32]}})";
   WriteFile(path, SafetensorsBytes(header, std::string(40, '\0')));
 
   Result<Checkpoint> ckpt = Checkpoint::OpenFile(path);
@@ -217,10 +232,9 @@ TEST(SafetensorsHeader, ValidFileGivesOffsetsAndSizes) {
 TEST(SafetensorsHeader, AcceptsTrailingSpacesScalarsEmptyTensorsAndGaps) {
   TempDir dir;
   const std::string path = dir.Join("m.safetensors");
-  const std::string header =
-      R"({"scalar":{"dtype":"F64","shape":[],"data_offsets":[0,8]},)"
-      R"("empty":{"dtype":"F32","shape":[0,7],"data_offsets":[8,8]},)"
-      R"("after_gap":{"dtype":"U8","shape":[3],"data_offsets":[16,19]}}      )";
+  const std::string header = R"({"scalar":{"dtype":"F64","shape":[],"data_offsets":[0,8]},)"
+                             R"("empty":{"dtype":"F32","shape":[0,7],"data_offsets":[8,8]},)"
+                             R"("after_gap":{"dtype":"U8","shape":[3],"data_offsets":[16,19]}}      )";
   WriteFile(path, SafetensorsBytes(header, std::string(24, '\0')));
 
   Result<Checkpoint> ckpt = Checkpoint::OpenFile(path);
@@ -233,14 +247,15 @@ TEST(SafetensorsHeader, AcceptsTrailingSpacesScalarsEmptyTensorsAndGaps) {
 }
 
 TEST(SafetensorsHeader, ParserWorksFromMemory) {
-  Result<std::vector<TensorInfo>> tensors = ParseSafetensorsHeader("mem", kGoodHeader, 8 + kGoodHeader.size() + 32);
+  Result<std::vector<TensorInfo>> tensors =
+      ParseSafetensorsHeader("mem", kGoodHeader, 8 + kGoodHeader.size() + 32);
   ASSERT_TRUE(tensors.ok()) << tensors.status().ToString();
   ASSERT_EQ(tensors->size(), 1u);
   EXPECT_EQ((*tensors)[0].file_offset, 8 + kGoodHeader.size());
 
   // One byte short of the data.
-  EXPECT_TRUE(FailsNaming(ParseSafetensorsHeader("mem", kGoodHeader, 8 + kGoodHeader.size() + 31).status(), "mem",
-                          "past the end of the file"));
+  EXPECT_TRUE(FailsNaming(ParseSafetensorsHeader("mem", kGoodHeader, 8 + kGoodHeader.size() + 31).status(),
+                          "mem", "past the end of the file"));
 }
 
 TEST(SafetensorsHeader, HostileNamesAreEscapedInMessages) {

@@ -69,9 +69,12 @@ TableReader::~TableReader() {
 
 uint64_t TableReader::bytes_per_element() const {
   switch (dtype_) {
-    case TableDType::kBF16: return 2;
-    case TableDType::kF16: return 2;
-    case TableDType::kF32: return 4;
+    case TableDType::kBF16:
+      return 2;
+    case TableDType::kF16:
+      return 2;
+    case TableDType::kF32:
+      return 4;
   }
   return 4;
 }
@@ -89,7 +92,8 @@ Status TableReader::ReadRows(uint64_t first, uint64_t count, void* out) const {
     // byte_size, checked at Open.
     const std::string context = "tensor " + Quote(info_.name) + ", rows [" + std::to_string(first) + ", " +
                                 std::to_string(first + count) + ")";
-    return PreadExact(fd_, info_.file, context, out, count * row_bytes(), info_.file_offset + first * row_bytes());
+    return PreadExact(fd_, info_.file, context, out, count * row_bytes(),
+                      info_.file_offset + first * row_bytes());
   });
 }
 

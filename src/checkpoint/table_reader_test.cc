@@ -67,13 +67,15 @@ TEST_F(SafetensorsTableReader, RefusesIntegerDType) {
   auto reader = Open("ids");
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_TRUE(FailsNaming(reader.status(), path_, "tensor 'ids' is I32 [2, 2]: tables must be BF16, F16 or F32"));
+  EXPECT_TRUE(
+      FailsNaming(reader.status(), path_, "tensor 'ids' is I32 [2, 2]: tables must be BF16, F16 or F32"));
 }
 
 TEST_F(SafetensorsTableReader, RefusesEmptyDimension) {
   auto reader = Open("hollow");
   ASSERT_FALSE(reader.ok());
-  EXPECT_TRUE(FailsNaming(reader.status(), path_, "tensor 'hollow' is F16 [0, 4]: an embedding table cannot be empty"));
+  EXPECT_TRUE(FailsNaming(reader.status(), path_,
+                          "tensor 'hollow' is F16 [0, 4]: an embedding table cannot be empty"));
 }
 
 TEST_F(SafetensorsTableReader, RefusesInconsistentHandMadeInfo) {
@@ -123,7 +125,8 @@ TEST_F(SafetensorsTableReader, RefusesRowsOutOfRange) {
   std::vector<unsigned char> buf(64);
   Status past = (*reader)->ReadRows(2, 2, buf.data());
   EXPECT_EQ(past.code(), Status::Code::kInvalidArgument);
-  EXPECT_TRUE(FailsNaming(past, path_, "tensor 'table': 2 rows from row 2 are out of range: the table has 3 rows"));
+  EXPECT_TRUE(
+      FailsNaming(past, path_, "tensor 'table': 2 rows from row 2 are out of range: the table has 3 rows"));
   EXPECT_FALSE((*reader)->ReadRows(3, 1, buf.data()).ok());
   EXPECT_FALSE((*reader)->ReadRows(0, 4, buf.data()).ok());
   // first + count wraps around 2^64: still refused.

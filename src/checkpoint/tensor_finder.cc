@@ -4,12 +4,13 @@
 // name that merely ends like an embedding table is a guess. A guess is only taken when
 // no well-known name is there and it is the only guess, so an unusual checkpoint fails
 // with the candidates listed instead of exporting the wrong table.
+#include "embed2onnx/tensor_finder.h"
+
 #include <array>
 #include <string_view>
 
 #include "checkpoint/json_util.h"
 #include "checkpoint/no_throw.h"
-#include "embed2onnx/tensor_finder.h"
 
 namespace embed2onnx {
 
@@ -17,24 +18,25 @@ namespace {
 
 // Full names, best first (the order EmbeddingCandidates reports them in).
 constexpr std::array<std::string_view, 13> kWellKnown = {
-    "language_model.model.embed_tokens.weight",   // Granite Speech (SPEC §6)
-    "llm.model.embed_tokens.weight",              // Granite Speech NAR, older revision
-    "model.embed_tokens.weight",                  // Llama, Granite, Qwen, Mistral, Gemma
-    "model.language_model.embed_tokens.weight",   // multimodal, transformers >= 4.52
-    "language_model.embed_tokens.weight",         // multimodal, e.g. Qwen3-VL
-    "transformer.wte.weight",                     // GPT-2, GPT-J, StarCoder
-    "model.decoder.embed_tokens.weight",          // OPT, BART-style decoders
-    "gpt_neox.embed_in.weight",                   // GPT-NeoX, Pythia
-    "transformer.word_embeddings.weight",         // BLOOM, Falcon
+    "language_model.model.embed_tokens.weight",  // Granite Speech (SPEC §6)
+    "llm.model.embed_tokens.weight",             // Granite Speech NAR, older revision
+    "model.embed_tokens.weight",                 // Llama, Granite, Qwen, Mistral, Gemma
+    "model.language_model.embed_tokens.weight",  // multimodal, transformers >= 4.52
+    "language_model.embed_tokens.weight",        // multimodal, e.g. Qwen3-VL
+    "transformer.wte.weight",                    // GPT-2, GPT-J, StarCoder
+    "model.decoder.embed_tokens.weight",         // OPT, BART-style decoders
+    "gpt_neox.embed_in.weight",                  // GPT-NeoX, Pythia
+    "transformer.word_embeddings.weight",        // BLOOM, Falcon
     "model.embed_in.weight",
-    "tok_embeddings.weight",                      // Meta's original Llama layout
-    "model.tok_embeddings.weight",                // InternLM2
+    "tok_embeddings.weight",                         // Meta's original Llama layout
+    "model.tok_embeddings.weight",                   // InternLM2
     "transformer.embedding.word_embeddings.weight",  // ChatGLM
 };
 
 // Endings of names that look like an embedding table.
 constexpr std::array<std::string_view, 5> kEmbeddingSuffixes = {
-    "embed_tokens.weight", ".wte.weight", "word_embeddings.weight", "tok_embeddings.weight", "embed_in.weight",
+    "embed_tokens.weight",   ".wte.weight",     "word_embeddings.weight",
+    "tok_embeddings.weight", "embed_in.weight",
 };
 
 constexpr size_t kMaxListed = 10;

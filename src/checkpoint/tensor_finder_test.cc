@@ -64,7 +64,9 @@ class TensorFinder : public ::testing::Test {
 };
 
 TEST_F(TensorFinder, Gpt2PicksWteNotWpe) {
-  Make({{"transformer.wpe.weight", {16, 4}}, {"transformer.wte.weight", {61, 4}}, {"transformer.ln_f.weight", {4}}});
+  Make({{"transformer.wpe.weight", {16, 4}},
+        {"transformer.wte.weight", {61, 4}},
+        {"transformer.ln_f.weight", {4}}});
   EXPECT_EQ(Found(), "transformer.wte.weight");
 }
 
@@ -74,7 +76,8 @@ TEST_F(TensorFinder, LlamaPicksEmbedTokensNotLmHead) {
 }
 
 TEST_F(TensorFinder, GraniteSpeechNames) {
-  Make({{"language_model.model.embed_tokens.weight", {8, 4}}, {"language_model.lm_head.weight", {8, 4}},
+  Make({{"language_model.model.embed_tokens.weight", {8, 4}},
+        {"language_model.lm_head.weight", {8, 4}},
         {"encoder.input_linear.weight", {4, 4}}});
   EXPECT_EQ(Found(), "language_model.model.embed_tokens.weight");
 }
@@ -100,7 +103,9 @@ TEST_F(TensorFinder, WellKnownNameMustBeTwoDimensional) {
 }
 
 TEST_F(TensorFinder, SingleLookAlikeIsTaken) {
-  Make({{"backbone.embed_tokens.weight", {8, 4}}, {"backbone.layers.0.w", {4, 4}}, {"pos.embed_tokens.weight", {8}}});
+  Make({{"backbone.embed_tokens.weight", {8, 4}},
+        {"backbone.layers.0.w", {4, 4}},
+        {"pos.embed_tokens.weight", {8}}});
   EXPECT_EQ(Found(), "backbone.embed_tokens.weight");
 }
 
@@ -108,7 +113,8 @@ TEST_F(TensorFinder, SeveralLookAlikesAreAmbiguous) {
   Make({{"a.embed_tokens.weight", {8, 4}}, {"b.word_embeddings.weight", {8, 4}}});
   Result<const TensorInfo*> t = FindEmbeddingTable(*ckpt_, "");
   ASSERT_FALSE(t.ok());
-  EXPECT_TRUE(FailsNaming(t.status(), path_, "a.embed_tokens.weight, b.word_embeddings.weight; pick one with --tensor"));
+  EXPECT_TRUE(FailsNaming(t.status(), path_,
+                          "a.embed_tokens.weight, b.word_embeddings.weight; pick one with --tensor"));
 }
 
 TEST_F(TensorFinder, NothingEmbeddingLikeIsNotFoundListingNames) {
@@ -116,7 +122,8 @@ TEST_F(TensorFinder, NothingEmbeddingLikeIsNotFoundListingNames) {
   Result<const TensorInfo*> t = FindEmbeddingTable(*ckpt_, "");
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), Status::Code::kNotFound);
-  EXPECT_TRUE(FailsNaming(t.status(), path_, "no embedding table found; tensors: w1, w2; pick one with --tensor NAME"));
+  EXPECT_TRUE(FailsNaming(t.status(), path_,
+                          "no embedding table found; tensors: w1, w2; pick one with --tensor NAME"));
 }
 
 TEST_F(TensorFinder, ManyTensorsAreListedWithACap) {
@@ -148,16 +155,20 @@ TEST_F(TensorFinder, RequestedAbsentWithNoCandidatesListsNames) {
   Make({{"w1", {2, 2}}});
   Result<const TensorInfo*> t = FindEmbeddingTable(*ckpt_, "nope");
   ASSERT_FALSE(t.ok());
-  EXPECT_TRUE(FailsNaming(t.status(), path_, "tensor 'nope' not found; no tensor looks like an embedding table; "
-                                             "tensors there: w1"));
+  EXPECT_TRUE(FailsNaming(t.status(), path_,
+                          "tensor 'nope' not found; no tensor looks like an embedding table; "
+                          "tensors there: w1"));
 }
 
 TEST_F(TensorFinder, CandidatesAreWellKnownFirst) {
-  Make({{"a.embed_tokens.weight", {8, 4}}, {"transformer.wte.weight", {8, 4}},
-        {"model.embed_tokens.weight", {8, 4}}, {"b.tok_embeddings.weight", {8, 4}}, {"c.embed_in.weight", {3}}});
+  Make({{"a.embed_tokens.weight", {8, 4}},
+        {"transformer.wte.weight", {8, 4}},
+        {"model.embed_tokens.weight", {8, 4}},
+        {"b.tok_embeddings.weight", {8, 4}},
+        {"c.embed_in.weight", {3}}});
   EXPECT_EQ(EmbeddingCandidates(*ckpt_),
-            (std::vector<std::string>{"model.embed_tokens.weight", "transformer.wte.weight", "a.embed_tokens.weight",
-                                      "b.tok_embeddings.weight"}));
+            (std::vector<std::string>{"model.embed_tokens.weight", "transformer.wte.weight",
+                                      "a.embed_tokens.weight", "b.tok_embeddings.weight"}));
 }
 
 TEST_F(TensorFinder, FindOneOfTakesTheFirstAcceptedPresent) {
@@ -178,9 +189,10 @@ TEST_F(TensorFinder, FindOneOfNamesExpectedAndCandidates) {
       FindOneOf(*ckpt_, {"llm.model.embed_tokens.weight", "language_model.model.embed_tokens.weight"});
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), Status::Code::kNotFound);
-  EXPECT_TRUE(FailsNaming(t.status(), path_,
-                          "expected one of llm.model.embed_tokens.weight, language_model.model.embed_tokens.weight; "
-                          "embedding-like tensors there: model.embed_tokens.weight"));
+  EXPECT_TRUE(
+      FailsNaming(t.status(), path_,
+                  "expected one of llm.model.embed_tokens.weight, language_model.model.embed_tokens.weight; "
+                  "embedding-like tensors there: model.embed_tokens.weight"));
 }
 
 }  // namespace
