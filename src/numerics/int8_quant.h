@@ -20,6 +20,12 @@ float Int8RowScale(const float* row, size_t n);
 // Quantises one row with scale `s` (from Int8RowScale) into q[0..n).
 void QuantizeRowInt8(const float* row, size_t n, float s, int8_t* q);
 
+// The same without vector instructions: the reference the AVX2 path is tested against.
+float Int8RowScalePortable(const float* row, size_t n);
+void QuantizeRowInt8Portable(const float* row, size_t n, float s, int8_t* q);
+// True when the AVX2 path is taken on this CPU.
+bool HaveAvx2();
+
 // float32(q) * s, the value the int8 graph outputs.
 inline float DequantizeInt8(int8_t q, float s) { return static_cast<float>(q) * s; }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
+#include <random>
 #include <vector>
 
 #include "numerics/decode.h"
@@ -75,6 +77,38 @@ TEST(DecodeTest, FindsFirstNonFinite) {
   std::vector<float> f = {1.0f, -0.0f, 3.0e38f};
   EXPECT_EQ(DecodeToFloat(TableDType::kF32, f.data(), out.data(), 3), -1);
   EXPECT_EQ(FloatBits(out[1]), 0x80000000u);
+}
+
+}  // namespace
+}  // namespace embed2onnx
+
+namespace embed2onnx {
+namespace {
+
+// The AVX2 path must give the portable path's bytes: random rows, exact ties, rows of
+// odd widths (vector body + scalar tail), zero and tiny rows.
+TEST(Int8QuantTest, VectorPathMatchesPortable) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  for (size_t d : {1u, 7u, 31u, 32u, 33u, 64u, 100u, 2048u}) {
+    for (int trial = 0; trial < 50; ++trial) {
+      std::vector<float> row(d);
+      for (float& x : row) x = normal(rng);
+      if (trial % 5 == 1) {
+        // Put exact .5 ties on a scale of 1: absmax 127.
+        for (size_t j = 0; j < d; ++j) row[j] = static_cast<float>(static_cast<int>(rng() % 254) - 127) + 0.5f;
+        row[0] = 127.0f;
+      }
+      if (trial % 5 == 2) std::fill(row.begin(), row.end(), 0.0f);
+      if (trial % 5 == 3) for (float& x : row) x *= 1e-12f;
+      float s = Int8RowScale(row.data(), d);
+      ASSERT_EQ(FloatBits(s), FloatBits(Int8RowScalePortable(row.data(), d)));
+      std::vector<int8_t> a(d), b(d);
+      QuantizeRowInt8(row.data(), d, s, a.data());
+      QuantizeRowInt8Portable(row.data(), d, s, b.data());
+      ASSERT_EQ(a, b) << "d=" << d << " trial=" << trial;
+    }
+  }
 }
 
 }  // namespace
