@@ -100,8 +100,10 @@ TEST(HalfTest, BatchPathsMatchScalarReference) {
   std::vector<float> back_fast(v.size()), back_slow(v.size());
   HalfsToFloat(slow.data(), back_fast.data(), v.size());
   HalfsToFloatPortable(slow.data(), back_slow.data(), v.size());
-  for (size_t i = 0; i < v.size(); ++i)
-    if ((slow[i] & 0x7C00) != 0x7C00) ASSERT_EQ(FloatBits(back_fast[i]), FloatBits(back_slow[i]));
+  for (size_t i = 0; i < v.size(); ++i) {
+    if ((slow[i] & 0x7C00) == 0x7C00) continue;  // inf: no bits to compare beyond the class
+    ASSERT_EQ(FloatBits(back_fast[i]), FloatBits(back_slow[i]));
+  }
 }
 
 }  // namespace

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# --tiers: a subset writes only its own files (plus the report); an unknown tier name is
+# refused up front with one "embed2onnx: error:" line naming it, and nothing is written.
+set -euo pipefail
+WORK=${1:?usage: $0 WORKDIR}
+: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
+NODE=${NODE:-node}
+ORT_DIR="$(cd "$(dirname "$0")/../ort" && pwd)"
+CHECK="$ORT_DIR/check_export.mjs"
+[[ -d "$ORT_DIR/node_modules/onnxruntime-node" ]] || { echo "onnxruntime-node is not installed: run 'make npm-deps'" >&2; exit 1; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+CKPT="$WORK/ckpt"
+"$E2O_GEN" --out "$CKPT" --vocab 2048 --hidden 64 --edge-rows --seed 41 --tensor model.embed_tokens.weight
+
+# 1. int8 only.
+OUT="$WORK/int8"
+"$E2O_BIN" export --model-dir "$CKPT" --out-dir "$OUT" --tiers int8
+listing=$(cd "$OUT" && ls -A | sort | tr '\n' ' ')
+expected="embed_tokens_int8.onnx embed_tokens_int8.onnx_data embed_tokens_parity.json "
+if [[ "$listing" != "$expected" ]]; then
+  echo "--tiers int8 wrote [$listing], expected [$expected]" >&2
+  exit 1
+fi
+"$NODE" "$CHECK" --export-dir "$OUT" --model-dir "$CKPT" --tiers int8 --report "$OUT/embed_tokens_parity.json" \
+  --producer embed2onnx
+
+# 2. An unknown tier: refused, one error line naming it, nothing written.
+refuse() {  # out dir, label
+  local out=$1 label=$2
+  local rc=0
+  "$E2O_BIN" export --model-dir "$CKPT" --out-dir "$out" --tiers fp32,bogus >"$WORK/$label.stdout" 2>"$WORK/$label.stderr" || rc=$?
+  if [[ $rc -eq 0 ]]; then
+    echo "$label: --tiers fp32,bogus exited 0" >&2
+    exit 1
+  fi
+  local errors
+  errors=$(grep -c '^embed2onnx: error: ' "$WORK/$label.stderr" || true)
+  if [[ "$errors" != 1 ]] || ! grep '^embed2onnx: error: ' "$WORK/$label.stderr" | grep -q bogus; then
+    echo "$label: expected one 'embed2onnx: error:' line mentioning bogus; stderr was:" >&2
+    cat "$WORK/$label.stderr" >&2
+    exit 1
+  fi
+  if [[ -e "$out" && -n "$(find "$out" -mindepth 1 -print -quit)" ]]; then
+    echo "$label: the refused export wrote into $out:" >&2
+    find "$out" >&2
+    exit 1
+  fi
+  echo "$label: refused with exit $rc: $(grep '^embed2onnx: error: ' "$WORK/$label.stderr")"
+}
+mkdir -p "$WORK/bogus_empty"
+refuse "$WORK/bogus_empty" bogus_empty
+refuse "$WORK/bogus_missing" bogus_missing
+echo "tiers_subset: ok"

@@ -1,0 +1,865 @@
+#!/usr/bin/env node
+// check_export.mjs: judges one embed2onnx export folder against the checkpoint it came
+// from, independently of the C++ code. Everything here is written from SPEC §2-5:
+//   1. read the table straight from the safetensors files (single file or index + shards)
+//      and widen it to float32 W;
+//   2. compute every tier's reference (fp16 round-to-nearest-even, numpy-style int8);
+//   3. parse each .onnx file with a minimal protobuf reader, check the graph contract and
+//      the external-data layout, and compare the STORED BYTES with the reference;
+//   4. run each tier in ONNX Runtime (onnxruntime-node, CPU) and compare the output bits;
+//   5. optionally check embed_tokens_parity.json.
+//
+// Usage:
+//   node check_export.mjs --export-dir DIR --model-dir CKPT [--tensor NAME]
+//        [--tiers fp32,fp16w,int8] [--random K] [--seed S] [--report PATH]
+//        [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]
+// Prints one line per tier and exits 0 only if every check holds.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// ---------------------------------------------------------------------------------------
+// Command line.
+
+const USAGE = `usage: node check_export.mjs --export-dir DIR --model-dir CKPT [--tensor NAME]
+       [--tiers fp32,fp16w,int8] [--random K] [--seed S] [--report PATH]
+       [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]`;
+
+function parseArgs(argv) {
+  const opts = {
+    exportDir: null, modelDir: null, tensor: null, tiers: ['fp32', 'fp16w', 'int8'],
+    random: 256, seed: 20240601, report: null, tiersBase: null, variant: null, producer: null,
+  };
+  const takesValue = {
+    '--export-dir': (v) => { opts.exportDir = v; },
+    '--model-dir': (v) => { opts.modelDir = v; },
+    '--tensor': (v) => { opts.tensor = v; },
+    '--tiers': (v) => { opts.tiers = v.split(',').filter((t) => t.length > 0); },
+    '--random': (v) => { opts.random = Number(v); },
+    '--seed': (v) => { opts.seed = Number(v); },
+    '--report': (v) => { opts.report = v; },
+    '--tiers-base': (v) => { opts.tiersBase = v; },
+    '--variant': (v) => { opts.variant = v; },
+    '--producer': (v) => { opts.producer = v; },
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) { value = arg.slice(eq + 1); arg = arg.slice(0, eq); }
+    if (arg === '--help' || arg === '-h') { console.log(USAGE); process.exit(0); }
+    const set = takesValue[arg];
+    if (!set) usageError(`unknown argument '${arg}'`);
+    if (value === undefined) {
+      if (i + 1 >= argv.length) usageError(`${arg} needs a value`);
+      value = argv[++i];
+    }
+    set(value);
+  }
+  if (!opts.exportDir || !opts.modelDir) usageError('--export-dir and --model-dir are required');
+  for (const t of opts.tiers) if (!TIERS[t]) usageError(`unknown tier '${t}' (known: ${Object.keys(TIERS).join(', ')})`);
+  if (!Number.isInteger(opts.random) || opts.random < 2 || opts.random % 2 !== 0) usageError('--random must be an even integer >= 2');
+  if (!Number.isInteger(opts.seed)) usageError('--seed must be an integer');
+  return opts;
+}
+
+function usageError(message) {
+  console.error(`check_export: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------
+// The contract (SPEC §2-3). ONNX TensorProto element types used here.
+
+const FLOAT = 1, INT8 = 3, INT64 = 7, FLOAT16 = 10;
+const ELEM_BYTES = { [FLOAT]: 4, [INT8]: 1, [INT64]: 8, [FLOAT16]: 2 };
+const ELEM_NAME = { [FLOAT]: 'FLOAT', [INT8]: 'INT8', [INT64]: 'INT64', [FLOAT16]: 'FLOAT16' };
+const EXTERNAL_MIN_BYTES = 1024;
+const EXTERNAL_ALIGN = 65536;
+
+// Per tier: file, graph name, nodes in order (op type, name in the original, inputs with
+// '$k' standing for the k-th intermediate value), and initializers.
+const TIERS = {
+  fp32: {
+    file: 'embed_tokens.onnx',
+    graphName: 'embed_tokens_fp32',
+    nodes: [
+      { op: 'Gather', name: 'EmbedTokens_Gather', inputs: ['embed_tokens.weight', 'input_ids'], output: 'inputs_embeds' },
+    ],
+    initializers: (V, D) => [{ name: 'embed_tokens.weight', type: FLOAT, dims: [V, D] }],
+  },
+  fp16w: {
+    file: 'embed_tokens_fp16w.onnx',
+    graphName: 'embed_tokens_fp16w',
+    nodes: [
+      { op: 'Gather', name: 'EmbedTokens_Gather', inputs: ['embed_tokens.weight', 'input_ids'], output: '$0' },
+      { op: 'Cast', name: 'EmbedTokens_Cast_fp16w', inputs: ['$0'], output: 'inputs_embeds' },
+    ],
+    initializers: (V, D) => [{ name: 'embed_tokens.weight', type: FLOAT16, dims: [V, D] }],
+  },
+  int8: {
+    file: 'embed_tokens_int8.onnx',
+    graphName: 'embed_tokens_int8',
+    nodes: [
+      { op: 'Gather', name: 'EmbedTokens_Gather_weight', inputs: ['embed_tokens.weight_int8', 'input_ids'], output: '$0' },
+      { op: 'Cast', name: 'EmbedTokens_Cast_int8_to_fp32', inputs: ['$0'], output: '$1' },
+      { op: 'Gather', name: 'EmbedTokens_Gather_scales', inputs: ['embed_tokens.scales', 'input_ids'], output: '$2' },
+      { op: 'Unsqueeze', name: 'EmbedTokens_Unsqueeze_scales', inputs: ['$2', 'EmbedTokens_unsqueeze_axes'], output: '$3' },
+      { op: 'Mul', name: 'EmbedTokens_Mul', inputs: ['$1', '$3'], output: 'inputs_embeds', commutative: true },
+    ],
+    initializers: (V, D) => [
+      { name: 'embed_tokens.weight_int8', type: INT8, dims: [V, D] },
+      { name: 'embed_tokens.scales', type: FLOAT, dims: [V] },
+      { name: 'EmbedTokens_unsqueeze_axes', type: INT64, dims: [1] },
+    ],
+  },
+};
+
+const SAMPLE_IDS = [0, 1, 100, 1024, 50000, 100352, 100351];  // then V-1 (SPEC §5)
+
+// Well-known names of token-embedding tables, for --tensor auto-detection.
+const KNOWN_TABLE_NAMES = [
+  'language_model.model.embed_tokens.weight',
+  'llm.model.embed_tokens.weight',
+  'model.embed_tokens.weight',
+  'model.language_model.embed_tokens.weight',
+  'language_model.embed_tokens.weight',
+  'transformer.wte.weight',
+  'model.decoder.embed_tokens.weight',
+  'gpt_neox.embed_in.weight',
+  'transformer.word_embeddings.weight',
+  'model.tok_embeddings.weight',
+  'tok_embeddings.weight',
+  'embed_tokens.weight',
+];
+
+// ---------------------------------------------------------------------------------------
+// Number formats.
+
+// Round half to even, for doubles that hold exact values.
+function roundHalfEven(x) {
+  const r = Math.round(x);  // halves go toward +inf
+  return (r - x === 0.5 && r % 2 !== 0) ? r - 1 : r;
+}
+
+function f16BitsToNumber(h) {
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  let v;
+  if (exp === 0) v = mant * 2 ** -24;
+  else if (exp === 31) v = mant ? NaN : Infinity;
+  else v = (1024 + mant) * 2 ** (exp - 25);
+  return (h & 0x8000) ? -v : v;
+}
+
+// float32 value (as a JS number) -> fp16 bits, round to nearest, ties to even; subnormals
+// kept, overflow to +-inf. Works on the exact value in double arithmetic: scaling by
+// powers of two is exact, so only roundHalfEven rounds.
+function numberToF16Bits(x) {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = (x < 0 || Object.is(x, -0)) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00;  // 65520 is the tie between 65504 and 2^16
+  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24);  // 1024 lands on the smallest normal
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  let m = roundHalfEven(a / 2 ** (e - 10));  // in [1024, 2048]
+  if (m === 2048) { m = 1024; e++; }
+  return sign | ((e + 15) << 10) | (m - 1024);
+}
+
+const F32_EPS_CLAMP = Math.fround(1e-12);
+
+// numpy's per-row symmetric int8 quantisation, all in float32 (SPEC §4). Division of two
+// float32 values done in double and rounded once to float32 is correctly rounded.
+function quantizeInt8(W, V, D) {
+  const q = new Int8Array(V * D);
+  const s = new Float32Array(V);
+  for (let r = 0; r < V; r++) {
+    const base = r * D;
+    let absmax = 0;
+    for (let j = 0; j < D; j++) absmax = Math.max(absmax, Math.abs(W[base + j]));
+    absmax = Math.max(absmax, F32_EPS_CLAMP);
+    const scale = Math.fround(absmax / 127);
+    s[r] = scale;
+    for (let j = 0; j < D; j++) {
+      const v = roundHalfEven(Math.fround(W[base + j] / scale));
+      q[base + j] = Math.min(127, Math.max(-127, v));  // Int8Array turns -0 into 0
+    }
+  }
+  return { q, s };
+}
+
+function referenceTier(tier, W, V, D, cache) {
+  if (cache[tier]) return cache[tier];
+  let ref;
+  if (tier === 'fp32') {
+    ref = { out: W };
+  } else if (tier === 'fp16w') {
+    const h = new Uint16Array(V * D);
+    const out = new Float32Array(V * D);
+    for (let i = 0; i < V * D; i++) { h[i] = numberToF16Bits(W[i]); out[i] = f16BitsToNumber(h[i]); }
+    ref = { h, out };
+  } else {
+    const { q, s } = quantizeInt8(W, V, D);
+    const out = new Float32Array(V * D);
+    for (let r = 0; r < V; r++) for (let j = 0; j < D; j++) out[r * D + j] = q[r * D + j] * s[r];  // exact in double, one rounding
+    ref = { q, s, out };
+  }
+  cache[tier] = ref;
+  return ref;
+}
+
+// ---------------------------------------------------------------------------------------
+// safetensors (SPEC §7).
+
+const ST_DTYPES = { BF16: 2, F16: 2, F32: 4 };
+
+function readSafetensorsHeader(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < 8) throw new Error(`${file}: ${size} bytes, too short for a safetensors header`);
+    const lenBuf = Buffer.alloc(8);
+    fs.readSync(fd, lenBuf, 0, 8, 0);
+    const n = lenBuf.readBigUInt64LE(0);
+    if (n > BigInt(size - 8) || n > 100000000n) throw new Error(`${file}: header length ${n} exceeds the file (${size} bytes)`);
+    const headerBuf = Buffer.alloc(Number(n));
+    fs.readSync(fd, headerBuf, 0, Number(n), 8);
+    const header = JSON.parse(headerBuf.toString('utf8'));
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${file}: header is not a JSON object`);
+    return { file, size, dataStart: 8 + Number(n), header };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function listCheckpoint(modelDir) {
+  const indexPath = path.join(modelDir, 'model.safetensors.index.json');
+  if (fs.existsSync(indexPath)) {
+    const index = JSON.parse(fs.readFileSync(indexPath, 'utf8'));
+    if (!index.weight_map || typeof index.weight_map !== 'object') throw new Error(`${indexPath}: no weight_map`);
+    return { names: Object.keys(index.weight_map), fileOf: (name) => path.join(modelDir, index.weight_map[name]) };
+  }
+  let single = path.join(modelDir, 'model.safetensors');
+  if (!fs.existsSync(single)) {
+    const found = fs.readdirSync(modelDir).filter((f) => f.endsWith('.safetensors'));
+    if (found.length !== 1) throw new Error(`${modelDir}: no model.safetensors, no index, ${found.length} .safetensors files`);
+    single = path.join(modelDir, found[0]);
+  }
+  const names = Object.keys(readSafetensorsHeader(single).header).filter((k) => k !== '__metadata__');
+  return { names, fileOf: () => single };
+}
+
+function loadTable(modelDir, tensorName) {
+  const ckpt = listCheckpoint(modelDir);
+  let name = tensorName;
+  if (!name) {
+    const present = KNOWN_TABLE_NAMES.filter((n) => ckpt.names.includes(n));
+    if (present.length !== 1) throw new Error(`${modelDir}: cannot pick the table (well-known names present: ${JSON.stringify(present)}); pass --tensor`);
+    name = present[0];
+  }
+  if (!ckpt.names.includes(name)) throw new Error(`${modelDir}: no tensor '${name}'`);
+  const file = ckpt.fileOf(name);
+  const { header, size, dataStart } = readSafetensorsHeader(file);
+  const entry = header[name];
+  if (!entry) throw new Error(`${file}: tensor '${name}' is not in this shard's header`);
+  const elem = ST_DTYPES[entry.dtype];
+  if (!elem) throw new Error(`${file}: tensor '${name}' has dtype ${entry.dtype}, expected BF16, F16 or F32`);
+  if (!Array.isArray(entry.shape) || entry.shape.length !== 2 || !entry.shape.every((x) => Number.isSafeInteger(x) && x > 0))
+    throw new Error(`${file}: tensor '${name}' has shape ${JSON.stringify(entry.shape)}, expected [V, D]`);
+  const [V, D] = entry.shape;
+  const [begin, end] = entry.data_offsets;
+  if (!(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && begin >= 0 && end - begin === V * D * elem && dataStart + end <= size))
+    throw new Error(`${file}: tensor '${name}' has data_offsets ${JSON.stringify(entry.data_offsets)} not matching ${V}x${D}x${elem} bytes inside the file`);
+  const raw = Buffer.alloc(end - begin);
+  const fd = fs.openSync(file, 'r');
+  try { fs.readSync(fd, raw, 0, raw.length, dataStart + begin); } finally { fs.closeSync(fd); }
+
+  const W = new Float32Array(V * D);
+  if (entry.dtype === 'F32') {
+    new Uint8Array(W.buffer).set(raw);
+  } else {
+    const bits = new Uint16Array(raw.buffer, raw.byteOffset, V * D).slice();  // raw is a fresh, aligned Buffer
+    if (entry.dtype === 'BF16') {
+      const w32 = new Uint32Array(W.buffer);
+      for (let i = 0; i < bits.length; i++) w32[i] = bits[i] << 16;
+    } else {
+      for (let i = 0; i < bits.length; i++) W[i] = f16BitsToNumber(bits[i]);
+    }
+  }
+  for (let i = 0; i < W.length; i++) if (!Number.isFinite(W[i])) throw new Error(`${file}: '${name}' row ${Math.floor(i / D)} col ${i % D} is not finite`);
+  return { name, dtype: entry.dtype, V, D, W, file };
+}
+
+// ---------------------------------------------------------------------------------------
+// Minimal protobuf wire-format reader.
+
+// Returns [{field, wire, value}] for one message; value is a BigInt (varint, fixed64), a
+// number (fixed32 bits) or a Buffer (length-delimited).
+function decodeMessage(buf) {
+  const out = [];
+  let pos = 0;
+  const varint = () => {
+    let result = 0n, shift = 0n;
+    for (;;) {
+      if (pos >= buf.length) throw new Error('truncated varint');
+      const b = buf[pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return result;
+      shift += 7n;
+      if (shift > 63n) throw new Error('varint longer than 10 bytes');
+    }
+  };
+  while (pos < buf.length) {
+    const key = varint();
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    let value;
+    if (wire === 0) value = varint();
+    else if (wire === 1) { if (pos + 8 > buf.length) throw new Error('truncated fixed64'); value = buf.readBigUInt64LE(pos); pos += 8; }
+    else if (wire === 2) {
+      const len = Number(varint());
+      if (len > buf.length - pos) throw new Error(`length ${len} overruns the message`);
+      value = buf.subarray(pos, pos + len); pos += len;
+    } else if (wire === 5) { if (pos + 4 > buf.length) throw new Error('truncated fixed32'); value = buf.readUInt32LE(pos); pos += 4; }
+    else throw new Error(`unsupported wire type ${wire} (field ${field})`);
+    if (field === 0) throw new Error('field number 0');
+    out.push({ field, wire, value });
+  }
+  return out;
+}
+
+const int64Of = (v) => Number(BigInt.asIntN(64, v));
+const str = (b) => b.toString('utf8');
+
+// Repeated int64 fields may arrive packed (one length-delimited blob) or one per key.
+function repeatedInt64(entries) {
+  const out = [];
+  for (const e of entries) {
+    if (e.wire === 0) out.push(int64Of(e.value));
+    else if (e.wire === 2) {
+      for (const { value } of decodeMessage(packedAsVarints(e.value))) out.push(int64Of(value));
+    } else throw new Error(`bad wire type ${e.wire} for a repeated int64`);
+  }
+  return out;
+}
+// Re-tags a packed run of varints as field-1 varints so decodeMessage can read them.
+function packedAsVarints(blob) {
+  const parts = [];
+  let start = 0;
+  for (let i = 0; i < blob.length; i++) {
+    if (!(blob[i] & 0x80)) { parts.push(Buffer.from([0x08]), blob.subarray(start, i + 1)); start = i + 1; }
+  }
+  if (start !== blob.length) throw new Error('truncated packed varints');
+  return Buffer.concat(parts);
+}
+
+function fieldsOf(buf) {
+  const map = new Map();
+  for (const e of decodeMessage(buf)) {
+    if (!map.has(e.field)) map.set(e.field, []);
+    map.get(e.field).push(e);
+  }
+  const all = (f) => map.get(f) || [];
+  const one = (f, what) => {
+    const list = all(f);
+    if (list.length > 1) throw new Error(`${what}: field ${f} appears ${list.length} times`);
+    return list.length ? list[0] : undefined;
+  };
+  return { map, all, one };
+}
+
+function parseTensor(buf) {
+  const f = fieldsOf(buf);
+  const name = f.one(8, 'TensorProto') ? str(f.one(8).value) : '';
+  const t = {
+    name,
+    dims: repeatedInt64(f.all(1)),
+    dataType: f.one(2, name) ? Number(f.one(2).value) : 0,
+    raw: f.one(9, name) ? f.one(9).value : null,
+    external: f.all(13).map((e) => {
+      const kv = fieldsOf(e.value);
+      return { key: kv.one(1) ? str(kv.one(1).value) : '', value: kv.one(2) ? str(kv.one(2).value) : '' };
+    }),
+    dataLocation: f.one(14, name) ? Number(f.one(14).value) : 0,
+    typedFields: [3, 4, 5, 6, 7, 10, 11].filter((k) => f.all(k).length > 0),
+  };
+  return t;
+}
+
+function parseValueInfo(buf) {
+  const f = fieldsOf(buf);
+  const vi = { name: f.one(1, 'ValueInfoProto') ? str(f.one(1).value) : '', elemType: null, dims: null };
+  const type = f.one(2, vi.name);
+  if (!type) return vi;
+  const tensorType = fieldsOf(type.value).one(1, `${vi.name} type`);
+  if (!tensorType) return vi;
+  const tt = fieldsOf(tensorType.value);
+  vi.elemType = tt.one(1, vi.name) ? Number(tt.one(1).value) : null;
+  const shape = tt.one(2, vi.name);
+  if (shape) {
+    vi.dims = fieldsOf(shape.value).all(1).map((d) => {
+      const df = fieldsOf(d.value);
+      return {
+        value: df.one(1, vi.name) ? int64Of(df.one(1).value) : null,
+        param: df.one(2, vi.name) ? str(df.one(2).value) : null,
+      };
+    });
+  }
+  return vi;
+}
+
+function parseAttribute(buf) {
+  const f = fieldsOf(buf);
+  return {
+    name: f.one(1, 'AttributeProto') ? str(f.one(1).value) : '',
+    i: f.one(3, 'AttributeProto') ? int64Of(f.one(3).value) : null,
+    type: f.one(20, 'AttributeProto') ? Number(f.one(20).value) : null,
+    other: [2, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 21].filter((k) => f.all(k).length > 0),
+  };
+}
+
+function parseNode(buf) {
+  const f = fieldsOf(buf);
+  return {
+    inputs: f.all(1).map((e) => str(e.value)),
+    outputs: f.all(2).map((e) => str(e.value)),
+    name: f.one(3, 'NodeProto') ? str(f.one(3).value) : '',
+    op: f.one(4, 'NodeProto') ? str(f.one(4).value) : '',
+    attrs: f.all(5).map((e) => parseAttribute(e.value)),
+    domain: f.one(7, 'NodeProto') ? str(f.one(7).value) : '',
+  };
+}
+
+function parseModel(buf) {
+  const m = fieldsOf(buf);
+  const graphEntry = m.one(7, 'ModelProto');
+  if (!graphEntry) throw new Error('ModelProto has no graph');
+  const g = fieldsOf(graphEntry.value);
+  return {
+    irVersion: m.one(1, 'ModelProto') ? int64Of(m.one(1).value) : null,
+    opsets: m.all(8).map((e) => {
+      const o = fieldsOf(e.value);
+      return { domain: o.one(1, 'opset') ? str(o.one(1).value) : '', version: o.one(2, 'opset') ? int64Of(o.one(2).value) : null };
+    }),
+    producerName: m.one(2, 'ModelProto') ? str(m.one(2).value) : '',
+    producerVersion: m.one(3, 'ModelProto') ? str(m.one(3).value) : '',
+    functions: m.all(25).length,
+    graph: {
+      name: g.one(2, 'GraphProto') ? str(g.one(2).value) : '',
+      nodes: g.all(1).map((e) => parseNode(e.value)),
+      initializers: g.all(5).map((e) => parseTensor(e.value)),
+      sparseInitializers: g.all(15).length,
+      inputs: g.all(11).map((e) => parseValueInfo(e.value)),
+      outputs: g.all(12).map((e) => parseValueInfo(e.value)),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking one tier.
+
+class Failures {
+  constructor() { this.list = []; this.notes = []; }
+  add(msg) { this.list.push(msg); }
+  note(msg) { this.notes.push(msg); }
+  expect(cond, msg) { if (!cond) this.add(msg); return cond; }
+  get ok() { return this.list.length === 0; }
+}
+
+const sameArray = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function checkModelContract(model, tier, table, onnxFile, fail, producer) {
+  const spec = TIERS[tier];
+  const { V, D } = table;
+  fail.expect(model.irVersion === 10, `ir_version is ${model.irVersion}, expected 10`);
+  fail.expect(model.opsets.length === 1 && model.opsets[0].domain === '' && model.opsets[0].version === 20,
+    `opset_import is ${JSON.stringify(model.opsets)}, expected exactly [{domain: "", version: 20}]`);
+  fail.expect(model.functions === 0, `model holds ${model.functions} local functions`);
+  if (producer) {
+    const [name, version] = producer.split('/');
+    fail.expect(model.producerName === name, `producer_name is '${model.producerName}', expected '${name}'`);
+    if (version !== undefined) fail.expect(model.producerVersion === version, `producer_version is '${model.producerVersion}', expected '${version}'`);
+    else fail.expect(model.producerVersion.length > 0, 'producer_version is empty');
+  } else {
+    fail.expect(model.producerName.length > 0, 'producer_name is empty');
+  }
+  const g = model.graph;
+  if (g.name !== spec.graphName) fail.note(`graph name '${g.name}' (the original's is '${spec.graphName}')`);
+
+  // Input and output.
+  if (fail.expect(g.inputs.length === 1, `graph has ${g.inputs.length} inputs (${g.inputs.map((i) => i.name)}), expected only input_ids`)) {
+    const inp = g.inputs[0];
+    fail.expect(inp.name === 'input_ids', `graph input is '${inp.name}', expected 'input_ids'`);
+    fail.expect(inp.elemType === INT64, `input_ids elem_type ${inp.elemType}, expected INT64 (7)`);
+    fail.expect(inp.dims && inp.dims.length === 2 && inp.dims[0].param === 'B' && inp.dims[1].param === 'N' &&
+      inp.dims.every((d) => d.value === null),
+    `input_ids shape ${JSON.stringify(inp.dims)}, expected [B, N] symbolic`);
+  }
+  if (fail.expect(g.outputs.length === 1, `graph has ${g.outputs.length} outputs, expected only inputs_embeds`)) {
+    const out = g.outputs[0];
+    fail.expect(out.name === 'inputs_embeds', `graph output is '${out.name}', expected 'inputs_embeds'`);
+    fail.expect(out.elemType === FLOAT, `inputs_embeds elem_type ${out.elemType}, expected FLOAT (1)`);
+    fail.expect(out.dims && out.dims.length === 3 && out.dims[0].param === 'B' && out.dims[0].value === null &&
+      out.dims[1].param === 'N' && out.dims[1].value === null && out.dims[2].value === D && !out.dims[2].param,
+    `inputs_embeds shape ${JSON.stringify(out.dims)}, expected [B, N, ${D}]`);
+  }
+
+  // Nodes: op types, order, wiring, attributes.
+  fail.expect(g.sparseInitializers === 0, 'graph has sparse initializers');
+  const ops = g.nodes.map((n) => n.op);
+  if (!fail.expect(sameArray(ops, spec.nodes.map((n) => n.op)), `nodes are [${ops}], expected [${spec.nodes.map((n) => n.op)}]`)) return;
+  const bound = {};  // '$k' -> actual intermediate name
+  const reserved = new Set(['input_ids', 'inputs_embeds', ...spec.initializers(V, D).map((i) => i.name)]);
+  spec.nodes.forEach((want, k) => {
+    const node = g.nodes[k];
+    const where = `node ${k} (${node.op} '${node.name}')`;
+    if (node.name !== want.name) fail.note(`${where}: name differs from the original's '${want.name}'`);
+    fail.expect(node.domain === '', `${where}: domain '${node.domain}', expected the default ""`);
+    const expectInputs = want.inputs.map((x) => (x.startsWith('$') ? bound[x] : x));
+    const inputsOk = sameArray(node.inputs, expectInputs) ||
+      (want.commutative && sameArray(node.inputs, [...expectInputs].reverse()));
+    fail.expect(inputsOk, `${where}: inputs [${node.inputs}], expected [${expectInputs}]`);
+    if (fail.expect(node.outputs.length === 1, `${where}: ${node.outputs.length} outputs, expected 1`)) {
+      const outName = node.outputs[0];
+      if (want.output.startsWith('$')) {
+        fail.expect(!reserved.has(outName) && !Object.values(bound).includes(outName) && outName !== '',
+          `${where}: intermediate output '${outName}' reuses a name`);
+        bound[want.output] = outName;
+      } else {
+        fail.expect(outName === want.output, `${where}: output '${outName}', expected '${want.output}'`);
+      }
+    }
+    const attrs = Object.fromEntries(node.attrs.map((a) => [a.name, a]));
+    const attrNames = Object.keys(attrs);
+    if (node.op === 'Gather') {
+      fail.expect(attrNames.every((n) => n === 'axis'), `${where}: unexpected attributes [${attrNames}]`);
+      if (attrs.axis) fail.expect(attrs.axis.i === 0 && attrs.axis.other.length === 0, `${where}: axis ${attrs.axis.i}, expected 0`);
+    } else if (node.op === 'Cast') {
+      fail.expect(attrNames.every((n) => n === 'to' || n === 'saturate'), `${where}: unexpected attributes [${attrNames}]`);
+      fail.expect(attrs.to && attrs.to.i === FLOAT, `${where}: 'to' is ${attrs.to ? attrs.to.i : 'missing'}, expected FLOAT (1)`);
+    } else {
+      fail.expect(attrNames.length === 0, `${where}: unexpected attributes [${attrNames}]`);
+    }
+  });
+}
+
+// Checks the initializers' names, types, shapes and storage; returns name -> stored bytes.
+function checkInitializers(model, tier, table, onnxPath, fail) {
+  const spec = TIERS[tier];
+  const { V, D } = table;
+  const inits = model.graph.initializers;
+  const wanted = spec.initializers(V, D);
+  const names = inits.map((t) => t.name);
+  fail.expect(sameArray([...names].sort(), wanted.map((w) => w.name).sort()),
+    `initializers [${names}], expected [${wanted.map((w) => w.name)}]`);
+
+  const sidecarName = `${path.basename(onnxPath)}_data`;
+  const sidecarPath = path.join(path.dirname(onnxPath), sidecarName);
+  let sidecar = null;
+  const ranges = [];
+  const bytes = {};
+  for (const want of wanted) {
+    const t = inits.find((x) => x.name === want.name);
+    if (!t) continue;
+    const where = `initializer '${t.name}'`;
+    if (!fail.expect(t.dataType === want.type, `${where}: data_type ${t.dataType}, expected ${ELEM_NAME[want.type]} (${want.type})`)) continue;
+    if (!fail.expect(sameArray(t.dims, want.dims), `${where}: dims [${t.dims}], expected [${want.dims}]`)) continue;
+    fail.expect(t.typedFields.length === 0, `${where}: uses typed data fields ${t.typedFields} besides raw_data/external`);
+    const size = want.dims.reduce((a, b) => a * b, 1) * ELEM_BYTES[want.type];
+    if (size >= EXTERNAL_MIN_BYTES) {
+      if (!fail.expect(t.dataLocation === 1, `${where}: ${size} bytes but data_location ${t.dataLocation}, expected EXTERNAL (1)`)) continue;
+      fail.expect(t.raw === null, `${where}: external but also has raw_data`);
+      const keys = t.external.map((e) => e.key);
+      if (!fail.expect(sameArray([...keys].sort(), ['length', 'location', 'offset']),
+        `${where}: external_data keys [${keys}], expected exactly location, offset, length`)) continue;
+      const kv = Object.fromEntries(t.external.map((e) => [e.key, e.value]));
+      fail.expect(kv.location === sidecarName, `${where}: location '${kv.location}', expected '${sidecarName}'`);
+      const isInt = (s) => /^[0-9]+$/.test(s);
+      if (!fail.expect(isInt(kv.offset) && isInt(kv.length), `${where}: offset '${kv.offset}' / length '${kv.length}' are not whole numbers`)) continue;
+      const offset = Number(kv.offset), length = Number(kv.length);
+      fail.expect(length === size, `${where}: length ${length}, expected ${size}`);
+      fail.expect(offset % EXTERNAL_ALIGN === 0, `${where}: offset ${offset} is not a multiple of ${EXTERNAL_ALIGN}`);
+      if (sidecar === null) {
+        if (!fail.expect(fs.existsSync(sidecarPath), `sidecar ${sidecarName} is missing`)) continue;
+        sidecar = fs.readFileSync(sidecarPath);
+      }
+      if (!fail.expect(offset + length <= sidecar.length, `${where}: offset ${offset} + length ${length} exceeds ${sidecarName} (${sidecar.length} bytes)`)) continue;
+      for (const [b, e, other] of ranges) fail.expect(offset >= e || offset + length <= b, `${where}: bytes overlap '${other}' in ${sidecarName}`);
+      ranges.push([offset, offset + length, t.name]);
+      bytes[t.name] = sidecar.subarray(offset, offset + length);
+    } else {
+      fail.expect(t.dataLocation === 0 && t.external.length === 0, `${where}: ${size} bytes must be inline, found external data`);
+      if (!fail.expect(t.raw !== null, `${where}: no raw_data`)) continue;
+      if (!fail.expect(t.raw.length === size, `${where}: raw_data is ${t.raw.length} bytes, expected ${size}`)) continue;
+      bytes[t.name] = t.raw;
+    }
+  }
+  return bytes;
+}
+
+// Compares two typed arrays element by element (bit patterns); returns the first index
+// that differs, or -1.
+function firstDifference(got, want) {
+  const a = new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
+  const b = new Uint8Array(want.buffer, want.byteOffset, want.byteLength);
+  if (a.length !== b.length) return 0;
+  if (Buffer.compare(a, b) === 0) return -1;
+  const bpe = want.BYTES_PER_ELEMENT;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return Math.floor(i / bpe);
+  return -1;
+}
+
+const hex = (v, bytes) => `0x${(bytes === 8 ? BigInt.asUintN(64, BigInt(v)) : v >>> 0).toString(16).padStart(bytes * 2, '0')}`;
+const showNumber = (x) => (Object.is(x, -0) ? '-0' : String(x));
+function describeElement(arr, i) {
+  if (arr instanceof Float32Array) return `${showNumber(arr[i])} (${hex(new Uint32Array(arr.buffer, arr.byteOffset, arr.length)[i], 4)})`;
+  if (arr instanceof Uint16Array) return `${showNumber(f16BitsToNumber(arr[i]))} (${hex(arr[i], 2)})`;
+  return String(arr[i]);
+}
+
+function compareStored(name, stored, want, D, fail) {
+  const got = new want.constructor(want.length);
+  if (stored.length !== want.byteLength) { fail.add(`${name}: ${stored.length} bytes stored, expected ${want.byteLength}`); return; }
+  new Uint8Array(got.buffer).set(stored);
+  const i = firstDifference(got, want);
+  if (i < 0) return;
+  const where = D ? `row ${Math.floor(i / D)} col ${i % D}` : `element ${i}`;
+  let count = 0;
+  for (let k = 0; k < want.length; k++) if (!Object.is(got[k], want[k])) count++;
+  fail.add(`${name}: stored bytes differ at ${where}: got ${describeElement(got, i)}, expected ${describeElement(want, i)} (${count} elements differ)`);
+}
+
+function checkStoredBytes(tier, bytes, ref, table, fail) {
+  const { W, D } = table;
+  if (tier === 'fp32' && bytes['embed_tokens.weight']) compareStored('embed_tokens.weight', bytes['embed_tokens.weight'], W, D, fail);
+  if (tier === 'fp16w' && bytes['embed_tokens.weight']) compareStored('embed_tokens.weight', bytes['embed_tokens.weight'], ref.h, D, fail);
+  if (tier === 'int8') {
+    if (bytes['embed_tokens.weight_int8']) compareStored('embed_tokens.weight_int8', bytes['embed_tokens.weight_int8'], ref.q, D, fail);
+    if (bytes['embed_tokens.scales']) compareStored('embed_tokens.scales', bytes['embed_tokens.scales'], ref.s, 0, fail);
+    if (bytes.EmbedTokens_unsqueeze_axes) compareStored('EmbedTokens_unsqueeze_axes', bytes.EmbedTokens_unsqueeze_axes, BigInt64Array.of(-1n), 0, fail);
+  }
+  return Object.values(bytes).reduce((a, b) => a + b.length, 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// ONNX Runtime.
+
+// Small deterministic generator (xorshift64*), for the random ids.
+function* randomIds(seed, V, count) {
+  let x = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + 1n);
+  for (let k = 0; k < count; k++) {
+    x ^= x >> 12n; x ^= BigInt.asUintN(64, x << 25n); x ^= x >> 27n;
+    const r = BigInt.asUintN(64, x * 0x2545f4914f6cdd1dn);
+    yield Number((r >> 11n) % BigInt(V));
+  }
+}
+
+async function runOrt(ort, onnxPath, ref, table, calls, fail) {
+  const { D } = table;
+  let session;
+  try {
+    session = await ort.InferenceSession.create(onnxPath, { executionProviders: ['cpu'] });
+  } catch (e) {
+    fail.add(`ONNX Runtime cannot load ${path.basename(onnxPath)}: ${e.message}`);
+    return 0;
+  }
+  let idsChecked = 0;
+  try {
+    fail.expect(sameArray(session.inputNames, ['input_ids']), `session inputs [${session.inputNames}]`);
+    fail.expect(sameArray(session.outputNames, ['inputs_embeds']), `session outputs [${session.outputNames}]`);
+    const expectedBits = new Uint32Array(ref.out.buffer, ref.out.byteOffset, ref.out.length);
+    for (const { label, ids, dims } of calls) {
+      const input = new ort.Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), dims);
+      let result;
+      try {
+        result = await session.run({ input_ids: input });
+      } catch (e) {
+        fail.add(`ORT run (${label}) failed: ${e.message}`);
+        continue;
+      }
+      const out = result.inputs_embeds;
+      if (!fail.expect(out && out.type === 'float32', `ORT (${label}): output type ${out && out.type}, expected float32`)) continue;
+      if (!fail.expect(sameArray(out.dims, [...dims, D]), `ORT (${label}): output dims [${out.dims}], expected [${[...dims, D]}]`)) continue;
+      const gotBits = new Uint32Array(out.data.buffer, out.data.byteOffset, out.data.length);
+      let bad = 0, first = null;
+      ids.forEach((id, k) => {
+        for (let j = 0; j < D; j++) {
+          if (gotBits[k * D + j] !== expectedBits[id * D + j]) {
+            bad++;
+            if (!first) first = `id ${id} (position ${k}) col ${j}: got ${showNumber(out.data[k * D + j])} (${hex(gotBits[k * D + j], 4)}), expected ${showNumber(ref.out[id * D + j])} (${hex(expectedBits[id * D + j], 4)})`;
+          }
+        }
+      });
+      if (bad) fail.add(`ORT output (${label}) differs from the reference in ${bad} values; first at ${first}`);
+      idsChecked += ids.length;
+    }
+  } finally {
+    await session.release();
+  }
+  return idsChecked;
+}
+
+// ---------------------------------------------------------------------------------------
+// Report (SPEC §5).
+
+function errorStats(errs) {
+  const n = errs.length;
+  let max = 0, sum = 0;
+  for (let i = 0; i < n; i++) { sum += errs[i]; if (errs[i] > max) max = errs[i]; }
+  const sorted = Float32Array.from(errs).sort();
+  const h = 0.99 * (n - 1);
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  const p99 = sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+  return { max, mean: n ? sum / n : 0, p99: n ? p99 : 0 };
+}
+
+function absErrors(out, W, rows, D) {
+  const errs = new Float32Array(rows.length * D);
+  rows.forEach((r, k) => { for (let j = 0; j < D; j++) errs[k * D + j] = Math.abs(out[r * D + j] - W[r * D + j]); });
+  return errs;  // Float32Array rounds |a - b| once, like numpy's float32 subtraction
+}
+
+const relClose = (got, want, rel) => typeof got === 'number' && (got === want || Math.abs(got - want) <= rel * Math.max(Math.abs(got), Math.abs(want)));
+
+function checkReport(opts, table, refs, sampleIds, fail) {
+  let report;
+  try {
+    report = JSON.parse(fs.readFileSync(opts.report, 'utf8'));
+  } catch (e) {
+    fail.add(`cannot read report ${opts.report}: ${e.message}`);
+    return;
+  }
+  const { V, D, W } = table;
+  const isObj = (x) => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!fail.expect(isObj(report), 'report is not a JSON object')) return;
+  const info = report.info;
+  if (fail.expect(isObj(info), 'report has no "info" object')) {
+    fail.expect(info.vocab_size === V, `info.vocab_size ${info.vocab_size}, expected ${V}`);
+    fail.expect(info.hidden_size === D, `info.hidden_size ${info.hidden_size}, expected ${D}`);
+    const attr = table.name.replace(/\.weight$/, '');
+    fail.expect(info.embed_attr === attr, `info.embed_attr '${info.embed_attr}', expected '${attr}'`);
+    if ('variant' in report && 'variant' in info) fail.expect(report.variant === info.variant, `variant '${report.variant}' but info.variant '${info.variant}'`);
+    if (opts.variant !== null) {
+      fail.expect(report.variant === opts.variant, `variant '${report.variant}', expected '${opts.variant}'`);
+      fail.expect(info.variant === opts.variant, `info.variant '${info.variant}', expected '${opts.variant}'`);
+    }
+  }
+  if (fail.expect(isObj(report.tiers), 'report has no "tiers" object')) {
+    fail.expect(sameArray(Object.keys(report.tiers).sort(), [...opts.tiers].sort()), `report tiers [${Object.keys(report.tiers)}], expected [${opts.tiers}]`);
+    const base = opts.tiersBase ?? opts.exportDir;
+    for (const tier of opts.tiers) {
+      const p = report.tiers[tier];
+      if (!fail.expect(typeof p === 'string', `tiers.${tier} missing`)) continue;
+      fail.expect(!path.isAbsolute(p), `tiers.${tier} '${p}' is absolute, expected relative`);
+      fail.expect(path.resolve(base, p) === path.resolve(opts.exportDir, TIERS[tier].file),
+        `tiers.${tier} '${p}' does not name ${TIERS[tier].file} relative to ${base}`);
+    }
+  }
+  if (fail.expect(isObj(report.parity), 'report has no "parity" object')) {
+    for (const tier of opts.tiers) {
+      const p = report.parity[tier];
+      if (!fail.expect(isObj(p), `parity.${tier} missing`)) continue;
+      fail.expect(sameArray(p.shape || [], [1, sampleIds.length, D]), `parity.${tier}.shape ${JSON.stringify(p.shape)}, expected [1, ${sampleIds.length}, ${D}]`);
+      fail.expect(p.dtype === 'float32', `parity.${tier}.dtype '${p.dtype}', expected 'float32'`);
+      const mine = errorStats(absErrors(refs[tier].out, W, sampleIds, D));
+      if (tier === 'fp32') {
+        fail.expect(p.max_abs_err === 0 && p.mean_abs_err === 0 && p.p99_abs_err === 0,
+          `parity.fp32 errors ${p.max_abs_err}/${p.mean_abs_err}/${p.p99_abs_err}, expected all 0`);
+      }
+      fail.expect(p.max_abs_err === mine.max, `parity.${tier}.max_abs_err ${p.max_abs_err}, expected exactly ${mine.max}`);
+      fail.expect(relClose(p.mean_abs_err, mine.mean, 1e-6), `parity.${tier}.mean_abs_err ${p.mean_abs_err}, expected ${mine.mean}`);
+      fail.expect(relClose(p.p99_abs_err, mine.p99, 1e-6), `parity.${tier}.p99_abs_err ${p.p99_abs_err}, expected ${mine.p99}`);
+    }
+  }
+  if (opts.tiers.includes('int8')) {
+    const st = report.int8_table_quant_stats;
+    if (fail.expect(isObj(st), 'report has no "int8_table_quant_stats"')) {
+      const all = new Array(V);
+      for (let r = 0; r < V; r++) all[r] = r;
+      const mine = errorStats(absErrors(refs.int8.out, W, all, D));
+      fail.expect(st.max_abs_err === mine.max, `int8_table_quant_stats.max_abs_err ${st.max_abs_err}, expected exactly ${mine.max}`);
+      fail.expect(relClose(st.mean_abs_err, mine.mean, 1e-5), `int8_table_quant_stats.mean_abs_err ${st.mean_abs_err}, expected ${mine.mean}`);
+      fail.expect(relClose(st.p99_abs_err, mine.p99, 1e-5), `int8_table_quant_stats.p99_abs_err ${st.p99_abs_err}, expected ${mine.p99}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (os.endianness() !== 'LE') throw new Error('this checker assumes a little-endian host');
+  const table = loadTable(opts.modelDir, opts.tensor);
+  const { V, D } = table;
+  console.log(`table ${table.name} ${table.dtype} [${V}, ${D}] from ${table.file}`);
+
+  const ort = await import('onnxruntime-node');
+  const sampleIds = [...SAMPLE_IDS, V - 1].filter((i) => i < V);
+  const randomList = [...randomIds(opts.seed, V, opts.random)];
+  const calls = [
+    { label: 'sample ids [1, n]', ids: sampleIds, dims: [1, sampleIds.length] },
+    { label: `random ids [2, ${opts.random / 2}]`, ids: randomList, dims: [2, opts.random / 2] },
+    { label: 'last id [1, 1]', ids: [V - 1], dims: [1, 1] },
+    { label: 'first rows [1, n]', ids: [...Array(Math.min(V, 16)).keys()], dims: [1, Math.min(V, 16)] },
+  ];
+
+  const refs = {};
+  let allOk = true;
+  for (const tier of opts.tiers) {
+    const fail = new Failures();
+    const onnxPath = path.join(opts.exportDir, TIERS[tier].file);
+    const ref = referenceTier(tier, table.W, V, D, refs);
+    let storedBytes = 0, idsChecked = 0;
+    if (fail.expect(fs.existsSync(onnxPath), `${onnxPath} is missing`)) {
+      try {
+        const model = parseModel(fs.readFileSync(onnxPath));
+        checkModelContract(model, tier, table, onnxPath, fail, opts.producer);
+        const bytes = checkInitializers(model, tier, table, onnxPath, fail);
+        storedBytes = checkStoredBytes(tier, bytes, ref, table, fail);
+      } catch (e) {
+        fail.add(`cannot parse ${TIERS[tier].file}: ${e.message}`);
+      }
+      idsChecked = await runOrt(ort, onnxPath, ref, table, calls, fail);
+    }
+    const label = tier.padEnd(5);
+    if (fail.ok) console.log(`${label}  ok  bytes=${storedBytes} ort=${idsChecked} ids`);
+    else {
+      console.log(`${label}  FAIL`);
+      for (const m of fail.list) console.log(`  ${tier}: ${m}`);
+      allOk = false;
+    }
+    for (const m of fail.notes) console.log(`  ${tier}: note: ${m}`);
+  }
+
+  if (opts.report) {
+    for (const tier of opts.tiers) referenceTier(tier, table.W, V, D, refs);
+    const fail = new Failures();
+    checkReport(opts, table, refs, sampleIds, fail);
+    if (fail.ok) console.log(`report ok  ${opts.report}`);
+    else {
+      console.log('report FAIL');
+      for (const m of fail.list) console.log(`  report: ${m}`);
+      allOk = false;
+    }
+  }
+  process.exit(allOk ? 0 : 1);
+}
+
+// Run only when executed, so other test scripts can import the readers and references.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((e) => {
+    console.error(`check_export: error: ${e.message}`);
+    process.exit(1);
+  });
+}
+
+export {
+  TIERS, loadTable, parseModel, referenceTier, numberToF16Bits, f16BitsToNumber, quantizeInt8, roundHalfEven,
+  decodeMessage, errorStats,
+};
