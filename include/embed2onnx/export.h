@@ -25,6 +25,7 @@ struct ExportOptions {
   std::vector<std::string> tiers;         // validated tier names (ParseTierList)
   int threads = 0;                        // 0: every available core
   bool fsync = false;                     // flush every file to disk before the rename
+  uint32_t int4_block = 32;               // values per int4 block (even, divides D)
   std::string producer_name;              // "" -> "embed2onnx"
   std::string producer_version;           // "" -> the tool's version
   std::string variant;                    // report "variant" (preset mode); "" omits it
@@ -35,6 +36,8 @@ struct ExportOptions {
 
 struct ErrorFigures {
   double max_abs_err = 0, mean_abs_err = 0, p99_abs_err = 0;
+  bool has_cosine = false;
+  double mean_row_cosine = 0;  // quantised tiers that report it (int4)
 };
 
 struct TierOutcome {

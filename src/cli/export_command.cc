@@ -29,7 +29,8 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
                 HumanBytes(t.onnx_bytes).c_str(), t.sidecar_path.empty() ? "-" : HumanBytes(t.sidecar_bytes).c_str(),
                 t.parity.max_abs_err, t.parity.mean_abs_err);
   for (const auto& [key, f] : s.table_stats)
-    std::printf("  %s: max %.3e  mean %.3e  p99 %.3e\n", key.c_str(), f.max_abs_err, f.mean_abs_err, f.p99_abs_err);
+    std::printf("  %s: max %.3e  mean %.3e  p99 %.3e%s\n", key.c_str(), f.max_abs_err, f.mean_abs_err, f.p99_abs_err,
+                f.has_cosine ? fmt::format("  mean row cosine {:.6f}", f.mean_row_cosine).c_str() : "");
   std::printf("  report %s  (%.2f s: stream %.2f s, verify %.2f s)\n", s.report_path.c_str(), s.seconds_total,
               s.seconds_stream, s.seconds_verify);
 }
@@ -60,6 +61,9 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_option("--tiers", a->tiers, "comma list of tiers to export (default: all)");
   cmd->add_option("--threads", a->threads, "encoder threads (default: every core); output is identical for any count")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--int4-block", a->int4_block,
+                  "values per int4 block, each with its own fp16 scale and zero point (even, divides the "
+                  "table width; default 32)");
   cmd->add_flag("--fsync", a->fsync,
                 "flush every file to disk before renaming it into place (survives power loss; costs the "
                 "time the disk needs to absorb the export)");
@@ -77,6 +81,7 @@ Status RunExport(const ExportArgs& a) {
   o.tiers = tiers;
   o.threads = a.threads;
   o.fsync = a.fsync;
+  o.int4_block = a.int4_block;
   o.tensor = a.tensor;
   o.note = [quiet = a.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());

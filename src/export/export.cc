@@ -35,7 +35,7 @@ const char* DTypeName(TableDType t) {
   return "?";
 }
 
-ErrorFigures ToFigures(const ErrorSummary& e) { return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err}; }
+ErrorFigures ToFigures(const ErrorSummary& e) { return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err, false, 0}; }
 
 Status WriteStagedFile(const std::string& path, const std::string& bytes) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -77,10 +77,13 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> table, TableReader::Open(*info));
   if (table->rows() > static_cast<uint64_t>(INT64_MAX) / 4 / table->cols())
     return Status::InvalidArgument(info->file + ": tensor '" + info->name + "' is too large to export");
+  TierParams params;
+  params.int4_block = opts.int4_block;
   std::vector<const Tier*> tiers;
   for (const std::string& name : opts.tiers) {
     const Tier* t = FindTier(name);
     if (!t) return Status::InvalidArgument("--tiers: unknown tier '" + name + "'");
+    if (t->check_params) E2O_RETURN_IF_ERROR(t->check_params(table->cols(), params));
     tiers.push_back(t);
   }
   if (tiers.empty()) return Status::InvalidArgument("--tiers: no tier to export");
@@ -99,7 +102,7 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   std::vector<std::unique_ptr<TierWriter>> writers;
   std::vector<TierWriter*> writer_ptrs;
   for (const Tier* t : tiers) {
-    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w, TierWriter::Create(*t, table->rows(), table->cols(), meta, out.get()));
+    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w, TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
     writer_ptrs.push_back(w.get());
     writers.push_back(std::move(w));
   }
@@ -108,7 +111,12 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   std::vector<TableStats> stats;
   E2O_RETURN_IF_ERROR(StreamTable(*table, writer_ptrs, popts, &stats));
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());
-  for (const TableStats& s : stats) summary.table_stats[FindTier(s.tier)->stats_key] = ToFigures(s.summary);
+  for (const TableStats& s : stats) {
+    ErrorFigures f = ToFigures(s.summary);
+    f.has_cosine = s.has_cosine;
+    f.mean_row_cosine = s.mean_row_cosine;
+    summary.table_stats[FindTier(s.tier)->stats_key] = f;
+  }
   const auto t1 = Clock::now();
 
   // 3. Read every file back from disk and check it.

@@ -1,6 +1,7 @@
 #include "export/pipeline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -26,6 +27,7 @@ struct Slot {
   std::vector<std::vector<std::vector<uint8_t>>> encoded;  // [tier][streamed initializer]
   std::vector<std::vector<float>> errors;                  // [stats tier] n*d
   std::vector<std::vector<double>> row_sums;               // [stats tier] per row
+  std::vector<std::vector<double>> row_cosines;            // [stats tier] per row
   Status status;                                           // reader's result for this chunk
   enum State { kFree, kRead, kEncoded } state = kFree;
 };
@@ -56,6 +58,20 @@ double SumAndMax(const float* x, size_t n, float* max) {
   return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
+// Cosine similarity of a decoded row to its source, in double. Two zero rows are
+// identical (1); a zero row against a non-zero one shares no direction (0).
+double RowCosine(const float* x, const float* y, size_t n) {
+  double dot = 0, nx = 0, ny = 0;
+  for (size_t j = 0; j < n; ++j) {
+    dot += static_cast<double>(x[j]) * y[j];
+    nx += static_cast<double>(x[j]) * x[j];
+    ny += static_cast<double>(y[j]) * y[j];
+  }
+  if (nx == 0 && ny == 0) return 1.0;
+  if (nx == 0 || ny == 0) return 0.0;
+  return dot / std::sqrt(nx * ny);
+}
+
 class Runner {
  public:
   Runner(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts)
@@ -64,7 +80,7 @@ class Runner {
     chunk_rows_ = std::max<uint64_t>(1, opts.chunk_bytes / (d_ * sizeof(float)));
     chunk_rows_ = std::min(chunk_rows_, table.rows());
     for (size_t t = 0; t < writers_.size(); ++t)
-      if (writers_[t]->tier().table_errors) stats_tiers_.push_back(t);
+      if (writers_[t]->tier().stats_key) stats_tiers_.push_back(t);
     for (Slot& s : slots_) {
       s.raw.resize(chunk_rows_ * table.row_bytes());
       s.values.resize(chunk_rows_ * d_);
@@ -72,15 +88,17 @@ class Runner {
       for (size_t t = 0; t < writers_.size(); ++t) {
         const Tier& tier = writers_[t]->tier();
         for (int i = 0; i < tier.num_streamed; ++i)
-          s.encoded[t].emplace_back(chunk_rows_ * TierRowBytes(tier, i, d_));
+          s.encoded[t].emplace_back(chunk_rows_ * TierRowBytes(tier, i, d_, writers_[t]->params()));
       }
       s.errors.assign(stats_tiers_.size(), std::vector<float>(chunk_rows_ * d_));
       s.row_sums.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
+      s.row_cosines.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
     }
     worker_stats_.assign(stats_tiers_.size(), std::vector<WorkerStats>(pool_.size()));
     for (size_t k = 0; k < stats_tiers_.size(); ++k)
       quantiles_.emplace_back(table.rows() * d_, 0.99);
     sums_.assign(stats_tiers_.size(), 0.0);
+    cosine_sums_.assign(stats_tiers_.size(), 0.0);
   }
 
   Status Run(std::vector<TableStats>* stats) {
@@ -104,6 +122,8 @@ class Runner {
       ts.summary.max_abs_err = max;
       ts.summary.mean_abs_err = sums_[k] / n;
       ts.summary.p99_abs_err = quantiles_[k].Result();
+      ts.mean_row_cosine = cosine_sums_[k] / static_cast<double>(table_.rows());
+      ts.has_cosine = writers_[stats_tiers_[k]]->tier().report_cosine;
       stats->push_back(ts);
     }
     return Status::Ok();
@@ -133,7 +153,7 @@ class Runner {
           Slot& s = slots_[c % kSlots];
           if (!WaitFor(s, Slot::kEncoded)) return;
           for (size_t t = 0; t < writers_.size() && writer_status.ok(); ++t) {
-            const uint8_t* outs[2];
+            const uint8_t* outs[kMaxStreamed];
             for (size_t i = 0; i < s.encoded[t].size(); ++i) outs[i] = s.encoded[t][i].data();
             writer_status = writers_[t]->WriteRows(s.first, s.rows, outs);
           }
@@ -181,18 +201,24 @@ class Runner {
       }
       for (size_t t = 0; t < writers_.size(); ++t) {
         const Tier& tier = writers_[t]->tier();
-        if (pass == Pass::kRefineQuantile && !tier.table_errors) continue;
-        uint8_t* outs[2];
-        for (int i = 0; i < tier.num_streamed; ++i) outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_);
-        tier.encode(vals, n, d_, outs);
+        if (pass == Pass::kRefineQuantile && !tier.stats_key) continue;
+        uint8_t* outs[kMaxStreamed];
+        for (int i = 0; i < tier.num_streamed; ++i)
+          outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_, writers_[t]->params());
+        tier.encode(vals, n, d_, writers_[t]->params(), outs);
       }
       for (size_t k = 0; k < stats_tiers_.size(); ++k) {
         const size_t t = stats_tiers_[k];
         const Tier& tier = writers_[t]->tier();
-        const uint8_t* outs[2];
-        for (int i = 0; i < tier.num_streamed; ++i) outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_);
+        const uint8_t* outs[kMaxStreamed];
+        for (int i = 0; i < tier.num_streamed; ++i)
+          outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_, writers_[t]->params());
         float* errs = s.errors[k].data() + b * d_;
-        tier.table_errors(vals, n, d_, outs, errs);
+        tier.decode(outs, n, d_, writers_[t]->params(), errs);
+        if (pass == Pass::kWriteAndCount && tier.report_cosine)
+          for (size_t r = 0; r < n; ++r) s.row_cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
+        // |decoded - source| in float32, as numpy computes it.
+        for (size_t i = 0; i < n * d_; ++i) errs[i] = std::fabs(errs[i] - vals[i]);
         WorkerStats& ws = worker_stats_[k][w];
         if (pass == Pass::kRefineQuantile) {
           ws.low.Add(errs, n * d_);
@@ -211,7 +237,10 @@ class Runner {
                                      " holds NaN or inf; a checkpoint's weights must be finite");
     if (pass == Pass::kWriteAndCount)
       for (size_t k = 0; k < stats_tiers_.size(); ++k)
-        for (uint64_t r = 0; r < s.rows; ++r) sums_[k] += s.row_sums[k][r];
+        for (uint64_t r = 0; r < s.rows; ++r) {
+          sums_[k] += s.row_sums[k][r];
+          cosine_sums_[k] += s.row_cosines[k][r];
+        }
     return Status::Ok();
   }
 
@@ -244,7 +273,7 @@ class Runner {
   Slot slots_[kSlots];
   std::vector<std::vector<WorkerStats>> worker_stats_;  // [stats tier][worker]
   std::vector<TwoPassQuantile> quantiles_;
-  std::vector<double> sums_;
+  std::vector<double> sums_, cosine_sums_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool failed_ = false;

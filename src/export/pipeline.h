@@ -7,7 +7,7 @@
 // and statistics do not depend on the thread count: rows are independent, histograms
 // add up in any order, and per-row error sums are added in row order.
 //
-// Tiers with table statistics (int8) need the exact 0.99 quantile of |error| over the
+// Tiers with table statistics (int8, int4) need the exact 0.99 quantile of |error| over the
 // whole table: pass 1 (with the writes) counts high bits, pass 2 re-streams the table
 // to count low bits inside the wanted buckets (numerics/error_stats.h).
 #pragma once
@@ -25,6 +25,8 @@ namespace embed2onnx {
 struct TableStats {
   std::string tier;  // the tier whose encoding they describe
   ErrorSummary summary;
+  bool has_cosine = false;
+  double mean_row_cosine = 0;  // over rows, of each decoded row against its source
 };
 
 struct PipelineOptions {

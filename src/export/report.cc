@@ -7,7 +7,10 @@ namespace embed2onnx {
 
 namespace {
 nlohmann::ordered_json Figures(const ErrorFigures& f) {
-  return {{"max_abs_err", f.max_abs_err}, {"mean_abs_err", f.mean_abs_err}, {"p99_abs_err", f.p99_abs_err}};
+  nlohmann::ordered_json j = {
+      {"max_abs_err", f.max_abs_err}, {"mean_abs_err", f.mean_abs_err}, {"p99_abs_err", f.p99_abs_err}};
+  if (f.has_cosine) j["mean_row_cosine"] = f.mean_row_cosine;
+  return j;
 }
 
 std::string EmbedAttr(const std::string& tensor) {

@@ -11,9 +11,10 @@
 
 namespace embed2onnx {
 
-Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, uint64_t rows, uint64_t cols,
-                                                       const ModelMeta& meta, OutputDir* out) {
-  std::unique_ptr<TierWriter> w(new TierWriter(tier));
+Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const TierParams& params, uint64_t rows,
+                                                       uint64_t cols, const ModelMeta& meta, OutputDir* out) {
+  if (tier.check_params) E2O_RETURN_IF_ERROR(tier.check_params(cols, params));
+  std::unique_ptr<TierWriter> w(new TierWriter(tier, params));
   w->cols_ = cols;
   const std::string sidecar_name = std::string(tier.file_name) + "_data";
 
@@ -23,9 +24,9 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, uint64_
     TensorPlacement p;
     p.name = s.name;
     p.elem_type = s.elem_type;
-    p.dims = s.per_row ? std::vector<int64_t>{static_cast<int64_t>(rows)}
-                       : std::vector<int64_t>{static_cast<int64_t>(rows), static_cast<int64_t>(cols)};
-    p.byte_size = rows * TierRowBytes(tier, i, cols);  // the caller checked V*D*4 fits
+    p.dims = {static_cast<int64_t>(rows)};
+    if (s.shape != RowShape::kOne) p.dims.push_back(static_cast<int64_t>(TierRowElems(tier, i, cols, params)));
+    p.byte_size = rows * TierRowBytes(tier, i, cols, params);  // the caller checked V*D*4 fits
     tensors.push_back(std::move(p));
   }
   w->layout_ = PlanSidecar(std::move(tensors), sidecar_name);
@@ -44,7 +45,7 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, uint64_
     AddPlacedInitializer(g, p, sidecar_name, std::string());
     if (!p.external) w->inline_data_[i].assign(p.byte_size, '\0');
   }
-  tier.build_graph(static_cast<int64_t>(cols), g);
+  tier.build_graph(static_cast<int64_t>(cols), params, g);
 
   w->onnx_path_ = out->Stage(tier.file_name);
   if (w->layout_.sidecar_size > 0) {
@@ -61,7 +62,7 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, uint64_
 Status TierWriter::WriteRows(uint64_t first, uint64_t n, const uint8_t* const* outs) {
   for (int i = 0; i < tier_.num_streamed; ++i) {
     const TensorPlacement& p = layout_.tensors[i];
-    uint64_t row_bytes = TierRowBytes(tier_, i, cols_);
+    uint64_t row_bytes = TierRowBytes(tier_, i, cols_, params_);
     uint64_t at = first * row_bytes, len = n * row_bytes;
     if (at + len > p.byte_size) return Status::InvalidArgument(p.name + ": rows written past the tensor's end");
     if (p.external) {

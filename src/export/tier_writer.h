@@ -27,8 +27,8 @@ struct ModelMeta {
 
 class TierWriter {
  public:
-  static Result<std::unique_ptr<TierWriter>> Create(const Tier& tier, uint64_t rows, uint64_t cols,
-                                                    const ModelMeta& meta, OutputDir* out);
+  static Result<std::unique_ptr<TierWriter>> Create(const Tier& tier, const TierParams& params, uint64_t rows,
+                                                    uint64_t cols, const ModelMeta& meta, OutputDir* out);
 
   // outs[i] holds n encoded rows of streamed initializer i for rows [first, first + n).
   // Called by one thread at a time.
@@ -39,20 +39,22 @@ class TierWriter {
   Status Finish();
 
   const Tier& tier() const { return tier_; }
+  const TierParams& params() const { return params_; }
   const std::string& onnx_path() const { return onnx_path_; }        // staged
   const std::string& sidecar_path() const { return sidecar_path_; }  // staged, "" if none
   const SidecarLayout& layout() const { return layout_; }
   uint64_t onnx_bytes() const { return onnx_bytes_; }
 
  private:
-  TierWriter(const Tier& tier) : tier_(tier) {}
+  TierWriter(const Tier& tier, const TierParams& params) : tier_(tier), params_(params) {}
   const Tier& tier_;
+  TierParams params_;
   uint64_t cols_ = 0;
   onnx::ModelProto model_;
   SidecarLayout layout_;
   std::string onnx_path_, sidecar_path_;
   UniqueFd sidecar_fd_;
-  std::string inline_data_[2];  // for streamed tensors small enough to stay inline
+  std::string inline_data_[kMaxStreamed];  // for streamed tensors small enough to stay inline
   uint64_t onnx_bytes_ = 0;
 };
 

@@ -43,6 +43,13 @@ void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value) {
   a->set_i(value);
 }
 
+void SetStringAttr(onnx::NodeProto* node, const std::string& name, const std::string& value) {
+  onnx::AttributeProto* a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(value);
+}
+
 namespace {
 void SetShape(onnx::ValueInfoProto* v, int32_t elem, std::initializer_list<const char*> params, int64_t last) {
   auto* tt = v->mutable_type()->mutable_tensor_type();
@@ -62,16 +69,21 @@ void AddLookupIO(onnx::GraphProto* g, int64_t hidden) {
   SetShape(out, onnx::TensorProto::FLOAT, {"B", "N"}, hidden);
 }
 
-void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
-                         const std::vector<int64_t>& values) {
+void AddRawInitializer(onnx::GraphProto* g, const std::string& name, int32_t elem_type,
+                       const std::vector<int64_t>& dims, std::string raw) {
   onnx::TensorProto* t = g->add_initializer();
   t->set_name(name);
-  t->set_data_type(onnx::TensorProto::INT64);
+  t->set_data_type(elem_type);
   for (int64_t d : dims) t->add_dims(d);
+  t->set_raw_data(std::move(raw));
+}
+
+void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+                         const std::vector<int64_t>& values) {
   // raw_data is little-endian, which is what this machine stores.
   std::string raw(values.size() * sizeof(int64_t), '\0');
   std::memcpy(raw.data(), values.data(), raw.size());
-  t->set_raw_data(std::move(raw));
+  AddRawInitializer(g, name, onnx::TensorProto::INT64, dims, std::move(raw));
 }
 
 }  // namespace embed2onnx

@@ -24,9 +24,14 @@ std::string OnnxElemName(int32_t elem_type);
 onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op, std::initializer_list<std::string> inputs,
                          std::initializer_list<std::string> outputs, const std::string& name);
 void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value);
+void SetStringAttr(onnx::NodeProto* node, const std::string& name, const std::string& value);
 
 // Declares input_ids INT64 [B, N] and inputs_embeds FLOAT [B, N, hidden].
 void AddLookupIO(onnx::GraphProto* g, int64_t hidden);
+
+// An inline initializer holding `raw` (little-endian bytes).
+void AddRawInitializer(onnx::GraphProto* g, const std::string& name, int32_t elem_type,
+                       const std::vector<int64_t>& dims, std::string raw);
 
 // An inline INT64 initializer.
 void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,

@@ -1,10 +1,11 @@
 // The tier table: one row per export precision. It drives `--tiers`, `--help`, the
-// exporter (initializer layout, encoder, graph), the read-back check and the report, so
-// adding a tier means adding one row and the file that holds its encoder and graph.
+// exporter (initializer layout, encoder, graph), `verify` (decoder, error bound), and
+// the report, so adding a tier means adding one row and the file that holds its
+// encoder, decoder and graph.
 //
-// A tier stores one or two "streamed" initializers whose bytes come row by row from the
-// table (e.g. int8: the [V, D] codes and the [V] scales), plus small constant ones the
-// graph builder adds itself.
+// A tier stores one to three "streamed" initializers whose bytes come row by row from
+// the table (e.g. int8: the [V, D] codes and the [V] scales), plus small constant ones
+// the graph builder adds itself.
 #pragma once
 
 #include <onnx/onnx_pb.h>
@@ -14,25 +15,48 @@
 #include <span>
 #include <string>
 
+#include "embed2onnx/status.h"
+
 namespace embed2onnx {
+
+// Settings some tiers take from the command line.
+struct TierParams {
+  uint32_t int4_block = 32;
+};
+
+// Elements per table row of a streamed initializer.
+enum class RowShape {
+  kOne,     // shape [V]
+  kD,       // shape [V, D]
+  kHalfD,   // shape [V, D/2]: two 4-bit codes per byte
+  kBlocks,  // shape [V, D/block]
+};
 
 struct StreamedInitializer {
   const char* name;
   int32_t elem_type;    // onnx::TensorProto::DataType
   uint32_t elem_bytes;  // bytes per element
-  bool per_row;         // true: shape [V] (one element per row); false: [V, D]
+  RowShape shape;
 };
 
-// Encodes `n` rows of `d` floats. outs[i] receives n * (per_row ? 1 : d) elements of
-// streamed initializer i. Must be deterministic and thread-safe (pure).
-using EncodeFn = void (*)(const float* rows, size_t n, size_t d, uint8_t* const* outs);
+inline constexpr int kMaxStreamed = 3;
 
-// For tiers with table statistics: the per-element |dequantised - source| of rows
-// encoded into `outs`, written to errs[0 .. n*d).
-using TableErrorsFn = void (*)(const float* rows, size_t n, size_t d, const uint8_t* const* outs, float* errs);
+// Encodes `n` rows of `d` floats. outs[i] receives n rows of streamed initializer i.
+// Must be deterministic and thread-safe (pure).
+using EncodeFn = void (*)(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
+
+// Decodes n stored rows back to the float32 values the tier's graph outputs for them.
+using DecodeFn = void (*)(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
 
 // Adds the tier's nodes and constant initializers (not the streamed ones, not the IO).
-using BuildGraphFn = void (*)(int64_t d, onnx::GraphProto* g);
+using BuildGraphFn = void (*)(int64_t d, const TierParams& p, onnx::GraphProto* g);
+
+// Per-element bound on |decoded - source| for one stored row (quantised tiers);
+// `bound` receives d values.
+using RowBoundFn = void (*)(const uint8_t* const* stored_row, size_t d, const TierParams& p, float* bound);
+
+// Checks the tier's parameters against the table width (e.g. the int4 block divides D).
+using CheckParamsFn = Status (*)(uint64_t d, const TierParams& p);
 
 struct Tier {
   const char* name;        // the --tiers name, also the report key
@@ -40,11 +64,17 @@ struct Tier {
   const char* graph_name;  // e.g. "embed_tokens_int8"
   const char* summary;     // one line for --help
   int num_streamed;
-  StreamedInitializer streamed[2];
+  StreamedInitializer streamed[kMaxStreamed];
   EncodeFn encode;
-  TableErrorsFn table_errors;  // nullptr: no table statistics
-  const char* stats_key;       // report key for the table statistics, or nullptr
+  DecodeFn decode;
   BuildGraphFn build_graph;
+  // Quantised tiers: the report key of their whole-table statistics, whether the
+  // statistics include the mean row cosine similarity, and their error bound. Exact
+  // tiers (nullptr stats_key) must store exactly encode(source).
+  const char* stats_key;
+  bool report_cosine;
+  RowBoundFn row_bound;
+  CheckParamsFn check_params;  // nullptr: no parameters
 };
 
 // Every tier, in the default export order.
@@ -52,7 +82,8 @@ std::span<const Tier> AllTiers();
 // nullptr when unknown.
 const Tier* FindTier(const std::string& name);
 
-// Bytes the streamed initializers of `tier` take per table row of width d.
-uint64_t TierRowBytes(const Tier& tier, int i, uint64_t d);
+// Elements and bytes per table row of streamed initializer i.
+uint64_t TierRowElems(const Tier& tier, int i, uint64_t d, const TierParams& p);
+uint64_t TierRowBytes(const Tier& tier, int i, uint64_t d, const TierParams& p);
 
 }  // namespace embed2onnx

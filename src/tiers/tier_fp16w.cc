@@ -7,16 +7,26 @@
 
 namespace embed2onnx {
 
-void EncodeFp16w(const float* rows, size_t n, size_t d, uint8_t* const* outs) {
+void EncodeFp16w(const float* rows, size_t n, size_t d, const TierParams&, uint8_t* const* outs) {
   FloatsToHalf(rows, reinterpret_cast<uint16_t*>(outs[0]), n * d);
 }
 
-void BuildFp16wGraph(int64_t /*d*/, onnx::GraphProto* g) {
+void DecodeFp16w(const uint8_t* const* stored, size_t n, size_t d, const TierParams&, float* out) {
+  HalfsToFloat(reinterpret_cast<const uint16_t*>(stored[0]), out, n * d);
+}
+
+// Gather then Cast to FLOAT: shared by every tier that stores the table in a 16-bit
+// float type.
+void BuildGatherCastGraph(const char* cast_name, onnx::GraphProto* g) {
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {"embed_tokens.weight_gathered"},
                      "EmbedTokens_Gather"),
              "axis", 0);
-  SetIntAttr(AddNode(g, "Cast", {"embed_tokens.weight_gathered"}, {kOutputName}, "EmbedTokens_Cast_fp16w"), "to",
+  SetIntAttr(AddNode(g, "Cast", {"embed_tokens.weight_gathered"}, {kOutputName}, cast_name), "to",
              onnx::TensorProto::FLOAT);
+}
+
+void BuildFp16wGraph(int64_t, const TierParams&, onnx::GraphProto* g) {
+  BuildGatherCastGraph("EmbedTokens_Cast_fp16w", g);
 }
 
 }  // namespace embed2onnx

@@ -6,11 +6,15 @@
 
 namespace embed2onnx {
 
-void EncodeFp32(const float* rows, size_t n, size_t d, uint8_t* const* outs) {
+void EncodeFp32(const float* rows, size_t n, size_t d, const TierParams&, uint8_t* const* outs) {
   std::memcpy(outs[0], rows, n * d * sizeof(float));
 }
 
-void BuildFp32Graph(int64_t /*d*/, onnx::GraphProto* g) {
+void DecodeFp32(const uint8_t* const* stored, size_t n, size_t d, const TierParams&, float* out) {
+  std::memcpy(out, stored[0], n * d * sizeof(float));
+}
+
+void BuildFp32Graph(int64_t, const TierParams&, onnx::GraphProto* g) {
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
              "axis", 0);
 }

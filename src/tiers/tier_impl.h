@@ -1,18 +1,31 @@
-// The per-tier encoders and graph builders the tier table points at.
+// The per-tier encoders, decoders, bounds and graph builders the tier table points at.
 #pragma once
 
 #include "tiers/tier.h"
 
 namespace embed2onnx {
 
-void EncodeFp32(const float* rows, size_t n, size_t d, uint8_t* const* outs);
-void BuildFp32Graph(int64_t d, onnx::GraphProto* g);
+void EncodeFp32(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
+void DecodeFp32(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
+void BuildFp32Graph(int64_t d, const TierParams& p, onnx::GraphProto* g);
 
-void EncodeFp16w(const float* rows, size_t n, size_t d, uint8_t* const* outs);
-void BuildFp16wGraph(int64_t d, onnx::GraphProto* g);
+void EncodeFp16w(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
+void DecodeFp16w(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
+void BuildFp16wGraph(int64_t d, const TierParams& p, onnx::GraphProto* g);
 
-void EncodeInt8(const float* rows, size_t n, size_t d, uint8_t* const* outs);
-void Int8TableErrors(const float* rows, size_t n, size_t d, const uint8_t* const* outs, float* errs);
-void BuildInt8Graph(int64_t d, onnx::GraphProto* g);
+void EncodeBf16w(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
+void DecodeBf16w(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
+void BuildBf16wGraph(int64_t d, const TierParams& p, onnx::GraphProto* g);
+
+void EncodeInt8(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
+void DecodeInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
+void Int8RowBound(const uint8_t* const* stored_row, size_t d, const TierParams& p, float* bound);
+void BuildInt8Graph(int64_t d, const TierParams& p, onnx::GraphProto* g);
+
+void EncodeInt4(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
+void DecodeInt4(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
+void Int4RowBound(const uint8_t* const* stored_row, size_t d, const TierParams& p, float* bound);
+void BuildInt4Graph(int64_t d, const TierParams& p, onnx::GraphProto* g);
+Status CheckInt4Params(uint64_t d, const TierParams& p);
 
 }  // namespace embed2onnx

@@ -1,6 +1,6 @@
 // int8: symmetric per-row codes and float32 scales (numerics/int8_quant.h). The graph
 // dequantises only the gathered rows.
-#include <cmath>
+#include <cstring>
 
 #include "numerics/int8_quant.h"
 #include "onnx/graph_util.h"
@@ -8,7 +8,7 @@
 
 namespace embed2onnx {
 
-void EncodeInt8(const float* rows, size_t n, size_t d, uint8_t* const* outs) {
+void EncodeInt8(const float* rows, size_t n, size_t d, const TierParams&, uint8_t* const* outs) {
   int8_t* q = reinterpret_cast<int8_t*>(outs[0]);
   float* scales = reinterpret_cast<float*>(outs[1]);
   for (size_t r = 0; r < n; ++r) {
@@ -17,17 +17,22 @@ void EncodeInt8(const float* rows, size_t n, size_t d, uint8_t* const* outs) {
   }
 }
 
-void Int8TableErrors(const float* rows, size_t n, size_t d, const uint8_t* const* outs, float* errs) {
-  const int8_t* q = reinterpret_cast<const int8_t*>(outs[0]);
-  const float* scales = reinterpret_cast<const float*>(outs[1]);
+void DecodeInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams&, float* out) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(stored[0]);
+  const float* scales = reinterpret_cast<const float*>(stored[1]);
   for (size_t r = 0; r < n; ++r)
-    for (size_t j = 0; j < d; ++j) {
-      size_t i = r * d + j;
-      errs[i] = std::fabs(DequantizeInt8(q[i], scales[r]) - rows[i]);
-    }
+    for (size_t j = 0; j < d; ++j) out[r * d + j] = DequantizeInt8(q[r * d + j], scales[r]);
 }
 
-void BuildInt8Graph(int64_t /*d*/, onnx::GraphProto* g) {
+// Rounding to the nearest code is off by at most half a step; the float32 division
+// and product add a few ulps of the step on top.
+void Int8RowBound(const uint8_t* const* stored_row, size_t d, const TierParams&, float* bound) {
+  float s;
+  std::memcpy(&s, stored_row[1], sizeof s);
+  for (size_t j = 0; j < d; ++j) bound[j] = s * 0.5001f;
+}
+
+void BuildInt8Graph(int64_t, const TierParams&, onnx::GraphProto* g) {
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight_int8", kInputName}, {"embed_tokens.weight_int8_gathered"},
                      "EmbedTokens_Gather_weight"),
              "axis", 0);

@@ -28,7 +28,7 @@ TEST(TierListTest, CloseNameGetsSuggestion) {
 TEST(TierListTest, EmptyListIsRefused) { EXPECT_FALSE(ParseTierList(" , ").ok()); }
 
 TEST(TierTableTest, NamesFilesAndHelpComeFromOneTable) {
-  EXPECT_EQ(TierNames(), (std::vector<std::string>{"fp32", "fp16w", "int8"}));
+  EXPECT_EQ(TierNames(), (std::vector<std::string>{"fp32", "fp16w", "bf16w", "int8", "int4"}));
   std::string help = TierHelpText();
   for (const Tier& t : AllTiers()) {
     EXPECT_NE(help.find(t.file_name), std::string::npos);
@@ -37,8 +37,8 @@ TEST(TierTableTest, NamesFilesAndHelpComeFromOneTable) {
   }
   EXPECT_EQ(FindTier("nope"), nullptr);
   EXPECT_EQ(std::string(FindTier("int8")->stats_key), "int8_table_quant_stats");
-  EXPECT_EQ(TierRowBytes(*FindTier("int8"), 1, 2048), 4u);  // one float scale per row
-  EXPECT_EQ(TierRowBytes(*FindTier("fp16w"), 0, 2048), 4096u);
+  EXPECT_EQ(TierRowBytes(*FindTier("int8"), 1, 2048, TierParams{}), 4u);  // one float scale per row
+  EXPECT_EQ(TierRowBytes(*FindTier("fp16w"), 0, 2048, TierParams{}), 4096u);
 }
 
 }  // namespace

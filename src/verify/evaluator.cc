@@ -238,6 +238,34 @@ Result<HostTensor> Arithmetic(const std::string& op, const HostTensor& a, const 
     StoreInt(t, s >= bits ? 0 : static_cast<int64_t>(right ? v >> s : v << s), z);
   });
 }
+Result<HostTensor> Concat(const std::vector<HostTensor>& parts, int64_t axis, const std::string& where) {
+  if (parts.empty()) return Status::Corruption(where + ": Concat without inputs");
+  const std::vector<int64_t>& d0 = parts[0].dims;
+  int64_t rank = static_cast<int64_t>(d0.size());
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return Status::Corruption(where + ": Concat axis out of range");
+  HostTensor out;
+  out.elem_type = parts[0].elem_type;
+  out.dims = d0;
+  out.dims[axis] = 0;
+  for (const HostTensor& p : parts) {
+    bool same = p.elem_type == out.elem_type && p.dims.size() == d0.size();
+    for (int64_t i = 0; same && i < rank; ++i) same = i == axis || p.dims[i] == d0[i];
+    if (!same) return Status::Corruption(where + ": Concat inputs differ in type or shape");
+    out.dims[axis] += p.dims[axis];
+  }
+  const uint64_t eb = OnnxElemBytes(out.elem_type);
+  const uint64_t outer = Product(std::vector<int64_t>(d0.begin(), d0.begin() + axis));
+  out.data.resize(out.count() * eb);
+  uint8_t* o = out.data.data();
+  for (uint64_t a = 0; a < outer; ++a)
+    for (const HostTensor& p : parts) {
+      uint64_t chunk = Product(p.dims, axis) * eb;
+      std::memcpy(o, p.data.data() + a * chunk, chunk);
+      o += chunk;
+    }
+  return out;
+}
 }  // namespace
 
 uint64_t HostTensor::count() const { return Product(dims); }
@@ -276,6 +304,17 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
       in.push_back(&it->second);
     }
     if (node.output_size() != 1) return Status::NotSupported(where + ": expected one output");
+    if (node.op_type() == "Concat" && !in.empty()) {
+      std::vector<HostTensor> parts;
+      for (const Value* v : in) {
+        E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*v, where));
+        parts.push_back(std::move(t));
+      }
+      Value out;
+      E2O_ASSIGN_OR_RETURN(out.t, Concat(parts, GetIntAttr(node, "axis", 0), where));
+      values[node.output(0)] = std::move(out);
+      continue;
+    }
     auto need = [&](int n) { return static_cast<int>(in.size()) == n; };
     const std::string& op = node.op_type();
     Value out;

@@ -1,0 +1,68 @@
+#include "numerics/int4_quant.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "numerics/half.h"
+
+namespace embed2onnx {
+
+namespace {
+constexpr float kMaxHalf = 65504.0f;
+
+// The fp16 scale actually stored: finite, never above fp16's range.
+uint16_t StoredScale(float s) { return FloatToHalf(std::min(s, kMaxHalf)); }
+
+uint8_t Code(float x, float s, float z, float lo, float hi) {
+  if (!(s > 0.0f)) return static_cast<uint8_t>(z);  // all-zero block (or a scale lost to fp16)
+  float q = std::nearbyint(x / s) + z;
+  q = q < lo ? lo : (q > hi ? hi : q);
+  return static_cast<uint8_t>(q);
+}
+}  // namespace
+
+void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed, uint16_t* scales,
+                     uint8_t* zero_points) {
+  for (size_t b = 0; b * block < d; ++b) {
+    const float* x = row + b * block;
+    float mn = 0.0f, mx = 0.0f;  // the range always holds 0, so 0 stays exact
+    for (size_t j = 0; j < block; ++j) {
+      mn = std::min(mn, x[j]);
+      mx = std::max(mx, x[j]);
+    }
+    float z;
+    if (mode == Int4Mode::kSymmetric) {
+      // Codes -8..7: the smallest step that fits the negative side in 8 steps and the
+      // positive side in 7.
+      float s = std::max(-mn / 8.0f, mx / 7.0f);
+      scales[b] = StoredScale(s);
+      z = 8.0f;
+    } else {
+      float s = (mx - mn) / 15.0f;
+      scales[b] = StoredScale(s);
+      float sq = HalfToFloat(scales[b]);
+      float zf = sq > 0.0f ? std::nearbyint(-mn / sq) : 0.0f;
+      z = zf < 0.0f ? 0.0f : (zf > 15.0f ? 15.0f : zf);
+      zero_points[b] = static_cast<uint8_t>(z);
+    }
+    const float sq = HalfToFloat(scales[b]);
+    uint8_t* out = packed + b * block / 2;
+    const size_t half = block / 2;
+    for (size_t j = 0; j < half; ++j)
+      out[j] = static_cast<uint8_t>(Code(x[j], sq, z, 0.0f, 15.0f) | Code(x[j + half], sq, z, 0.0f, 15.0f) << 4);
+  }
+}
+
+void DequantizeRowInt4(const uint8_t* packed, const uint16_t* scales, const uint8_t* zero_points, size_t d,
+                       size_t block, Int4Mode mode, float* out) {
+  const size_t half = block / 2;
+  for (size_t col = 0; col < d; ++col) {
+    size_t b = col / block, j = col % block;
+    uint8_t byte = packed[b * half + (j < half ? j : j - half)];
+    uint8_t c = j < half ? byte & 0x0F : byte >> 4;
+    float z = mode == Int4Mode::kSymmetric ? 8.0f : static_cast<float>(zero_points[b]);
+    out[col] = (static_cast<float>(c) - z) * HalfToFloat(scales[b]);
+  }
+}
+
+}  // namespace embed2onnx
