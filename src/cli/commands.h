@@ -18,4 +18,20 @@ struct ExportArgs {
 void AddExportCommand(CLI::App& app, ExportArgs* args);
 Status RunExport(const ExportArgs& args);
 
+struct VerifyArgs {
+  std::string export_dir, model_dir, tensor;
+  uint32_t random_ids = 256;
+  int threads = 0;
+  bool json = false;
+};
+void AddVerifyCommand(CLI::App& app, VerifyArgs* args);
+Status RunVerify(const VerifyArgs& args);
+
+struct InspectArgs {
+  std::string file;
+  bool json = false;
+};
+void AddInspectCommand(CLI::App& app, InspectArgs* args);
+Status RunInspect(const InspectArgs& args);
+
 }  // namespace embed2onnx

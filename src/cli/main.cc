@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(Version()));
   ExportArgs export_args;
   AddExportCommand(app, &export_args);
+  VerifyArgs verify_args;
+  AddVerifyCommand(app, &verify_args);
+  InspectArgs inspect_args;
+  AddInspectCommand(app, &inspect_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -34,6 +38,8 @@ int main(int argc, char** argv) {
   }
   Status s = Status::InvalidArgument("no command given");
   if (app.got_subcommand("export")) s = RunExport(export_args);
+  if (app.got_subcommand("verify")) s = RunVerify(verify_args);
+  if (app.got_subcommand("inspect")) s = RunInspect(inspect_args);
   if (!s.ok()) {
     std::fprintf(stderr, "embed2onnx: error: %s\n", s.message().c_str());
     return s.code() == Status::Code::kInvalidArgument && s.message().rfind("--", 0) == 0 ? 2 : 1;

@@ -39,39 +39,6 @@ struct WorkerStats {
   float max = 0.0f;
 };
 
-// A row's sum in double with four fixed accumulators (fast, and the same whatever the
-// thread split), and the running max.
-double SumAndMax(const float* x, size_t n, float* max) {
-  double acc[4] = {0, 0, 0, 0};
-  float m = *max;
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4)
-    for (int k = 0; k < 4; ++k) {
-      acc[k] += x[j + k];
-      m = x[j + k] > m ? x[j + k] : m;
-    }
-  for (; j < n; ++j) {
-    acc[0] += x[j];
-    m = x[j] > m ? x[j] : m;
-  }
-  *max = m;
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-// Cosine similarity of a decoded row to its source, in double. Two zero rows are
-// identical (1); a zero row against a non-zero one shares no direction (0).
-double RowCosine(const float* x, const float* y, size_t n) {
-  double dot = 0, nx = 0, ny = 0;
-  for (size_t j = 0; j < n; ++j) {
-    dot += static_cast<double>(x[j]) * y[j];
-    nx += static_cast<double>(x[j]) * x[j];
-    ny += static_cast<double>(y[j]) * y[j];
-  }
-  if (nx == 0 && ny == 0) return 1.0;
-  if (nx == 0 || ny == 0) return 0.0;
-  return dot / std::sqrt(nx * ny);
-}
-
 class Runner {
  public:
   Runner(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts)
@@ -225,7 +192,7 @@ class Runner {
           continue;
         }
         ws.high.Add(errs, n * d_);
-        for (size_t r = 0; r < n; ++r) s.row_sums[k][b + r] = SumAndMax(errs + r * d_, d_, &ws.max);
+        for (size_t r = 0; r < n; ++r) s.row_sums[k][b + r] = RowSumAndMax(errs + r * d_, d_, &ws.max);
       }
     });
     int64_t first_bad = -1, col = -1;

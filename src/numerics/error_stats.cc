@@ -45,6 +45,35 @@ ErrorSummary SummarizeErrors(std::vector<float>& errors) {
   return s;
 }
 
+double RowSumAndMax(const float* x, size_t n, float* max) {
+  double acc[4] = {0, 0, 0, 0};
+  float m = *max;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    for (int k = 0; k < 4; ++k) {
+      acc[k] += x[j + k];
+      m = x[j + k] > m ? x[j + k] : m;
+    }
+  for (; j < n; ++j) {
+    acc[0] += x[j];
+    m = x[j] > m ? x[j] : m;
+  }
+  *max = m;
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+double RowCosine(const float* x, const float* y, size_t n) {
+  double dot = 0, nx = 0, ny = 0;
+  for (size_t j = 0; j < n; ++j) {
+    dot += static_cast<double>(x[j]) * y[j];
+    nx += static_cast<double>(x[j]) * x[j];
+    ny += static_cast<double>(y[j]) * y[j];
+  }
+  if (nx == 0 && ny == 0) return 1.0;
+  if (nx == 0 || ny == 0) return 0.0;
+  return dot / std::sqrt(nx * ny);
+}
+
 void HighBitsHistogram::Add(const float* v, size_t n) {
   for (size_t i = 0; i < n; ++i) ++counts[FloatBits(v[i]) >> 16];
 }

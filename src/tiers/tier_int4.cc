@@ -37,11 +37,13 @@ void DecodeInt4(const uint8_t* const* stored, size_t n, size_t d, const TierPara
                       out + r * d);
 }
 
-// Half a step per value, plus the slack of rounding the scale to fp16 (the block's
-// extreme values may then sit up to 15 * 2^-11 steps outside the code range).
+// Half a step per value, plus the slack of rounding the scale to fp16: relative (the
+// block's extremes may sit up to 15 * 2^-11 steps outside the code range) and, for
+// scales in fp16's subnormal range or rounded to 0, absolute (15 * 2^-25 < 2^-21).
 void Int4RowBound(const uint8_t* const* stored_row, size_t d, const TierParams& p, float* bound) {
   auto* scales = reinterpret_cast<const uint16_t*>(stored_row[1]);
-  for (size_t j = 0; j < d; ++j) bound[j] = HalfToFloat(scales[j / p.int4_block]) * 0.51f;
+  const float kAbsoluteSlack = 1.0f / (1 << 21);
+  for (size_t j = 0; j < d; ++j) bound[j] = HalfToFloat(scales[j / p.int4_block]) * 0.51f + kAbsoluteSlack;
   // Note: a block whose scale saturated at fp16's largest value (|x| beyond ~4.9e5,
   // never in real checkpoints) can be further off; verify reports it as out of bound.
 }

@@ -1,0 +1,59 @@
+// Verifying an export folder against its checkpoint, later and on any machine.
+//
+// VerifyExport reads every `embed_tokens*.onnx` in the folder from disk and, per file:
+// checks the graph contract (IO names, types, symbolic dims, IR 10, ai.onnx opset 20,
+// external-data keys, lengths, sidecar bounds); checks every row of every stored table
+// against the checkpoint in one streaming pass (fp32 and bf16w exact to the source's
+// encoding, fp16w exact to fp16 rounding, int8 and int4 within their quantisation
+// bound, their table statistics recomputed and compared with the report when there is
+// one); and evaluates the graph with the reference interpreter on the SPEC sample ids
+// and `random_ids` random ids against its own decoding of the stored bytes, bit for
+// bit. Exports written by the original Python script (Cast before Gather, unaligned
+// offsets, other node names) are accepted.
+//
+// Memory is bounded (a few chunks of rows) whatever the table size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "embed2onnx/export.h"
+#include "embed2onnx/status.h"
+
+namespace embed2onnx {
+
+struct VerifyOptions {
+  std::string export_dir;
+  std::string model_dir;
+  std::string tensor;  // "" = find it
+  uint32_t random_ids = 256;
+  uint64_t seed = 20261128;
+  int threads = 0;  // 0: every core
+};
+
+struct FileVerification {
+  std::string file;  // path of the .onnx
+  std::string tier;  // "" when the file is not a known tier
+  bool ok = false;
+  std::string message;  // what failed, or "ok"
+  uint64_t rows_checked = 0;
+  uint64_t ids_evaluated = 0;
+  bool has_stats = false;
+  ErrorFigures stats;  // recomputed over the whole table (quantised tiers)
+  bool stats_compared = false;  // the report had them and they matched
+};
+
+struct VerifyResult {
+  std::string tensor;
+  uint64_t vocab = 0, hidden = 0;
+  std::vector<FileVerification> files;
+  bool ok() const;
+};
+
+// Fails (non-OK Status) only when verification cannot run at all: unreadable
+// checkpoint, table not found, folder without any embed_tokens*.onnx. Per-file
+// failures are in the result.
+Result<VerifyResult> VerifyExport(const VerifyOptions& opts);
+
+}  // namespace embed2onnx

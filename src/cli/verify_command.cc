@@ -1,0 +1,84 @@
+// `embed2onnx verify` and `embed2onnx inspect`.
+#include <cstdio>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "embed2onnx/inspect.h"
+#include "embed2onnx/verify.h"
+
+namespace embed2onnx {
+
+void AddVerifyCommand(CLI::App& app, VerifyArgs* a) {
+  CLI::App* cmd = app.add_subcommand(
+      "verify", "Check every embed_tokens*.onnx in an export folder against the checkpoint it came from.");
+  cmd->footer(
+      "Checks the graph contract, every stored row against the checkpoint (exact tiers bit for bit, int8/int4\n"
+      "within their quantisation bound, their report statistics recomputed), and the graph's output on the\n"
+      "sample ids and --random ids. Accepts exports of the original Python script. Exit 0 only if all pass.\n\n"
+      "Example:\n  embed2onnx verify exports/granite-speech-4.1-2b --model-dir models/granite-speech-4.1-2b --json\n");
+  cmd->add_option("export_dir", a->export_dir, "folder holding embed_tokens*.onnx")->required();
+  cmd->add_option("--model-dir", a->model_dir, "the checkpoint the export came from")->required();
+  cmd->add_option("--tensor", a->tensor, "the table's tensor name (default: found as export does)");
+  cmd->add_option("--random", a->random_ids, "random ids to evaluate besides the sample ids (default 256)");
+  cmd->add_option("--threads", a->threads, "threads (default: every core)")->check(CLI::Range(1, 1024));
+  cmd->add_flag("--json", a->json, "print the result as JSON");
+}
+
+Status RunVerify(const VerifyArgs& a) {
+  VerifyOptions o;
+  o.export_dir = a.export_dir;
+  o.model_dir = a.model_dir;
+  o.tensor = a.tensor;
+  o.random_ids = a.random_ids;
+  o.threads = a.threads;
+  E2O_ASSIGN_OR_RETURN(VerifyResult r, VerifyExport(o));
+  if (a.json) {
+    nlohmann::ordered_json j = {{"ok", r.ok()}, {"tensor", r.tensor}, {"vocab_size", r.vocab}, {"hidden_size", r.hidden}};
+    j["files"] = nlohmann::ordered_json::array();
+    for (const FileVerification& f : r.files) {
+      nlohmann::ordered_json e = {{"file", f.file}, {"tier", f.tier}, {"ok", f.ok}, {"message", f.message},
+                                  {"rows_checked", f.rows_checked}, {"ids_evaluated", f.ids_evaluated}};
+      if (f.has_stats) {
+        e["table_stats"] = {{"max_abs_err", f.stats.max_abs_err}, {"mean_abs_err", f.stats.mean_abs_err},
+                            {"p99_abs_err", f.stats.p99_abs_err}};
+        if (f.stats.has_cosine) e["table_stats"]["mean_row_cosine"] = f.stats.mean_row_cosine;
+        e["report_stats_matched"] = f.stats_compared;
+      }
+      j["files"].push_back(e);
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("verify %s against %s [%llu x %llu]\n", a.export_dir.c_str(), r.tensor.c_str(),
+                static_cast<unsigned long long>(r.vocab), static_cast<unsigned long long>(r.hidden));
+    for (const FileVerification& f : r.files) {
+      std::printf("  %-4s %-6s %s\n", f.ok ? "ok" : "FAIL", f.tier.c_str(),
+                  f.ok ? fmt::format("{}: {} rows, {} ids{}", f.file, f.rows_checked, f.ids_evaluated,
+                                     f.has_stats ? fmt::format(", max err {:.3e}{}", f.stats.max_abs_err,
+                                                               f.stats_compared ? ", report stats match" : "")
+                                                 : "")
+                             .c_str()
+                       : f.message.c_str());
+    }
+  }
+  if (!r.ok()) {
+    for (const FileVerification& f : r.files)
+      if (!f.ok) return Status::Mismatch(f.message);
+  }
+  return Status::Ok();
+}
+
+void AddInspectCommand(CLI::App& app, InspectArgs* a) {
+  CLI::App* cmd = app.add_subcommand("inspect", "Describe an .onnx file: IO, nodes, initializers, sidecar.");
+  cmd->footer("Example:\n  embed2onnx inspect exports/granite-speech-4.1-2b/embed_tokens_int8.onnx --json\n");
+  cmd->add_option("file", a->file, "the .onnx file")->required();
+  cmd->add_flag("--json", a->json, "print as JSON");
+}
+
+Status RunInspect(const InspectArgs& a) {
+  E2O_ASSIGN_OR_RETURN(std::string text, InspectModel(a.file, a.json));
+  std::fputs(text.c_str(), stdout);
+  return Status::Ok();
+}
+
+}  // namespace embed2onnx
