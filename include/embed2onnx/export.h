@@ -32,6 +32,14 @@ struct ExportOptions {
   std::string paths_relative_to;          // report tier paths are relative to this folder
   // One-line notes for the user (lock waits, cleanup); may be empty.
   std::function<void(const std::string&)> note;
+  // Progress while the table streams: per tier, bytes of its sidecar written so far;
+  // `pass` 1 writes, pass 2 re-reads the table for the exact quantiles. May be empty.
+  struct Progress {
+    int pass = 1;
+    std::vector<std::pair<std::string, uint64_t>> tier_bytes;  // tier name, bytes done
+    uint64_t bytes_done = 0, bytes_total = 0;                    // over all tiers
+  };
+  std::function<void(const Progress&)> progress;
 };
 
 struct ErrorFigures {

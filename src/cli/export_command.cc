@@ -1,7 +1,11 @@
 // `embed2onnx export`: the Granite presets (--variant) or any checkpoint (--model-dir).
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <fmt/core.h>
 
 #include "cli/commands.h"
@@ -17,6 +21,27 @@ std::string HumanBytes(uint64_t b) {
   if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
   if (b >= (1ull << 10)) return fmt::format("{:.1f} KiB", b / double(1ull << 10));
   return fmt::format("{} B", b);
+}
+
+// Progress on a terminal: one line redrawn at most ten times a second, per tier the
+// bytes written so far, and the overall rate.
+std::function<void(const ExportOptions::Progress&)> ProgressPrinter() {
+  using Clock = std::chrono::steady_clock;
+  auto start = std::make_shared<Clock::time_point>(Clock::now());
+  auto last = std::make_shared<Clock::time_point>(Clock::time_point{});
+  return [start, last](const ExportOptions::Progress& p) {
+    auto now = Clock::now();
+    bool done = p.bytes_done == p.bytes_total;
+    if (!done && now - *last < std::chrono::milliseconds(100)) return;
+    *last = now;
+    double secs = std::chrono::duration<double>(now - *start).count();
+    std::string line = p.pass == 1 ? "  writing" : "  exact p99 pass";
+    for (const auto& [tier, bytes] : p.tier_bytes) line += fmt::format("  {} {}", tier, HumanBytes(bytes));
+    line += fmt::format("  ({:.0f}%, {}/s)", 100.0 * p.bytes_done / std::max<uint64_t>(p.bytes_total, 1),
+                        HumanBytes(static_cast<uint64_t>(p.bytes_done / std::max(secs, 1e-3))));
+    std::fprintf(stderr, "\r%-110s%s", line.c_str(), done ? "\n" : "");
+    if (done) *start = now;
+  };
 }
 
 void PrintSummary(const ExportSummary& s, const std::string& label) {
@@ -86,6 +111,7 @@ Status RunExport(const ExportArgs& a) {
   o.note = [quiet = a.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());
   };
+  if (!a.quiet && ::isatty(STDERR_FILENO)) o.progress = ProgressPrinter();
   if (!a.model_dir.empty()) {
     o.model_dir = a.model_dir;
     o.out_dir = a.out_dir;

@@ -108,6 +108,20 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   }
   PipelineOptions popts;
   popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
+  if (opts.progress) {
+    popts.progress = [&](int pass, uint64_t rows_done) {
+      ExportOptions::Progress p;
+      p.pass = pass;
+      for (auto& w : writers) {
+        uint64_t per_row = 0;
+        for (int i = 0; i < w->tier().num_streamed; ++i) per_row += TierRowBytes(w->tier(), i, table->cols(), params);
+        p.tier_bytes.emplace_back(w->tier().name, rows_done * per_row);
+        p.bytes_done += rows_done * per_row;
+        p.bytes_total += table->rows() * per_row;
+      }
+      opts.progress(p);
+    };
+  }
   std::vector<TableStats> stats;
   E2O_RETURN_IF_ERROR(StreamTable(*table, writer_ptrs, popts, &stats));
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());

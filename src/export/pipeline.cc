@@ -42,7 +42,7 @@ struct WorkerStats {
 class Runner {
  public:
   Runner(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts)
-      : table_(table), writers_(writers), pool_(opts.threads) {
+      : table_(table), writers_(writers), pool_(opts.threads), progress_(opts.progress) {
     d_ = table.cols();
     chunk_rows_ = std::max<uint64_t>(1, opts.chunk_bytes / (d_ * sizeof(float)));
     chunk_rows_ = std::min(chunk_rows_, table.rows());
@@ -128,6 +128,7 @@ class Runner {
             Fail();
             return;
           }
+          if (progress_) progress_(1, s.first + s.rows);
           SetState(s, Slot::kFree);
         }
       });
@@ -146,6 +147,7 @@ class Runner {
         Fail();
         break;
       }
+      if (pass == Pass::kRefineQuantile && progress_) progress_(2, s.first + s.rows);
       SetState(s, pass == Pass::kWriteAndCount ? Slot::kEncoded : Slot::kFree);
     }
     reader.join();
@@ -235,6 +237,7 @@ class Runner {
   const TableReader& table_;
   const std::vector<TierWriter*>& writers_;
   ThreadPool pool_;
+  std::function<void(int, uint64_t)> progress_;
   uint64_t d_ = 0, chunk_rows_ = 0;
   std::vector<size_t> stats_tiers_;  // indices into writers_
   Slot slots_[kSlots];

@@ -12,6 +12,7 @@
 // to count low bits inside the wanted buckets (numerics/error_stats.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct TableStats {
 struct PipelineOptions {
   int threads = 1;
   uint64_t chunk_bytes = 4ull << 20;  // of float32 rows per chunk
+  // Called after each chunk with the rows done in this pass (pass 1 writes, pass 2
+  // refines quantiles); from a pipeline thread, never concurrently.
+  std::function<void(int pass, uint64_t rows_done)> progress;
 };
 
 // Streams every row of `table` into `writers` (one per tier) and computes the table
