@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `embed2onnx verify` accepts our exports (all five tiers) and one made by a faithful
+# re-run of the original Python script, and refuses a changed sidecar byte, a truncated
+# sidecar, a missing file and a graph that does not match; `inspect` describes a file.
+set -euo pipefail
+WORK=${1:?usage: $0 WORKDIR}
+: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+rm -rf "$WORK" && mkdir -p "$WORK"
+CKPT="$WORK/ckpt"
+"$E2O_GEN" --out "$CKPT" --vocab 5000 --hidden 128 --edge-rows --seed 7 >/dev/null
+
+OURS="$WORK/ours"
+"$E2O_BIN" export --model-dir "$CKPT" --out-dir "$OURS" -q
+"$E2O_BIN" verify "$OURS" --model-dir "$CKPT" --random 64
+"$E2O_BIN" verify "$OURS" --model-dir "$CKPT" --json > "$WORK/verify.json"
+grep -q '"ok": true' "$WORK/verify.json"
+[[ $(grep -c '"tier": ' "$WORK/verify.json") -eq 5 ]] || { echo "verify --json did not list five tiers" >&2; exit 1; }
+
+ORIG="$WORK/original"
+/usr/bin/python3 "$ROOT/bench/original_export.py" --model-dir "$CKPT" --out-dir "$ORIG" --parity numpy >/dev/null
+"$E2O_BIN" verify "$ORIG" --model-dir "$CKPT"
+
+# Each broken copy must be refused: non-zero exit, an error line naming the file.
+expect_refused() {  # label, folder, file the message must name
+  local label=$1 dir=$2 name=$3 rc=0
+  "$E2O_BIN" verify "$dir" --model-dir "$CKPT" >"$WORK/$label.out" 2>"$WORK/$label.err" || rc=$?
+  if [[ $rc -eq 0 ]]; then echo "$label: verify accepted a broken export" >&2; exit 1; fi
+  if ! grep -q "^embed2onnx: error: .*$name" "$WORK/$label.err"; then
+    echo "$label: no error line naming $name:" >&2; cat "$WORK/$label.err" >&2; exit 1
+  fi
+  echo "$label: refused (exit $rc): $(head -c 200 "$WORK/$label.err")"
+}
+fresh() { rm -rf "$WORK/broken" && cp -r "$1" "$WORK/broken"; }
+
+for tier_file in embed_tokens.onnx embed_tokens_fp16w.onnx embed_tokens_bf16w.onnx embed_tokens_int8.onnx embed_tokens_int4.onnx; do
+  fresh "$OURS"
+  size=$(stat -c %s "$WORK/broken/${tier_file}_data")
+  # Flip every bit of one byte in the middle of the sidecar.
+  off=$((size / 2))
+  byte=$(od -An -tu1 -j "$off" -N1 "$WORK/broken/${tier_file}_data" | tr -d ' ')
+  printf "$(printf '\\%03o' $((255 - byte)))" | dd of="$WORK/broken/${tier_file}_data" bs=1 seek="$off" conv=notrunc 2>/dev/null
+  expect_refused "flip-$tier_file" "$WORK/broken" "$tier_file"
+done
+
+fresh "$ORIG"
+truncate -s -1 "$WORK/broken/embed_tokens_int8.onnx_data"
+expect_refused truncated-original "$WORK/broken" embed_tokens_int8.onnx_data
+
+fresh "$OURS"
+rm "$WORK/broken/embed_tokens_fp16w.onnx_data"
+expect_refused missing-sidecar "$WORK/broken" embed_tokens_fp16w.onnx_data
+
+# A graph that does not match its tier: the bf16w graph under the fp16w name.
+fresh "$OURS"
+cp "$OURS/embed_tokens_bf16w.onnx" "$WORK/broken/embed_tokens_fp16w.onnx"
+cp "$OURS/embed_tokens_bf16w.onnx_data" "$WORK/broken/embed_tokens_bf16w.onnx_data"
+sed -i 's/embed_tokens_bf16w.onnx_data/embed_tokens_fp16w.onnx_data/' "$WORK/broken/embed_tokens_fp16w.onnx" 2>/dev/null || true
+expect_refused mismatched-graph "$WORK/broken" embed_tokens_fp16w.onnx
+
+"$E2O_BIN" inspect "$OURS/embed_tokens_int4.onnx" | grep -q "every external range fits"
+"$E2O_BIN" inspect "$OURS/embed_tokens_int8.onnx" --json | grep -q '"ranges_fit": true'
+echo "verify: all cases behaved"
