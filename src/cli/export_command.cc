@@ -9,7 +9,9 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "embed2onnx/checkpoint.h"
 #include "embed2onnx/export.h"
+#include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/presets.h"
 #include "embed2onnx/tiers.h"
 
@@ -125,6 +127,15 @@ Status RunExport(const ExportArgs& a) {
     for (const Preset& p : GranitePresets()) presets.push_back(&p);
   } else {
     presets.push_back(FindPreset(a.variant));
+  }
+  // Every variant's checkpoint is checked before the first export starts, so a
+  // missing or broken one does not leave the run half done.
+  for (const Preset* p : presets) {
+    E2O_ASSIGN_OR_RETURN(Checkpoint ckpt, Checkpoint::OpenDir(a.root + "/" + p->model_subdir));
+    if (a.tensor.empty()) {
+      E2O_ASSIGN_OR_RETURN(const TensorInfo* info, FindOneOf(ckpt, p->tensors));
+      (void)info;
+    }
   }
   for (const Preset* p : presets) {
     o.model_dir = a.root + "/" + p->model_subdir;
