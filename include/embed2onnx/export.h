@@ -22,10 +22,12 @@ struct ExportOptions {
   std::string out_dir;                    // created if missing
   std::string tensor;                     // table name; "" = find it
   std::vector<std::string> preset_tensors;  // preset mode: accept the first of these present
-  std::vector<std::string> tiers;         // validated tier names (ParseTierList)
+  std::vector<std::string> tiers;         // validated tier names (ParseTierList); empty = all
   int threads = 0;                        // 0: every available core
   bool fsync = false;                     // flush every file to disk before the rename
-  uint32_t int4_block = 32;               // values per int4 block (even, divides D)
+  // Values per int4 block (even, divides D). 0: 32, or the largest even divisor of D
+  // below it; with the default tier list, int4 is left out (with a note) if D has none.
+  uint32_t int4_block = 0;
   std::string producer_name;              // "" -> "embed2onnx"
   std::string producer_version;           // "" -> the tool's version
   std::string variant;                    // report "variant" (preset mode); "" omits it

@@ -13,7 +13,7 @@ struct ExportArgs {
   int threads = 0;
   bool quiet = false;
   bool fsync = false;
-  uint32_t int4_block = 32;
+  uint32_t int4_block = 0;
 };
 void AddExportCommand(CLI::App& app, ExportArgs* args);
 Status RunExport(const ExportArgs& args);

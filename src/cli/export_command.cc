@@ -90,7 +90,7 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--int4-block", a->int4_block,
                   "values per int4 block, each with its own fp16 scale and zero point (even, divides the "
-                  "table width; default 32)");
+                  "table width; default 32, or the largest even divisor of the width below 32)");
   cmd->add_flag("--fsync", a->fsync,
                 "flush every file to disk before renaming it into place (survives power loss; costs the "
                 "time the disk needs to absorb the export)");
@@ -100,7 +100,7 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
 Status RunExport(const ExportArgs& a) {
   if (a.variant.empty() && a.model_dir.empty())
     return Status::InvalidArgument("--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
-  std::vector<std::string> tiers = TierNames();
+  std::vector<std::string> tiers;  // empty: every tier
   if (!a.tiers.empty()) {
     E2O_ASSIGN_OR_RETURN(tiers, ParseTierList(a.tiers));
   }

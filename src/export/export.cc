@@ -9,6 +9,7 @@
 
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
+#include "embed2onnx/tiers.h"
 #include "export/output_dir.h"
 #include "export/pipeline.h"
 #include "export/report.h"
@@ -25,6 +26,13 @@ const char* Version() { return E2O_VERSION; }
 namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// 32, or the largest even divisor of d below it (0 when d is odd).
+uint32_t DefaultInt4Block(uint64_t d) {
+  for (uint32_t b = 32; b >= 2; b -= 2)
+    if (d % b == 0) return b;
+  return 0;
+}
 
 const char* DTypeName(TableDType t) {
   switch (t) {
@@ -78,12 +86,20 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   if (table->rows() > static_cast<uint64_t>(INT64_MAX) / 4 / table->cols())
     return Status::InvalidArgument(info->file + ": tensor '" + info->name + "' is too large to export");
   TierParams params;
-  params.int4_block = opts.int4_block;
+  params.int4_block = opts.int4_block ? opts.int4_block : DefaultInt4Block(table->cols());
   std::vector<const Tier*> tiers;
-  for (const std::string& name : opts.tiers) {
+  const bool all_tiers = opts.tiers.empty();
+  for (const std::string& name : all_tiers ? TierNames() : opts.tiers) {
     const Tier* t = FindTier(name);
     if (!t) return Status::InvalidArgument("--tiers: unknown tier '" + name + "'");
-    if (t->check_params) E2O_RETURN_IF_ERROR(t->check_params(table->cols(), params));
+    if (t->check_params) {
+      Status s = t->check_params(table->cols(), params);
+      if (!s.ok() && all_tiers && opts.int4_block == 0) {
+        note(std::string("leaving out tier ") + t->name + ": " + s.message());
+        continue;
+      }
+      E2O_RETURN_IF_ERROR(s);
+    }
     tiers.push_back(t);
   }
   if (tiers.empty()) return Status::InvalidArgument("--tiers: no tier to export");

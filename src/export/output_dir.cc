@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,11 +26,31 @@ Status MakeDirs(const std::string& dir, std::vector<std::string>* created) {
   }
   if (missing.empty() && !S_ISDIR(st.st_mode)) return Status::InvalidArgument(dir + ": exists and is not a folder");
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0777) != 0 && errno != EEXIST) return ErrnoStatus(*it, "cannot create folder", errno);
-    created->push_back(*it);
+    if (::mkdir(it->c_str(), 0777) == 0) {
+      // Only folders this call made are ours to remove; one a concurrent run made first
+      // (EEXIST) is not.
+      if (std::find(created->begin(), created->end(), *it) == created->end()) created->push_back(*it);
+    } else if (errno != EEXIST) {
+      return ErrnoStatus(*it, "cannot create folder", errno);
+    }
   }
   return Status::Ok();
 }
+
+// Whether `path` still names the folder open as `fd`.
+Result<bool> StillNamed(const std::string& path, int fd) {
+  struct stat locked, named;
+  if (::fstat(fd, &locked) != 0) return ErrnoStatus(path, "cannot stat", errno);
+  if (::stat(path.c_str(), &named) != 0) {
+    if (errno == ENOENT) return false;
+    return ErrnoStatus(path, "cannot stat", errno);
+  }
+  return named.st_dev == locked.st_dev && named.st_ino == locked.st_ino;
+}
+
+// Attempts at creating, opening and locking the folder before giving up on a folder
+// that is removed again every time.
+constexpr int kMaxOpenAttempts = 100;
 
 Status SyncPath(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -42,15 +63,27 @@ Status SyncPath(const std::string& path) {
 Result<std::unique_ptr<OutputDir>> OutputDir::Open(const std::string& dir,
                                                    const std::function<void(const std::string&)>& note) {
   std::unique_ptr<OutputDir> out(new OutputDir(dir));
-  Status s = MakeDirs(dir, &out->created_dirs_);
-  if (!s.ok()) return s;
-  out->dir_fd_ = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (out->dir_fd_.get() < 0) return ErrnoStatus(dir, "cannot open folder", errno);
-  if (::flock(out->dir_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) return ErrnoStatus(dir, "cannot lock folder", errno);
-    note(dir + ": another embed2onnx run is exporting here; waiting for it to finish");
-    while (::flock(out->dir_fd_.get(), LOCK_EX) != 0)
-      if (errno != EINTR) return ErrnoStatus(dir, "cannot lock folder", errno);
+  // A run that fails removes the folders it created, possibly while we wait for its
+  // lock. Once we hold a lock, `dir` must still name the folder we locked; else the
+  // lock guards a removed folder, and we start over.
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == kMaxOpenAttempts)
+      return Status::IOError(dir + ": cannot lock folder: it was removed " + std::to_string(attempt) +
+                             " times while this run opened it");
+    E2O_RETURN_IF_ERROR(MakeDirs(dir, &out->created_dirs_));
+    out->dir_fd_ = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (out->dir_fd_.get() < 0) {
+      if (errno == ENOENT) continue;  // removed between MakeDirs and open
+      return ErrnoStatus(dir, "cannot open folder", errno);
+    }
+    if (::flock(out->dir_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) return ErrnoStatus(dir, "cannot lock folder", errno);
+      note(dir + ": another embed2onnx run is exporting here; waiting for it to finish");
+      while (::flock(out->dir_fd_.get(), LOCK_EX) != 0)
+        if (errno != EINTR) return ErrnoStatus(dir, "cannot lock folder", errno);
+    }
+    E2O_ASSIGN_OR_RETURN(bool same, StillNamed(dir, out->dir_fd_.get()));
+    if (same) break;
   }
   // We hold the lock: any temporary here belongs to a run that died.
   if (DIR* d = ::opendir(dir.c_str())) {

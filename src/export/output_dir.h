@@ -8,7 +8,9 @@
 // named ".embed2onnx-tmp-*": the next Open removes them.
 //
 // Concurrency: Open takes an exclusive flock on the folder itself (no lock file is
-// left behind). A second run waits until the first has finished, and says so.
+// left behind). A second run waits until the first has finished, and says so. A failed
+// run removes only folders it created itself; if it removed the folder a waiting run
+// had opened, the waiting run creates it again once it holds the lock.
 #pragma once
 
 #include <functional>

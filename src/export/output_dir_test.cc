@@ -94,5 +94,29 @@ TEST_F(OutputDirTest, SecondRunWaitsForTheLock) {
   EXPECT_TRUE(opened);
 }
 
+// A failed run removes the folders it created; a run waiting for its lock on one of them
+// must not end up writing into a removed folder.
+TEST_F(OutputDirTest, WaiterRecreatesTheFolderAFailedRunRemoved) {
+  fs::path dir = root_ / "made" / "by_first";
+  auto first = OutputDir::Open(dir.string(), quiet_);  // creates both folders
+  ASSERT_TRUE(first.ok());
+  std::atomic<bool> waited{false};
+  std::unique_ptr<OutputDir> second;
+  std::string error;
+  std::thread waiter([&] {
+    auto out = OutputDir::Open(dir.string(), [&](const std::string&) { waited = true; });
+    if (out.ok()) second = std::move(*out);
+    else error = out.status().ToString();
+  });
+  for (int i = 0; i < 200 && !waited; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(waited);
+  first->reset();  // the first run fails: its folders go, then its lock
+  waiter.join();
+  ASSERT_TRUE(second) << error;
+  std::ofstream(second->Stage("x.onnx")) << "new";
+  ASSERT_TRUE(second->Commit(false).ok());
+  EXPECT_EQ(Slurp(dir / "x.onnx"), "new");
+}
+
 }  // namespace
 }  // namespace embed2onnx

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "numerics/decode.h"
+#include "numerics/numpy_sum.h"
 #include "util/thread_pool.h"
 
 namespace embed2onnx {
@@ -26,7 +27,6 @@ struct Slot {
   std::vector<float> values;
   std::vector<std::vector<std::vector<uint8_t>>> encoded;  // [tier][streamed initializer]
   std::vector<std::vector<float>> errors;                  // [stats tier] n*d
-  std::vector<std::vector<double>> row_sums;               // [stats tier] per row
   std::vector<std::vector<double>> row_cosines;            // [stats tier] per row
   Status status;                                           // reader's result for this chunk
   enum State { kFree, kRead, kEncoded } state = kFree;
@@ -58,13 +58,12 @@ class Runner {
           s.encoded[t].emplace_back(chunk_rows_ * TierRowBytes(tier, i, d_, writers_[t]->params()));
       }
       s.errors.assign(stats_tiers_.size(), std::vector<float>(chunk_rows_ * d_));
-      s.row_sums.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
       s.row_cosines.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
     }
     worker_stats_.assign(stats_tiers_.size(), std::vector<WorkerStats>(pool_.size()));
     for (size_t k = 0; k < stats_tiers_.size(); ++k)
       quantiles_.emplace_back(table.rows() * d_, 0.99);
-    sums_.assign(stats_tiers_.size(), 0.0);
+    np_sums_.resize(stats_tiers_.size());
     cosine_sums_.assign(stats_tiers_.size(), 0.0);
   }
 
@@ -77,7 +76,6 @@ class Runner {
       for (WorkerStats& w : worker_stats_[k]) w.low = empty;
     }
     E2O_RETURN_IF_ERROR(RunPass(Pass::kRefineQuantile));
-    const double n = static_cast<double>(table_.rows() * d_);
     for (size_t k = 0; k < stats_tiers_.size(); ++k) {
       TableStats ts;
       ts.tier = writers_[stats_tiers_[k]]->tier().name;
@@ -87,7 +85,7 @@ class Runner {
         max = std::max(max, w.max);
       }
       ts.summary.max_abs_err = max;
-      ts.summary.mean_abs_err = sums_[k] / n;
+      ts.summary.mean_abs_err = np_sums_[k].Mean(table_.rows() * d_);
       ts.summary.p99_abs_err = quantiles_[k].Result();
       ts.mean_row_cosine = cosine_sums_[k] / static_cast<double>(table_.rows());
       ts.has_cosine = writers_[stats_tiers_[k]]->tier().report_cosine;
@@ -119,6 +117,8 @@ class Runner {
         for (uint64_t c = 0; c < chunks; ++c) {
           Slot& s = slots_[c % kSlots];
           if (!WaitFor(s, Slot::kEncoded)) return;
+          // numpy's mean sums the errors in table order: the writer sees chunks in order.
+          for (size_t k = 0; k < stats_tiers_.size(); ++k) np_sums_[k].Add(s.errors[k].data(), s.rows * d_);
           for (size_t t = 0; t < writers_.size() && writer_status.ok(); ++t) {
             const uint8_t* outs[kMaxStreamed];
             for (size_t i = 0; i < s.encoded[t].size(); ++i) outs[i] = s.encoded[t][i].data();
@@ -194,7 +194,9 @@ class Runner {
           continue;
         }
         ws.high.Add(errs, n * d_);
-        for (size_t r = 0; r < n; ++r) s.row_sums[k][b + r] = RowSumAndMax(errs + r * d_, d_, &ws.max);
+        float m = ws.max;
+        for (size_t i = 0; i < n * d_; ++i) m = errs[i] > m ? errs[i] : m;
+        ws.max = m;
       }
     });
     int64_t first_bad = -1, col = -1;
@@ -207,7 +209,6 @@ class Runner {
     if (pass == Pass::kWriteAndCount)
       for (size_t k = 0; k < stats_tiers_.size(); ++k)
         for (uint64_t r = 0; r < s.rows; ++r) {
-          sums_[k] += s.row_sums[k][r];
           cosine_sums_[k] += s.row_cosines[k][r];
         }
     return Status::Ok();
@@ -243,7 +244,8 @@ class Runner {
   Slot slots_[kSlots];
   std::vector<std::vector<WorkerStats>> worker_stats_;  // [stats tier][worker]
   std::vector<TwoPassQuantile> quantiles_;
-  std::vector<double> sums_, cosine_sums_;
+  std::vector<NumpyFloat32Sum> np_sums_;  // [stats tier], fed in table order by the writer
+  std::vector<double> cosine_sums_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool failed_ = false;

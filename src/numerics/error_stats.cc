@@ -5,12 +5,13 @@
 #include <cmath>
 
 #include "numerics/half.h"
+#include "numerics/numpy_sum.h"
 
 namespace embed2onnx {
 
 double NumpyQuantileIndex(uint64_t n, double q) {
-  // numpy: n * q + (alpha + q * (1 - alpha - beta)) - 1 with alpha = beta = 1.
-  return static_cast<double>(n) * q + (1.0 + q * (1.0 - 1.0 - 1.0)) - 1.0;
+  // numpy 1.24's "linear" method: get_virtual_index = (n - 1) * q.
+  return n == 0 ? 0.0 : static_cast<double>(n - 1) * q;
 }
 
 double NumpyLerp(float a, float b, double t) {
@@ -33,11 +34,11 @@ void SplitIndex(double index, uint64_t n, uint64_t* lo, uint64_t* hi, double* t)
 ErrorSummary SummarizeErrors(std::vector<float>& errors) {
   ErrorSummary s;
   if (errors.empty()) return s;
-  double sum = 0.0;
-  for (float e : errors) sum += e;
+  NumpyFloat32Sum sum;
+  sum.Add(errors.data(), errors.size());
   std::sort(errors.begin(), errors.end());
   s.max_abs_err = errors.back();
-  s.mean_abs_err = sum / static_cast<double>(errors.size());
+  s.mean_abs_err = sum.Mean(errors.size());
   uint64_t lo, hi;
   double t;
   SplitIndex(NumpyQuantileIndex(errors.size(), 0.99), errors.size(), &lo, &hi, &t);

@@ -7,8 +7,8 @@
 // order like their bit patterns, so pass 1 counts the high 16 bits, pass 2 counts the
 // low 16 bits inside the one or two buckets that hold the wanted ranks.
 //
-// The mean is a double sum; callers add per-row sums in row order so the result does
-// not depend on how work was split between threads.
+// The mean is numpy's float32 pairwise sum (numerics/numpy_sum.h), fed in array order,
+// so it does not depend on how work was split between threads.
 #pragma once
 
 #include <array>
@@ -25,7 +25,7 @@ struct ErrorSummary {
   double p99_abs_err = 0.0;
 };
 
-// numpy's virtual index for method "linear": q * (n - 1), computed as numpy does.
+// numpy's virtual index for method "linear": (n - 1) * q, as numpy 1.24 computes it.
 double NumpyQuantileIndex(uint64_t n, double q);
 // numpy's _lerp(a, b, t): a + (b - a) * t, or b - (b - a) * (1 - t) when t >= 0.5;
 // b - a is a float32 subtraction like numpy's, the rest in double.

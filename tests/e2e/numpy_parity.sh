@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Every tier's stored bytes and the report's numbers against an independent numpy
+# computation of SPEC §4 (tests/numpy/check_numpy.py, the original script's own numpy
+# calls): a bf16 Granite-shaped preset export, f16 and sharded f32 generic exports (all
+# with edge rows), and every real fixture. Then the checker itself is shown to catch a
+# flipped stored byte and a report figure off by more than its tolerance.
+set -euo pipefail
+WORK=${1:?usage: $0 WORKDIR}
+: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
+: "${E2O_SHARED:?E2O_SHARED must name the shared folder}"
+PY=${PYTHON:-/usr/bin/python3}
+CHECK="$(cd "$(dirname "$0")/../numpy" && pwd)/check_numpy.py"
+"$PY" -c 'import numpy' 2>/dev/null || { echo "$PY cannot import numpy: install python3-numpy ('make apt-deps')" >&2; exit 1; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+TIERS=fp32,fp16w,int8  # the three tiers of SPEC §3-4 (the checker skips any others)
+FAILED=()
+check() {  # label, check_numpy.py args...: runs every case, reports all failures at the end
+  local label=$1
+  shift
+  "$PY" "$CHECK" --exact "$@" || FAILED+=("$label")
+}
+
+# (a) Granite base preset shape: bf16, V = 100353 (id 100352 is a real row), edge rows.
+ROOT="$WORK/root"
+echo "--- bf16 granite base preset"
+"$E2O_GEN" --out "$ROOT/models/granite-speech-4.1-2b" --vocab 100353 --hidden 64 --edge-rows --seed 21
+"$E2O_BIN" export --variant base --root "$ROOT" --tiers $TIERS
+BASE_OUT="$ROOT/exports/granite-speech-4.1-2b"
+check bf16_base --export-dir "$BASE_OUT" --model-dir "$ROOT/models/granite-speech-4.1-2b"
+
+generic() {  # label, tensor, make_checkpoint flags...
+  local label=$1 tensor=$2
+  shift 2
+  echo "--- $label"
+  "$E2O_GEN" --out "$WORK/$label/ckpt" --tensor "$tensor" --edge-rows "$@"
+  "$E2O_BIN" export --model-dir "$WORK/$label/ckpt" --out-dir "$WORK/$label/out" --tensor "$tensor" --tiers $TIERS
+  check "$label" --export-dir "$WORK/$label/out" --model-dir "$WORK/$label/ckpt" --tensor "$tensor"
+}
+# (b) f16, one file; (c) f32 in 3 shards, values beyond fp16's range. D = 80 gives a
+# virtual quantile index where numpy's (n - 1) * q and n * q + (1 - q) - 1 differ.
+generic f16_single model.embed_tokens.weight --dtype f16 --vocab 5003 --hidden 96 --seed 22 --std 0.5
+generic f32_sharded decoder.embedding.table.weight --dtype f32 --shards 3 --vocab 3001 --hidden 80 --seed 23 --std 1.0
+
+# (d) The real checkpoints, table auto-detected.
+count=0
+for src in "$E2O_SHARED"/fixtures/real/*/; do
+  src=${src%/}
+  name=$(basename "$src")
+  echo "--- real $name"
+  "$E2O_BIN" export --model-dir "$src" --out-dir "$WORK/real/$name" --tiers $TIERS
+  check "real/$name" --export-dir "$WORK/real/$name" --model-dir "$src"
+  count=$((count + 1))
+done
+[[ $count -ge 4 ]] || { echo "expected at least 4 real fixtures, found $count" >&2; exit 1; }
+
+# The checker must fail on a changed stored byte (naming the row) and on a report mean off
+# by 1e-5 relative.
+echo "--- negative checks"
+BAD="$WORK/tampered"
+cp -r "$BASE_OUT" "$BAD"
+"$PY" - "$CHECK" "$BAD" <<'PY'
+import importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("check_numpy", sys.argv[1])
+c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)
+path = os.path.join(sys.argv[2], "embed_tokens_int8.onnx")
+t = c.load_initializers(path)["embed_tokens.weight_int8"]
+off = int(t["external"]["offset"]) + 4242 * t["dims"][1] + 7  # row 4242, col 7
+with open(os.path.join(sys.argv[2], t["external"]["location"]), "r+b") as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 1]))
+PY
+if "$PY" "$CHECK" --export-dir "$BAD" --model-dir "$ROOT/models/granite-speech-4.1-2b" >"$WORK/neg1.log" 2>&1; then
+  echo "check_numpy.py accepted a flipped int8 byte" >&2; exit 1
+fi
+grep -q "embed_tokens.weight_int8' differs from numpy at row 4242 col 7" "$WORK/neg1.log" \
+  || { echo "check_numpy.py did not name row 4242 col 7:" >&2; cat "$WORK/neg1.log" >&2; exit 1; }
+rm -rf "$BAD" && cp -r "$BASE_OUT" "$BAD"
+"$PY" - "$BAD/embed_tokens_parity.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["int8_table_quant_stats"]["mean_abs_err"] *= 1 + 1e-5
+json.dump(r, open(sys.argv[1], "w"), indent=2)
+PY
+if "$PY" "$CHECK" --export-dir "$BAD" --model-dir "$ROOT/models/granite-speech-4.1-2b" >"$WORK/neg2.log" 2>&1; then
+  echo "check_numpy.py accepted a mean_abs_err off by 1e-5 relative" >&2; exit 1
+fi
+grep -q "int8_table_quant_stats.mean_abs_err" "$WORK/neg2.log" \
+  || { echo "check_numpy.py did not name the mean:" >&2; cat "$WORK/neg2.log" >&2; exit 1; }
+if [[ ${#FAILED[@]} -gt 0 ]]; then
+  echo "numpy_parity: FAILED: the export disagrees with numpy for: ${FAILED[*]}" >&2
+  exit 1
+fi
+echo "numpy_parity: ok (3 synthetic, $count real checkpoints; numpy catches tampering)"
