@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# --tiers: a subset writes only its own files (plus the report); an unknown tier name is
-# refused up front with one "embed2onnx: error:" line naming it, and nothing is written.
+# --tiers: a subset writes only its own files (plus the report), for the original tiers
+# and the newer bf16w / int4; an unknown tier name is refused up front with one
+# "embed2onnx: error:" line naming it, and nothing is written.
 set -euo pipefail
 WORK=${1:?usage: $0 WORKDIR}
 : "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
@@ -23,6 +24,23 @@ if [[ "$listing" != "$expected" ]]; then
 fi
 "$NODE" "$CHECK" --export-dir "$OUT" --model-dir "$CKPT" --tiers int8 --report "$OUT/embed_tokens_parity.json" \
   --producer embed2onnx
+
+# 1b. The two newer tiers together: only their files; the checker, given no --tiers, checks
+# exactly the tiers the report lists and whose files are present.
+OUT="$WORK/bf16w_int4"
+"$E2O_BIN" export --model-dir "$CKPT" --out-dir "$OUT" --tiers bf16w,int4
+listing=$(cd "$OUT" && ls -A | sort | tr '\n' ' ')
+expected="embed_tokens_bf16w.onnx embed_tokens_bf16w.onnx_data embed_tokens_int4.onnx embed_tokens_int4.onnx_data embed_tokens_parity.json "
+if [[ "$listing" != "$expected" ]]; then
+  echo "--tiers bf16w,int4 wrote [$listing], expected [$expected]" >&2
+  exit 1
+fi
+"$NODE" "$CHECK" --export-dir "$OUT" --model-dir "$CKPT" --report "$OUT/embed_tokens_parity.json" --producer embed2onnx \
+  | tee "$WORK/bf16w_int4.check"
+grep -qx 'tiers (from the report and the files present): bf16w, int4' "$WORK/bf16w_int4.check" || {
+  echo "the checker did not pick exactly bf16w, int4 from the export" >&2
+  exit 1
+}
 
 # 2. An unknown tier: refused, one error line naming it, nothing written.
 refuse() {  # out dir, label

@@ -3,16 +3,18 @@
 // from, independently of the C++ code. Everything here is written from SPEC §2-5:
 //   1. read the table straight from the safetensors files (single file or index + shards)
 //      and widen it to float32 W;
-//   2. compute every tier's reference (fp16 round-to-nearest-even, numpy-style int8);
+//   2. compute every tier's reference (fp16 and bf16 round-to-nearest-even, numpy-style
+//      int8, blockwise asymmetric int4 as docs/int4.md defines it);
 //   3. parse each .onnx file with a minimal protobuf reader, check the graph contract and
 //      the external-data layout, and compare the STORED BYTES with the reference;
 //   4. run each tier in ONNX Runtime (onnxruntime-node, CPU) and compare the output bits;
 //   5. optionally check embed_tokens_parity.json.
+// Without --tiers it checks every tier the report lists or whose .onnx file is present.
 //
 // Usage:
 //   node check_export.mjs --export-dir DIR --model-dir CKPT [--tensor NAME]
-//        [--tiers fp32,fp16w,int8] [--random K] [--seed S] [--report PATH]
-//        [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]
+//        [--tiers fp32,fp16w,bf16w,int8,int4] [--int4-block N] [--random K] [--seed S]
+//        [--report PATH] [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]
 // Prints one line per tier and exits 0 only if every check holds.
 
 import fs from 'node:fs';
@@ -24,12 +26,15 @@ import { pathToFileURL } from 'node:url';
 // Command line.
 
 const USAGE = `usage: node check_export.mjs --export-dir DIR --model-dir CKPT [--tensor NAME]
-       [--tiers fp32,fp16w,int8] [--random K] [--seed S] [--report PATH]
-       [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]`;
+       [--tiers fp32,fp16w,bf16w,int8,int4] [--int4-block N] [--random K] [--seed S]
+       [--report PATH] [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]
+  --tiers       default: every tier the report lists or whose .onnx file is in DIR
+  --int4-block  values per int4 block the export must use (default: read from the
+                scales' shape, D / dims[1])`;
 
 function parseArgs(argv) {
   const opts = {
-    exportDir: null, modelDir: null, tensor: null, tiers: ['fp32', 'fp16w', 'int8'],
+    exportDir: null, modelDir: null, tensor: null, tiers: null, int4Block: null,
     random: 256, seed: 20240601, report: null, tiersBase: null, variant: null, producer: null,
   };
   const takesValue = {
@@ -37,6 +42,7 @@ function parseArgs(argv) {
     '--model-dir': (v) => { opts.modelDir = v; },
     '--tensor': (v) => { opts.tensor = v; },
     '--tiers': (v) => { opts.tiers = v.split(',').filter((t) => t.length > 0); },
+    '--int4-block': (v) => { opts.int4Block = Number(v); },
     '--random': (v) => { opts.random = Number(v); },
     '--seed': (v) => { opts.seed = Number(v); },
     '--report': (v) => { opts.report = v; },
@@ -59,9 +65,12 @@ function parseArgs(argv) {
     set(value);
   }
   if (!opts.exportDir || !opts.modelDir) usageError('--export-dir and --model-dir are required');
-  for (const t of opts.tiers) if (!TIERS[t]) usageError(`unknown tier '${t}' (known: ${Object.keys(TIERS).join(', ')})`);
+  if (opts.tiers !== null && opts.tiers.length === 0) usageError('--tiers is empty');
+  for (const t of opts.tiers ?? []) if (!TIERS[t]) usageError(`unknown tier '${t}' (known: ${Object.keys(TIERS).join(', ')})`);
   if (!Number.isInteger(opts.random) || opts.random < 2 || opts.random % 2 !== 0) usageError('--random must be an even integer >= 2');
   if (!Number.isInteger(opts.seed)) usageError('--seed must be an integer');
+  if (opts.int4Block !== null && !(Number.isSafeInteger(opts.int4Block) && opts.int4Block >= 2 && opts.int4Block % 2 === 0))
+    usageError('--int4-block must be an even integer >= 2');
   return opts;
 }
 
@@ -73,14 +82,17 @@ function usageError(message) {
 // ---------------------------------------------------------------------------------------
 // The contract (SPEC §2-3). ONNX TensorProto element types used here.
 
-const FLOAT = 1, INT8 = 3, INT64 = 7, FLOAT16 = 10;
-const ELEM_BYTES = { [FLOAT]: 4, [INT8]: 1, [INT64]: 8, [FLOAT16]: 2 };
-const ELEM_NAME = { [FLOAT]: 'FLOAT', [INT8]: 'INT8', [INT64]: 'INT64', [FLOAT16]: 'FLOAT16' };
+const FLOAT = 1, UINT8 = 2, INT8 = 3, INT64 = 7, FLOAT16 = 10, BFLOAT16 = 16;
+const ELEM_BYTES = { [FLOAT]: 4, [UINT8]: 1, [INT8]: 1, [INT64]: 8, [FLOAT16]: 2, [BFLOAT16]: 2 };
+const ELEM_NAME = { [FLOAT]: 'FLOAT', [UINT8]: 'UINT8', [INT8]: 'INT8', [INT64]: 'INT64', [FLOAT16]: 'FLOAT16', [BFLOAT16]: 'BFLOAT16' };
 const EXTERNAL_MIN_BYTES = 1024;
 const EXTERNAL_ALIGN = 65536;
 
 // Per tier: file, graph name, nodes in order (op type, name in the original, inputs with
-// '$k' standing for the k-th intermediate value), and initializers.
+// '$k' standing for the k-th intermediate value), and initializers. A tier with
+// `freeGraph` has no fixed node list: any graph built from the allowed ai.onnx ops that
+// gathers each table initializer by input_ids before anything else touches it, whose
+// output ONNX Runtime proves bit for bit; small extra constant initializers are allowed.
 const TIERS = {
   fp32: {
     file: 'embed_tokens.onnx',
@@ -99,6 +111,15 @@ const TIERS = {
     ],
     initializers: (V, D) => [{ name: 'embed_tokens.weight', type: FLOAT16, dims: [V, D] }],
   },
+  bf16w: {
+    file: 'embed_tokens_bf16w.onnx',
+    graphName: 'embed_tokens_bf16w',
+    nodes: [
+      { op: 'Gather', name: 'EmbedTokens_Gather', inputs: ['embed_tokens.weight', 'input_ids'], output: '$0' },
+      { op: 'Cast', name: 'EmbedTokens_Cast_bf16w', inputs: ['$0'], output: 'inputs_embeds' },
+    ],
+    initializers: (V, D) => [{ name: 'embed_tokens.weight', type: BFLOAT16, dims: [V, D] }],
+  },
   int8: {
     file: 'embed_tokens_int8.onnx',
     graphName: 'embed_tokens_int8',
@@ -115,7 +136,27 @@ const TIERS = {
       { name: 'EmbedTokens_unsqueeze_axes', type: INT64, dims: [1] },
     ],
   },
+  int4: {
+    file: 'embed_tokens_int4.onnx',
+    graphName: 'embed_tokens_int4',
+    freeGraph: true,
+    // docs/int4.md: only ai.onnx opset-20 operators, and these are the ones it needs.
+    allowedOps: {
+      Gather: ['axis'], Reshape: ['allowzero'], BitwiseAnd: [], BitShift: ['direction'], Concat: ['axis'],
+      Cast: ['to', 'saturate'], Unsqueeze: [], Sub: [], Mul: [],
+    },
+    // Extra (constant) initializers must be small: the table lives only in these three.
+    initializers: (V, D, block) => [
+      { name: 'embed_tokens.weight_int4', type: UINT8, dims: [V, D / 2], table: true },
+      { name: 'embed_tokens.scales_int4', type: FLOAT16, dims: [V, D / block], table: true },
+      { name: 'embed_tokens.zero_points_int4', type: UINT8, dims: [V, D / block], table: true },
+    ],
+  },
 };
+const TIER_ORDER = Object.keys(TIERS);
+const INT4_DEFAULT_BLOCK = 32;
+const INT4_SIDECAR_RATIO_MAX = 0.30;  // of the fp16w sidecar, checked when D >= 1024
+const INT4_RATIO_MIN_D = 1024;
 
 const SAMPLE_IDS = [0, 1, 100, 1024, 50000, 100352, 100351];  // then V-1 (SPEC §5)
 
@@ -171,6 +212,23 @@ function numberToF16Bits(x) {
   return sign | ((e + 15) << 10) | (m - 1024);
 }
 
+// float32 value -> bfloat16 bits, round to nearest, ties to even, from the float32 bit
+// pattern: add 0x7fff plus the lowest kept bit, keep the top 16 bits. A carry out of the
+// mantissa bumps the exponent, which is exactly the rounding up to the next binade (and
+// to +-inf past the largest bf16). Only finite inputs reach here (loadTable refuses others).
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+function f32ToBf16Bits(x) {
+  f32Scratch[0] = x;
+  const b = u32Scratch[0];
+  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) return ((b >>> 16) | 0x40) & 0xffff;  // NaN stays NaN
+  return Math.floor((b + 0x7fff + ((b >>> 16) & 1)) / 65536) & 0xffff;
+}
+function bf16BitsToNumber(h) {
+  u32Scratch[0] = (h & 0xffff) << 16;
+  return f32Scratch[0];
+}
+
 const F32_EPS_CLAMP = Math.fround(1e-12);
 
 // numpy's per-row symmetric int8 quantisation, all in float32 (SPEC §4). Division of two
@@ -193,7 +251,65 @@ function quantizeInt8(W, V, D) {
   return { q, s };
 }
 
-function referenceTier(tier, W, V, D, cache) {
+// docs/int4.md, per block of `block` values x (one float32 rounding per operation:
+// Math.fround after every +, -, / done in double, which is correctly rounded for float32
+// operands):
+//   mn = min(0, min x); mx = max(0, max x)
+//   s  = fp16(min(float32((mx - mn) / 15), 65504))       round to nearest even
+//   z  = clip(rhe(-mn / float(s)), 0, 15)                  0 when s is 0
+//   code = clip(rhe(x / float(s)) + z, 0, 15)              z when s is 0
+// Byte k of a block's block/2 bytes: value k in the low nibble, value k + block/2 in the
+// high nibble.
+function quantizeInt4(W, V, D, block) {
+  const nb = D / block, half = block / 2;
+  const packed = new Uint8Array(V * (D / 2));
+  const scales = new Uint16Array(V * nb);
+  const zps = new Uint8Array(V * nb);
+  const codes = new Uint8Array(block);
+  for (let r = 0; r < V; r++) {
+    for (let b = 0; b < nb; b++) {
+      const base = r * D + b * block;
+      let mn = 0, mx = 0;
+      for (let j = 0; j < block; j++) { const x = W[base + j]; if (x < mn) mn = x; if (x > mx) mx = x; }
+      const range = Math.fround(mx - mn);
+      const step = Math.min(Math.fround(range / 15), 65504);
+      const sBits = numberToF16Bits(step);
+      const sf = f16BitsToNumber(sBits);
+      let z = 0;
+      if (sf !== 0) z = Math.min(15, Math.max(0, roundHalfEven(Math.fround(-mn / sf))));
+      for (let j = 0; j < block; j++) {
+        codes[j] = sf === 0 ? z : Math.min(15, Math.max(0, roundHalfEven(Math.fround(W[base + j] / sf)) + z));
+      }
+      scales[r * nb + b] = sBits;
+      zps[r * nb + b] = z;
+      const out = r * (D / 2) + b * half;
+      for (let k = 0; k < half; k++) packed[out + k] = codes[k] | (codes[k + half] << 4);
+    }
+  }
+  return { packed, scales, zps };
+}
+
+// What the int4 graph must compute from stored bytes: (float(code) - float(z)) * float(s),
+// each operation one float32 rounding.
+function decodeInt4(packed, scales, zps, V, D, block) {
+  const nb = D / block, half = block / 2;
+  const out = new Float32Array(V * D);
+  const sf = Float32Array.from(scales, f16BitsToNumber);
+  for (let r = 0; r < V; r++) {
+    for (let b = 0; b < nb; b++) {
+      const s = sf[r * nb + b], z = zps[r * nb + b];
+      const src = r * (D / 2) + b * half, dst = r * D + b * block;
+      for (let k = 0; k < half; k++) {
+        const byte = packed[src + k];
+        out[dst + k] = Math.fround(Math.fround((byte & 15) - z) * s);
+        out[dst + k + half] = Math.fround(Math.fround((byte >> 4) - z) * s);
+      }
+    }
+  }
+  return out;
+}
+
+function referenceTier(tier, W, V, D, cache, ctx = {}) {
   if (cache[tier]) return cache[tier];
   let ref;
   if (tier === 'fp32') {
@@ -203,6 +319,17 @@ function referenceTier(tier, W, V, D, cache) {
     const out = new Float32Array(V * D);
     for (let i = 0; i < V * D; i++) { h[i] = numberToF16Bits(W[i]); out[i] = f16BitsToNumber(h[i]); }
     ref = { h, out };
+  } else if (tier === 'bf16w') {
+    const h = new Uint16Array(V * D);
+    const out = new Float32Array(V * D);
+    for (let i = 0; i < V * D; i++) { h[i] = f32ToBf16Bits(W[i]); out[i] = bf16BitsToNumber(h[i]); }
+    ref = { h, out };
+  } else if (tier === 'int4') {
+    const block = ctx.block;
+    if (!(Number.isSafeInteger(block) && block >= 2 && block % 2 === 0 && D % block === 0))
+      throw new Error(`int4 block ${block} is not even or does not divide D = ${D}`);
+    const { packed, scales, zps } = quantizeInt4(W, V, D, block);
+    ref = { packed, scales, zps, block, out: decodeInt4(packed, scales, zps, V, D, block) };
   } else {
     const { q, s } = quantizeInt8(W, V, D);
     const out = new Float32Array(V * D);
@@ -280,10 +407,12 @@ function loadTable(modelDir, tensorName) {
   try { fs.readSync(fd, raw, 0, raw.length, dataStart + begin); } finally { fs.closeSync(fd); }
 
   const W = new Float32Array(V * D);
+  let srcBits = null;  // a 16-bit source's own bit patterns
   if (entry.dtype === 'F32') {
     new Uint8Array(W.buffer).set(raw);
   } else {
     const bits = new Uint16Array(raw.buffer, raw.byteOffset, V * D).slice();  // raw is a fresh, aligned Buffer
+    srcBits = bits;
     if (entry.dtype === 'BF16') {
       const w32 = new Uint32Array(W.buffer);
       for (let i = 0; i < bits.length; i++) w32[i] = bits[i] << 16;
@@ -292,7 +421,7 @@ function loadTable(modelDir, tensorName) {
     }
   }
   for (let i = 0; i < W.length; i++) if (!Number.isFinite(W[i])) throw new Error(`${file}: '${name}' row ${Math.floor(i / D)} col ${i % D} is not finite`);
-  return { name, dtype: entry.dtype, V, D, W, file };
+  return { name, dtype: entry.dtype, V, D, W, file, srcBits };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -418,6 +547,7 @@ function parseAttribute(buf) {
   return {
     name: f.one(1, 'AttributeProto') ? str(f.one(1).value) : '',
     i: f.one(3, 'AttributeProto') ? int64Of(f.one(3).value) : null,
+    s: f.one(4, 'AttributeProto') ? str(f.one(4).value) : null,
     type: f.one(20, 'AttributeProto') ? Number(f.one(20).value) : null,
     other: [2, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 21].filter((k) => f.all(k).length > 0),
   };
@@ -473,7 +603,7 @@ class Failures {
 
 const sameArray = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-function checkModelContract(model, tier, table, onnxFile, fail, producer) {
+function checkModelContract(model, tier, table, onnxFile, fail, producer, ctx = {}) {
   const spec = TIERS[tier];
   const { V, D } = table;
   fail.expect(model.irVersion === 10, `ir_version is ${model.irVersion}, expected 10`);
@@ -511,6 +641,7 @@ function checkModelContract(model, tier, table, onnxFile, fail, producer) {
 
   // Nodes: op types, order, wiring, attributes.
   fail.expect(g.sparseInitializers === 0, 'graph has sparse initializers');
+  if (spec.freeGraph) { checkFreeGraph(g, spec, spec.initializers(V, D, ctx.block), fail); return; }
   const ops = g.nodes.map((n) => n.op);
   if (!fail.expect(sameArray(ops, spec.nodes.map((n) => n.op)), `nodes are [${ops}], expected [${spec.nodes.map((n) => n.op)}]`)) return;
   const bound = {};  // '$k' -> actual intermediate name
@@ -548,15 +679,82 @@ function checkModelContract(model, tier, table, onnxFile, fail, producer) {
   });
 }
 
+// A graph without a fixed node list (int4): every node is a default-domain op from the
+// tier's allowed set with only the attributes that op defines; nodes are topologically
+// sorted, every value is produced once and used; exactly one node writes inputs_embeds;
+// and each table initializer feeds only Gather(axis 0) nodes indexed by input_ids, so
+// ONNX Runtime never sees a whole-table op it could constant-fold at session load.
+function checkFreeGraph(g, spec, tableInits, fail) {
+  const initNames = new Set(g.initializers.map((t) => t.name));
+  const tableNames = new Set(tableInits.map((t) => t.name));
+  const defined = new Set(['input_ids', ...initNames]);
+  const used = new Set();
+  let producersOfOutput = 0;
+  g.nodes.forEach((node, k) => {
+    const where = `node ${k} (${node.op} '${node.name}')`;
+    fail.expect(node.domain === '', `${where}: domain '${node.domain}', expected the default "" (ai.onnx)`);
+    const allowedAttrs = spec.allowedOps[node.op];
+    if (!fail.expect(allowedAttrs !== undefined,
+      `${where}: op '${node.op}' is not allowed (allowed ai.onnx ops: ${Object.keys(spec.allowedOps).join(', ')})`)) return;
+    for (const a of node.attrs) fail.expect(allowedAttrs.includes(a.name), `${where}: unexpected attribute '${a.name}'`);
+    const attrs = Object.fromEntries(node.attrs.map((a) => [a.name, a]));
+    if (node.op === 'Gather' && attrs.axis) fail.expect(attrs.axis.i === 0, `${where}: axis ${attrs.axis.i}, expected 0`);
+    if (node.op === 'BitShift') fail.expect(attrs.direction && attrs.direction.s === 'RIGHT', `${where}: direction '${attrs.direction ? attrs.direction.s : 'missing'}', expected 'RIGHT'`);
+    if (node.op === 'Concat') fail.expect(attrs.axis && attrs.axis.i !== null, `${where}: Concat needs an int 'axis'`);
+    if (node.op === 'Cast') fail.expect(attrs.to && attrs.to.i !== null, `${where}: Cast needs an int 'to'`);
+    for (const input of node.inputs) {
+      if (input === '') continue;  // an omitted optional input
+      if (!fail.expect(defined.has(input), `${where}: input '${input}' is not the graph input, an initializer or an earlier node's output`)) continue;
+      used.add(input);
+      if (tableNames.has(input)) {
+        const axis = attrs.axis ? attrs.axis.i : 0;
+        fail.expect(node.op === 'Gather' && node.inputs[0] === input && node.inputs[1] === 'input_ids' && axis === 0,
+          `${where}: table initializer '${input}' must be consumed only by Gather(${input}, input_ids, axis 0) (gather first, never a whole-table op)`);
+      }
+    }
+    if (node.op === 'Gather') fail.expect(tableNames.has(node.inputs[0]) && node.inputs[1] === 'input_ids',
+      `${where}: Gather [${node.inputs}] does not gather a table initializer by input_ids`);
+    fail.expect(node.outputs.length === 1, `${where}: ${node.outputs.length} outputs, expected 1`);
+    for (const out of node.outputs) {
+      fail.expect(out !== '' && !defined.has(out), `${where}: output '${out}' is empty or redefines a value`);
+      defined.add(out);
+      if (out === 'inputs_embeds') producersOfOutput++;
+    }
+  });
+  fail.expect(producersOfOutput === 1, `${producersOfOutput} nodes write 'inputs_embeds', expected exactly 1`);
+  fail.expect(used.has('input_ids'), 'no node reads input_ids');
+  for (const name of initNames) fail.expect(used.has(name), `initializer '${name}' is never used`);
+  g.nodes.forEach((node, k) => {
+    for (const out of node.outputs) {
+      if (out !== 'inputs_embeds') fail.expect(used.has(out), `node ${k} (${node.op} '${node.name}'): output '${out}' is never used`);
+    }
+  });
+}
+
 // Checks the initializers' names, types, shapes and storage; returns name -> stored bytes.
-function checkInitializers(model, tier, table, onnxPath, fail) {
+function checkInitializers(model, tier, table, onnxPath, fail, ctx = {}) {
   const spec = TIERS[tier];
   const { V, D } = table;
   const inits = model.graph.initializers;
-  const wanted = spec.initializers(V, D);
+  const wanted = spec.initializers(V, D, ctx.block);
   const names = inits.map((t) => t.name);
-  fail.expect(sameArray([...names].sort(), wanted.map((w) => w.name).sort()),
-    `initializers [${names}], expected [${wanted.map((w) => w.name)}]`);
+  fail.expect(new Set(names).size === names.length, `initializer names repeat: [${names}]`);
+  if (spec.freeGraph) {
+    // The table initializers must be there; other, small constants take their own type
+    // and shape and obey the same storage rules.
+    for (const w of wanted) fail.expect(names.includes(w.name), `initializer '${w.name}' is missing (initializers: [${names}])`);
+    for (const t of inits) {
+      if (wanted.some((w) => w.name === t.name)) continue;
+      const where = `extra initializer '${t.name}'`;
+      if (!fail.expect(ELEM_BYTES[t.dataType] !== undefined, `${where}: data_type ${t.dataType} is not one this tier may use`)) continue;
+      const size = t.dims.reduce((a, b) => a * b, 1) * ELEM_BYTES[t.dataType];
+      if (!fail.expect(size < EXTERNAL_MIN_BYTES, `${where}: ${size} bytes; only the three table initializers may be large`)) continue;
+      wanted.push({ name: t.name, type: t.dataType, dims: t.dims });
+    }
+  } else {
+    fail.expect(sameArray([...names].sort(), wanted.map((w) => w.name).sort()),
+      `initializers [${names}], expected [${wanted.map((w) => w.name)}]`);
+  }
 
   const sidecarName = `${path.basename(onnxPath)}_data`;
   const sidecarPath = path.join(path.dirname(onnxPath), sidecarName);
@@ -622,6 +820,18 @@ function describeElement(arr, i) {
   return String(arr[i]);
 }
 
+function compareStoredBf16(stored, want, D, fail) {
+  if (stored.length !== want.byteLength) { fail.add(`embed_tokens.weight: ${stored.length} bytes stored, expected ${want.byteLength}`); return; }
+  const got = new Uint16Array(want.length);
+  new Uint8Array(got.buffer).set(stored);
+  const i = firstDifference(got, want);
+  if (i < 0) return;
+  let count = 0;
+  for (let k = 0; k < want.length; k++) if (got[k] !== want[k]) count++;
+  fail.add(`embed_tokens.weight: stored bf16 differs at row ${Math.floor(i / D)} col ${i % D}: got ${showNumber(bf16BitsToNumber(got[i]))} (${hex(got[i], 2)}), ` +
+    `expected ${showNumber(bf16BitsToNumber(want[i]))} (${hex(want[i], 2)}) (${count} elements differ)`);
+}
+
 function compareStored(name, stored, want, D, fail) {
   const got = new want.constructor(want.length);
   if (stored.length !== want.byteLength) { fail.add(`${name}: ${stored.length} bytes stored, expected ${want.byteLength}`); return; }
@@ -634,10 +844,45 @@ function compareStored(name, stored, want, D, fail) {
   fail.add(`${name}: stored bytes differ at ${where}: got ${describeElement(got, i)}, expected ${describeElement(want, i)} (${count} elements differ)`);
 }
 
+// int4 codes: names the row, the block, the byte and both values it holds, so a nibble
+// swap or a wrong layout reads as such.
+function compareInt4Packed(stored, ref, D, fail) {
+  const want = ref.packed, block = ref.block, half = block / 2, rowBytes = D / 2;
+  if (stored.length !== want.length) { fail.add(`embed_tokens.weight_int4: ${stored.length} bytes stored, expected ${want.length}`); return; }
+  if (Buffer.compare(stored, want) === 0) return;
+  let first = -1, count = 0;
+  for (let i = 0; i < want.length; i++) if (stored[i] !== want[i]) { count++; if (first < 0) first = i; }
+  const r = Math.floor(first / rowBytes), c = first % rowBytes, b = Math.floor(c / half), k = c % half;
+  const col = b * block + k;
+  const g = stored[first], w = want[first];
+  fail.add(`embed_tokens.weight_int4: stored bytes differ at row ${r} byte ${c} (block ${b}, holding cols ${col} low / ${col + half} high): ` +
+    `got 0x${g.toString(16).padStart(2, '0')} (codes ${g & 15}, ${g >> 4}), expected 0x${w.toString(16).padStart(2, '0')} (codes ${w & 15}, ${w >> 4}) ` +
+    `(${count} bytes differ)`);
+}
+
 function checkStoredBytes(tier, bytes, ref, table, fail) {
   const { W, D } = table;
   if (tier === 'fp32' && bytes['embed_tokens.weight']) compareStored('embed_tokens.weight', bytes['embed_tokens.weight'], W, D, fail);
   if (tier === 'fp16w' && bytes['embed_tokens.weight']) compareStored('embed_tokens.weight', bytes['embed_tokens.weight'], ref.h, D, fail);
+  if (tier === 'bf16w') {
+    // Lossless for a bf16 source: the reference must be the source's own bits.
+    if (table.srcBits && table.dtype === 'BF16') {
+      const i = firstDifference(ref.h, table.srcBits);
+      if (i >= 0) fail.add(`checker self-test: bf16 rounding of a BF16 source changed element ${i} (${hex(table.srcBits[i], 2)} -> ${hex(ref.h[i], 2)})`);
+    }
+    if (bytes['embed_tokens.weight']) compareStoredBf16(bytes['embed_tokens.weight'], ref.h, D, fail);
+  }
+  if (tier === 'int4') {
+    const nb = D / ref.block;
+    if (bytes['embed_tokens.weight_int4']) compareInt4Packed(bytes['embed_tokens.weight_int4'], ref, D, fail);
+    if (bytes['embed_tokens.scales_int4']) compareStored('embed_tokens.scales_int4', bytes['embed_tokens.scales_int4'], ref.scales, nb, fail);
+    const zp = bytes['embed_tokens.zero_points_int4'];
+    if (zp) {
+      const bad = zp.findIndex((z) => z > 15);
+      if (bad >= 0) fail.add(`embed_tokens.zero_points_int4: row ${Math.floor(bad / nb)} block ${bad % nb} holds ${zp[bad]}, outside 0..15`);
+      compareStored('embed_tokens.zero_points_int4', zp, ref.zps, nb, fail);
+    }
+  }
   if (tier === 'int8') {
     if (bytes['embed_tokens.weight_int8']) compareStored('embed_tokens.weight_int8', bytes['embed_tokens.weight_int8'], ref.q, D, fail);
     if (bytes['embed_tokens.scales']) compareStored('embed_tokens.scales', bytes['embed_tokens.scales'], ref.s, 0, fail);
@@ -767,6 +1012,7 @@ function checkReport(opts, table, refs, sampleIds, fail) {
       if (!fail.expect(isObj(p), `parity.${tier} missing`)) continue;
       fail.expect(sameArray(p.shape || [], [1, sampleIds.length, D]), `parity.${tier}.shape ${JSON.stringify(p.shape)}, expected [1, ${sampleIds.length}, ${D}]`);
       fail.expect(p.dtype === 'float32', `parity.${tier}.dtype '${p.dtype}', expected 'float32'`);
+      if (!fail.expect(refs[tier], `parity.${tier}: no reference to compare with`)) continue;
       const mine = errorStats(absErrors(refs[tier].out, W, sampleIds, D));
       if (tier === 'fp32') {
         fail.expect(p.max_abs_err === 0 && p.mean_abs_err === 0 && p.p99_abs_err === 0,
@@ -788,9 +1034,97 @@ function checkReport(opts, table, refs, sampleIds, fail) {
       fail.expect(relClose(st.p99_abs_err, mine.p99, 1e-5), `int8_table_quant_stats.p99_abs_err ${st.p99_abs_err}, expected ${mine.p99}`);
     }
   }
+  if (opts.tiers.includes('int4')) {
+    const st = report.int4_table_quant_stats;
+    if (fail.expect(isObj(st), 'report has no "int4_table_quant_stats"')) {
+      if (!refs.int4) {
+        fail.add('int4_table_quant_stats: no int4 reference to compare with (the block size is unknown)');
+        return;
+      }
+      const mine = int4TableStats(refs.int4.out, W, V, D);
+      fail.expect(st.max_abs_err === mine.max, `int4_table_quant_stats.max_abs_err ${st.max_abs_err}, expected exactly ${mine.max}`);
+      fail.expect(relClose(st.mean_abs_err, mine.mean, 1e-6), `int4_table_quant_stats.mean_abs_err ${st.mean_abs_err}, expected ${mine.mean} (rel 1e-6)`);
+      fail.expect(relClose(st.p99_abs_err, mine.p99, 1e-6), `int4_table_quant_stats.p99_abs_err ${st.p99_abs_err}, expected ${mine.p99} (rel 1e-6)`);
+      fail.expect(typeof st.mean_row_cosine === 'number' && Math.abs(st.mean_row_cosine - mine.cosine) <= 1e-9,
+        `int4_table_quant_stats.mean_row_cosine ${st.mean_row_cosine}, expected ${mine.cosine} (abs 1e-9)`);
+    }
+  }
+}
+
+// Whole-table int4 error stats: |decoded - W| as float32 (like the int8 stats, SPEC §4),
+// max / mean / numpy-default p99; and the mean over rows of the cosine similarity of the
+// decoded row to the source row, in double (two zero rows: 1; exactly one zero row: 0).
+function int4TableStats(out, W, V, D) {
+  const all = new Array(V);
+  for (let r = 0; r < V; r++) all[r] = r;
+  const st = errorStats(absErrors(out, W, all, D));
+  let cosSum = 0;
+  for (let r = 0; r < V; r++) {
+    let dot = 0, na = 0, nb = 0;
+    for (let j = r * D, e = j + D; j < e; j++) { const a = out[j], b = W[j]; dot += a * b; na += a * a; nb += b * b; }
+    if (na === 0 && nb === 0) cosSum += 1;
+    else if (na === 0 || nb === 0) cosSum += 0;
+    else cosSum += dot / (Math.sqrt(na) * Math.sqrt(nb));
+  }
+  return { ...st, cosine: V ? cosSum / V : 0 };
 }
 
 // ---------------------------------------------------------------------------------------
+
+// The tiers to check when --tiers is not given: every known tier the report lists or
+// whose .onnx file is in the export folder (a tier in one but not the other fails later:
+// a missing file, or a report tier list that differs).
+function discoverTiers(opts) {
+  const found = new Set();
+  if (opts.report) {
+    try {
+      const r = JSON.parse(fs.readFileSync(opts.report, 'utf8'));
+      if (r && typeof r.tiers === 'object' && r.tiers !== null) for (const t of Object.keys(r.tiers)) found.add(t);
+    } catch { /* checkReport reports it */ }
+  }
+  for (const t of TIER_ORDER) if (fs.existsSync(path.join(opts.exportDir, TIERS[t].file))) found.add(t);
+  const unknown = [...found].filter((t) => !TIERS[t]);
+  if (unknown.length) console.log(`note: the report lists tiers this checker does not know: ${unknown.join(', ')}`);
+  return TIER_ORDER.filter((t) => found.has(t));
+}
+
+// The int4 block: --int4-block, else D / (scales dims[1]). Returns null (and fails) when
+// it cannot be known or is not a valid block (even, divides D).
+function int4BlockOf(model, table, opts, fail) {
+  const { D } = table;
+  const scales = model ? model.graph.initializers.find((t) => t.name === 'embed_tokens.scales_int4') : undefined;
+  let block = opts.int4Block;
+  if (block === null) {
+    if (!fail.expect(scales && scales.dims.length === 2 && scales.dims[1] > 0,
+      `cannot tell the int4 block: initializer 'embed_tokens.scales_int4' ${scales ? `has dims [${scales.dims}]` : 'is missing'}`)) return null;
+    const nb = scales.dims[1];
+    if (!fail.expect(D % nb === 0, `embed_tokens.scales_int4 has ${nb} blocks per row, which does not divide D = ${D}`)) return null;
+    block = D / nb;
+  }
+  if (!fail.expect(block % 2 === 0 && D % block === 0, `int4 block ${block} must be even and divide D = ${D}`)) return null;
+  return block;
+}
+
+function fileSize(p) {
+  try { return fs.statSync(p).size; } catch { return null; }
+}
+
+// docs/int4.md: at block 32 the int4 sidecar is ~0.297 x the fp16w sidecar (target <= 0.30).
+// Always printed; enforced when both sidecars exist and D >= 1024 (below that, 64 KiB
+// alignment padding of a small table can dominate).
+function checkInt4Size(opts, table, fail) {
+  const { V, D } = table;
+  const int4Sidecar = fileSize(path.join(opts.exportDir, `${TIERS.int4.file}_data`));
+  const int4Side = int4Sidecar ?? 0;
+  const fp16Side = fileSize(path.join(opts.exportDir, `${TIERS.fp16w.file}_data`));
+  const perValue = int4Side / (V * D);
+  if (int4Sidecar === null) return `no sidecar (every int4 tensor is under ${EXTERNAL_MIN_BYTES} bytes, inline)`;
+  if (fp16Side === null) return `sidecar ${int4Side} B = ${perValue.toFixed(4)} B/value = ${(int4Side / (2 * V * D)).toFixed(4)} x an fp16 table (no fp16w sidecar)`;
+  const ratio = int4Side / fp16Side;
+  const line = `sidecar ${int4Side} B = ${perValue.toFixed(4)} B/value = ${ratio.toFixed(4)} x the fp16w sidecar (${fp16Side} B)`;
+  if (D >= INT4_RATIO_MIN_D) fail.expect(ratio <= INT4_SIDECAR_RATIO_MAX, `int4 sidecar is ${ratio.toFixed(4)} x the fp16w sidecar (${int4Side} / ${fp16Side} B), limit ${INT4_SIDECAR_RATIO_MAX} for D >= ${INT4_RATIO_MIN_D}`);
+  return line + (D >= INT4_RATIO_MIN_D ? ` (limit ${INT4_SIDECAR_RATIO_MAX})` : ` (not enforced: D ${D} < ${INT4_RATIO_MIN_D})`);
+}
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -798,6 +1132,11 @@ async function main() {
   const table = loadTable(opts.modelDir, opts.tensor);
   const { V, D } = table;
   console.log(`table ${table.name} ${table.dtype} [${V}, ${D}] from ${table.file}`);
+  if (opts.tiers === null) {
+    opts.tiers = discoverTiers(opts);
+    if (opts.tiers.length === 0) throw new Error(`${opts.exportDir}: no tier .onnx files and no report tiers to check`);
+    console.log(`tiers (from the report and the files present): ${opts.tiers.join(', ')}`);
+  }
 
   const ort = await import('onnxruntime-node');
   const sampleIds = [...SAMPLE_IDS, V - 1].filter((i) => i < V);
@@ -810,25 +1149,53 @@ async function main() {
   ];
 
   const refs = {};
+  const ctx = { block: null };
   let allOk = true;
   for (const tier of opts.tiers) {
     const fail = new Failures();
     const onnxPath = path.join(opts.exportDir, TIERS[tier].file);
-    const ref = referenceTier(tier, table.W, V, D, refs);
-    let storedBytes = 0, idsChecked = 0;
+    let storedBytes = 0, idsChecked = 0, extra = '';
     if (fail.expect(fs.existsSync(onnxPath), `${onnxPath} is missing`)) {
+      let model = null, bytes = null, ref = null;
       try {
-        const model = parseModel(fs.readFileSync(onnxPath));
-        checkModelContract(model, tier, table, onnxPath, fail, opts.producer);
-        const bytes = checkInitializers(model, tier, table, onnxPath, fail);
-        storedBytes = checkStoredBytes(tier, bytes, ref, table, fail);
+        model = parseModel(fs.readFileSync(onnxPath));
       } catch (e) {
         fail.add(`cannot parse ${TIERS[tier].file}: ${e.message}`);
       }
-      idsChecked = await runOrt(ort, onnxPath, ref, table, calls, fail);
+      let refOk = true;
+      if (tier === 'int4') {
+        ctx.block = int4BlockOf(model, table, opts, fail);
+        refOk = ctx.block !== null;
+        if (refOk) extra = ` block=${ctx.block}`;
+      }
+      if (refOk) ref = referenceTier(tier, table.W, V, D, refs, ctx);
+      if (model && ref) {
+        try {
+          checkModelContract(model, tier, table, onnxPath, fail, opts.producer, ctx);
+          bytes = checkInitializers(model, tier, table, onnxPath, fail, ctx);
+          storedBytes = checkStoredBytes(tier, bytes, ref, table, fail);
+        } catch (e) {
+          fail.add(`cannot check ${TIERS[tier].file}: ${e.message}`);
+        }
+      }
+      if (ref) {
+        // int4: ONNX Runtime must compute (float(code) - float(z)) * float(s) from the bytes
+        // actually stored (the stored bytes themselves were compared with the reference).
+        let expected = ref;
+        if (tier === 'int4' && bytes) {
+          const p = bytes['embed_tokens.weight_int4'], sc = bytes['embed_tokens.scales_int4'], z = bytes['embed_tokens.zero_points_int4'];
+          if (p && sc && z && p.length === V * D / 2 && sc.length === 2 * V * D / ctx.block && z.length === V * D / ctx.block) {
+            const scBits = new Uint16Array(sc.length / 2);
+            new Uint8Array(scBits.buffer).set(sc);
+            expected = { out: decodeInt4(p, scBits, z, V, D, ctx.block) };
+          }
+        }
+        idsChecked = await runOrt(ort, onnxPath, expected, table, calls, fail);
+      }
+      if (tier === 'int4') console.log(`int4   ${checkInt4Size(opts, table, fail)}`);
     }
     const label = tier.padEnd(5);
-    if (fail.ok) console.log(`${label}  ok  bytes=${storedBytes} ort=${idsChecked} ids`);
+    if (fail.ok) console.log(`${label}  ok  bytes=${storedBytes} ort=${idsChecked} ids${extra}`);
     else {
       console.log(`${label}  FAIL`);
       for (const m of fail.list) console.log(`  ${tier}: ${m}`);
@@ -838,7 +1205,11 @@ async function main() {
   }
 
   if (opts.report) {
-    for (const tier of opts.tiers) referenceTier(tier, table.W, V, D, refs);
+    if (opts.tiers.includes('int4') && ctx.block === null) {
+      const fallback = opts.int4Block ?? INT4_DEFAULT_BLOCK;
+      if (D % fallback === 0) ctx.block = fallback;
+    }
+    for (const tier of opts.tiers) if (tier !== 'int4' || ctx.block !== null) referenceTier(tier, table.W, V, D, refs, ctx);
     const fail = new Failures();
     checkReport(opts, table, refs, sampleIds, fail);
     if (fail.ok) console.log(`report ok  ${opts.report}`);
@@ -861,5 +1232,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
 
 export {
   TIERS, loadTable, parseModel, referenceTier, numberToF16Bits, f16BitsToNumber, quantizeInt8, roundHalfEven,
-  decodeMessage, errorStats,
+  decodeMessage, errorStats, f32ToBf16Bits, bf16BitsToNumber, quantizeInt4, decodeInt4, int4TableStats,
 };
