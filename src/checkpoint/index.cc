@@ -9,11 +9,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/file_io.h"
+#include "checkpoint/index.h"
 #include "checkpoint/json_util.h"
 #include "checkpoint/no_throw.h"
 #include "checkpoint/safetensors.h"
 #include "embed2onnx/checkpoint.h"
+#include "util/file_io.h"
 
 namespace embed2onnx {
 
@@ -59,9 +60,8 @@ Status WithSuffix(const Status& status, const std::string& suffix) {
 
 }  // namespace
 
-Result<Checkpoint> Checkpoint::OpenIndex(const std::string& index_path) {
-  return CatchAll(index_path, [&]() -> Result<Checkpoint> {
-    E2O_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(index_path, kMaxIndexBytes));
+Result<ShardAssignment> ParseIndexJson(const std::string& index_path, std::string_view text) {
+  return CatchAll(index_path, [&]() -> Result<ShardAssignment> {
     nlohmann::json index;
     E2O_RETURN_IF_ERROR(ParseJsonObject(index_path, "index", text, &index));
 
@@ -72,8 +72,7 @@ Result<Checkpoint> Checkpoint::OpenIndex(const std::string& index_path) {
     }
     if (map_it->empty()) return Status::Corruption(index_path + ": weight_map is empty");
 
-    // Every entry is checked before any shard is touched.
-    std::map<std::string, std::vector<std::string>> tensors_of_shard;
+    ShardAssignment tensors_of_shard;
     for (const auto& [tensor, shard] : map_it->items()) {
       if (!shard.is_string()) {
         return Status::Corruption(index_path + ": weight_map value of tensor " + Quote(tensor) +
@@ -86,6 +85,15 @@ Result<Checkpoint> Checkpoint::OpenIndex(const std::string& index_path) {
       }
       tensors_of_shard[name].push_back(tensor);
     }
+    return tensors_of_shard;
+  });
+}
+
+Result<Checkpoint> Checkpoint::OpenIndex(const std::string& index_path) {
+  return CatchAll(index_path, [&]() -> Result<Checkpoint> {
+    E2O_ASSIGN_OR_RETURN(std::string text, ReadFileToString(index_path, kMaxIndexBytes));
+    // Every entry is checked before any shard is touched.
+    E2O_ASSIGN_OR_RETURN(ShardAssignment tensors_of_shard, ParseIndexJson(index_path, text));
 
     const std::filesystem::path folder = std::filesystem::path(index_path).parent_path();
     Checkpoint ckpt;

@@ -8,6 +8,11 @@ namespace embed2onnx {
 namespace {
 constexpr size_t kMaxQuotedBytes = 160;
 constexpr size_t kMaxDumpBytes = 120;
+// nlohmann parses and frees any depth without recursion, but dump() recurses: a
+// header of millions of nested brackets, shown in a message, overflowed the stack
+// (found while writing fuzz/; the fuzzers' inputs are too short to reach it). Real
+// headers and indexes nest 3 levels.
+constexpr int kMaxDepth = 64;
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 std::string_view CutUtf8(std::string_view s, size_t max) {
@@ -61,9 +66,14 @@ Status ParseJsonObject(const std::string& path, const char* what, std::string_vi
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
   bool has_duplicate = false;
-  nlohmann::json::parser_callback_t watch = [&](int /*depth*/, nlohmann::json::parse_event_t event,
+  bool too_deep = false;
+  nlohmann::json::parser_callback_t watch = [&](int depth, nlohmann::json::parse_event_t event,
                                                 nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
+    if (depth > kMaxDepth) {
+      too_deep = true;
+      return false;  // drop the value: the tree we keep stays shallow
+    }
     if (event == Event::object_start) {
       open_objects.emplace_back();
     } else if (event == Event::object_end) {
@@ -80,6 +90,10 @@ Status ParseJsonObject(const std::string& path, const char* what, std::string_vi
   nlohmann::json parsed = nlohmann::json::parse(text.begin(), text.end(), watch, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::Corruption(where + " is not valid JSON");
   if (!parsed.is_object()) return Status::Corruption(where + " is not a JSON object");
+  if (too_deep) {
+    return Status::Corruption(where + " nests arrays or objects more than " + std::to_string(kMaxDepth) +
+                              " levels deep");
+  }
   if (has_duplicate) return Status::Corruption(where + " has a duplicate key " + Quote(duplicate));
   *out = std::move(parsed);
   return Status::Ok();

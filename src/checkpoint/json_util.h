@@ -21,7 +21,9 @@ namespace embed2onnx {
 size_t FindInvalidUtf8(std::string_view s);
 
 // Parses `text`, the `what` ("header", "index") of file `path`, into `*out`. Errors are
-// Corruption "<path>: <what> is not valid UTF-8 / JSON / a JSON object / ...".
+// Corruption "<path>: <what> is not valid UTF-8 / JSON / a JSON object / ...". Arrays
+// and objects nested more than 64 levels deep are refused (no real file comes close,
+// and printing such a value would recurse that deep).
 Status ParseJsonObject(const std::string& path, const char* what, std::string_view text, nlohmann::json* out);
 
 // A name from a file, fit for a terminal: control bytes, quotes and backslashes

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "checkpoint/file_io.h"
 #include "checkpoint/json_util.h"
+#include "util/file_io.h"
 
 namespace embed2onnx {
 
@@ -211,7 +211,7 @@ Result<std::vector<TensorInfo>> ReadSafetensorsHeader(const std::string& path) {
                               " bytes, too short for the 8-byte header length");
   }
   unsigned char prefix[8];
-  E2O_RETURN_IF_ERROR(PreadExact(file.fd.get(), path, "header length", prefix, 8, 0));
+  E2O_RETURN_IF_ERROR(PReadFull(file.fd.get(), prefix, 8, 0, path, "header length"));
   uint64_t header_bytes = 0;
   for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | prefix[i];  // little-endian
   // Both checks come before the allocation: the length is the first hostile number.
@@ -224,7 +224,7 @@ Result<std::vector<TensorInfo>> ReadSafetensorsHeader(const std::string& path) {
                               " runs past the end of the file (" + std::to_string(file.size) + " bytes)");
   }
   std::string header(static_cast<size_t>(header_bytes), '\0');
-  E2O_RETURN_IF_ERROR(PreadExact(file.fd.get(), path, "header", header.data(), header_bytes, 8));
+  E2O_RETURN_IF_ERROR(PReadFull(file.fd.get(), header.data(), header_bytes, 8, path, "header"));
   return ParseSafetensorsHeader(path, header, file.size);
 }
 

@@ -1,10 +1,10 @@
 // TableReader: reads rows of one 2-D tensor with pread, and nothing else of the file.
 #include <unistd.h>
 
-#include "checkpoint/file_io.h"
 #include "checkpoint/json_util.h"
 #include "checkpoint/no_throw.h"
 #include "embed2onnx/checkpoint.h"
+#include "util/file_io.h"
 
 namespace embed2onnx {
 
@@ -58,7 +58,7 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(const TensorInfo& info) {
                              " bytes, too short for the tensor's bytes at offset " +
                              std::to_string(info.file_offset) + " (file changed since it was opened?)");
     }
-    reader->fd_ = file.fd.Release();
+    reader->fd_ = file.fd.release();
     return reader;
   });
 }
@@ -92,8 +92,8 @@ Status TableReader::ReadRows(uint64_t first, uint64_t count, void* out) const {
     // byte_size, checked at Open.
     const std::string context = "tensor " + Quote(info_.name) + ", rows [" + std::to_string(first) + ", " +
                                 std::to_string(first + count) + ")";
-    return PreadExact(fd_, info_.file, context, out, count * row_bytes(),
-                      info_.file_offset + first * row_bytes());
+    return PReadFull(fd_, out, count * row_bytes(), info_.file_offset + first * row_bytes(), info_.file,
+                     context);
   });
 }
 

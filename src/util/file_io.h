@@ -1,7 +1,18 @@
-// POSIX file helpers that check every byte count and name the file in their errors.
+// POSIX file helpers for every stage: an owned descriptor, opening a regular file with
+// its size, positioned reads and writes that check every byte count, and a capped
+// whole-file reader. Every error is a Status whose message starts with the file's path.
+//
+// pread/pwrite (not mmap, not streams): a file truncated under us must give an error
+// value, not a SIGBUS, and several threads may read one descriptor at once.
+//
+// Error codes: NotFound when the file does not exist, InvalidArgument when the path is
+// not a regular file (a FIFO or a device could block or never end) or is over a cap,
+// IOError for everything the system reports and for a file that ends early.
+//
+// Thread-safety: the functions are safe to call concurrently; a UniqueFd is a value
+// owned by one thread at a time.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -9,19 +20,7 @@
 
 namespace embed2onnx {
 
-// Reads exactly n bytes at `offset`; a short read (file shorter than expected) is an
-// IOError "<path>: truncated: ...". Retries on EINTR and partial reads.
-Status PReadFull(int fd, void* buf, size_t n, uint64_t offset, const std::string& path);
-// Writes exactly n bytes at `offset` (ENOSPC, EFBIG, ... become IOError naming path).
-Status PWriteFull(int fd, const void* buf, size_t n, uint64_t offset, const std::string& path);
-
-// Reads a whole regular file of at most `max_bytes`.
-Result<std::string> ReadFileToString(const std::string& path, uint64_t max_bytes);
-
-// "<path>: <strerror(errno)>" as an IOError.
-Status ErrnoStatus(const std::string& path, const std::string& what, int err);
-
-// An fd closed on destruction.
+// Owns a file descriptor; closes it on destruction. Move-only.
 class UniqueFd {
  public:
   UniqueFd() = default;
@@ -31,7 +30,9 @@ class UniqueFd {
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
   ~UniqueFd();
+
   int get() const { return fd_; }
+  // Gives up ownership and returns the descriptor.
   int release() {
     int f = fd_;
     fd_ = -1;
@@ -43,5 +44,33 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// "<path>: <what>: <strerror(err)>" as an IOError.
+Status ErrnoStatus(const std::string& path, const std::string& what, int err);
+
+struct OpenedFile {
+  UniqueFd fd;
+  uint64_t size = 0;  // from fstat at open time
+};
+
+// Opens `path` read-only. NotFound "<path>: no such file" if it does not exist,
+// InvalidArgument "<path>: not a regular file" for a folder, FIFO or device, IOError
+// otherwise.
+Result<OpenedFile> OpenRegularFile(const std::string& path);
+
+// Reads exactly `n` bytes at `offset` into `buf`, looping over partial reads and EINTR.
+// A file that ends early is an IOError "<path>[: <context>]: truncated: short read ...";
+// a read error is an IOError naming the offset. `context` ("header", "tensor 'x'")
+// says what was being read and may be empty.
+Status PReadFull(int fd, void* buf, uint64_t n, uint64_t offset, const std::string& path,
+                 const std::string& context = "");
+
+// Writes exactly `n` bytes at `offset`, looping over partial writes and EINTR. ENOSPC,
+// EFBIG, ... become an IOError naming `path` and the offset.
+Status PWriteFull(int fd, const void* buf, uint64_t n, uint64_t offset, const std::string& path);
+
+// Reads a whole regular file of at most `max_bytes` (an index, an .onnx model).
+// OpenRegularFile's errors, or InvalidArgument when the file is larger than the cap.
+Result<std::string> ReadFileToString(const std::string& path, uint64_t max_bytes);
 
 }  // namespace embed2onnx
