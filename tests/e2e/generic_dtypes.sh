@@ -3,14 +3,7 @@
 # shards, both with edge rows (the f32 one holds values beyond fp16's range) and a table
 # name no auto-detection knows, passed with --tensor. Report tier paths are plain file
 # names (relative to the out dir).
-set -euo pipefail
-WORK=${1:?usage: $0 WORKDIR}
-: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
-NODE=${NODE:-node}
-ORT_DIR="$(cd "$(dirname "$0")/../ort" && pwd)"
-CHECK="$ORT_DIR/check_export.mjs"
-[[ -d "$ORT_DIR/node_modules/onnxruntime-node" ]] || { echo "onnxruntime-node is not installed: run 'make npm-deps'" >&2; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/common.sh" "$@"
 
 run_case() {  # label, tensor, make_checkpoint flags...
   local label=$1 tensor=$2

@@ -3,14 +3,7 @@
 # ones (base: one bf16 file with edge rows; plus: 3 shards + index; nar: the older
 # `llm.` tensor name, V = 100352), `export --variant all --root`, then the independent
 # checker on every export, the report included (tier paths relative to the root).
-set -euo pipefail
-WORK=${1:?usage: $0 WORKDIR}
-: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
-NODE=${NODE:-node}
-ORT_DIR="$(cd "$(dirname "$0")/../ort" && pwd)"
-CHECK="$ORT_DIR/check_export.mjs"
-[[ -d "$ORT_DIR/node_modules/onnxruntime-node" ]] || { echo "onnxruntime-node is not installed: run 'make npm-deps'" >&2; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/common.sh" "$@"
 ROOT="$WORK/root"
 D=64
 

@@ -4,14 +4,7 @@
 # that is odd or does not divide D is refused up front with one "embed2onnx: error:" line
 # naming --int4-block, and nothing is written. A D = 1024 table checks the int4 sidecar
 # against the fp16w one (<= 0.30 x at the default block 32).
-set -euo pipefail
-WORK=${1:?usage: $0 WORKDIR}
-: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
-NODE=${NODE:-node}
-ORT_DIR="$(cd "$(dirname "$0")/../ort" && pwd)"
-CHECK="$ORT_DIR/check_export.mjs"
-[[ -d "$ORT_DIR/node_modules/onnxruntime-node" ]] || { echo "onnxruntime-node is not installed: run 'make npm-deps'" >&2; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/common.sh" "$@"
 CKPT="$WORK/ckpt"
 "$E2O_GEN" --out "$CKPT" --vocab 3000 --hidden 256 --edge-rows --seed 43 --tensor model.embed_tokens.weight
 

@@ -2,14 +2,8 @@
 # Generic mode on the real checkpoints written by `transformers` (shared/fixtures/real):
 # the table is auto-detected (four different naming schemes, one sharded), every tier is
 # checked by the independent checker, report included.
-set -euo pipefail
-WORK=${1:?usage: $0 WORKDIR}
-: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_SHARED:?E2O_SHARED must name the shared folder}"
-NODE=${NODE:-node}
-ORT_DIR="$(cd "$(dirname "$0")/../ort" && pwd)"
-CHECK="$ORT_DIR/check_export.mjs"
-[[ -d "$ORT_DIR/node_modules/onnxruntime-node" ]] || { echo "onnxruntime-node is not installed: run 'make npm-deps'" >&2; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/common.sh" "$@"
+: "${E2O_SHARED:?E2O_SHARED must name the shared folder}"
 FIXTURES="$E2O_SHARED/fixtures/real"
 
 count=0

@@ -2,14 +2,7 @@
 # --tiers: a subset writes only its own files (plus the report), for the original tiers
 # and the newer bf16w / int4; an unknown tier name is refused up front with one
 # "embed2onnx: error:" line naming it, and nothing is written.
-set -euo pipefail
-WORK=${1:?usage: $0 WORKDIR}
-: "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
-NODE=${NODE:-node}
-ORT_DIR="$(cd "$(dirname "$0")/../ort" && pwd)"
-CHECK="$ORT_DIR/check_export.mjs"
-[[ -d "$ORT_DIR/node_modules/onnxruntime-node" ]] || { echo "onnxruntime-node is not installed: run 'make npm-deps'" >&2; exit 1; }
-rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/common.sh" "$@"
 CKPT="$WORK/ckpt"
 "$E2O_GEN" --out "$CKPT" --vocab 2048 --hidden 64 --edge-rows --seed 41 --tensor model.embed_tokens.weight
 
