@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 
 APT_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev \
   libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev libcli11-dev libfmt-dev \
-  libfp16-dev clang libclang-rt-14-dev time
+  libfp16-dev clang libclang-rt-14-dev time python3-numpy python3-onnx
 
 .PHONY: all deps apt-deps npm-deps configure build test demo bench fuzz clean
 
@@ -38,11 +38,24 @@ configure: apt-deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Opt-in, never part of `make test`: ours vs the I/O floor and the original pipeline,
+# and ONNX Runtime load cost (bench/RESULTS.md). bench-large: a 2 GiB table.
+.PHONY: bench-large
+bench: deps build
+	bash bench/run_bench.sh $(BUILD)
+
+bench-large: deps build
+	bash bench/run_bench.sh $(BUILD) --large
+
 test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 demo: deps build
 	bash tools/demo.sh $(BUILD)
+
+# Each libFuzzer target for 5 minutes (fuzz/run.sh; clang from APT_PACKAGES).
+fuzz: apt-deps
+	bash fuzz/run.sh fuzz 300
 
 clean:
 	rm -rf $(BUILD) build-*

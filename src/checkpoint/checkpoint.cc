@@ -22,6 +22,13 @@ bool IsRegularFile(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
+// There in any form. A folder, FIFO or broken link under a standard name goes to
+// OpenFile/OpenIndex, whose error says what it is, instead of "no checkpoint in folder".
+bool Present(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -45,8 +52,8 @@ Result<Checkpoint> Checkpoint::OpenDir(const std::string& dir) {
     if (!fs::is_directory(st)) return Status::InvalidArgument(dir + ": not a folder");
 
     const fs::path root(dir);
-    if (IsRegularFile(root / kSingleFile)) return OpenFile((root / kSingleFile).string());
-    if (IsRegularFile(root / kIndexFile)) return OpenIndex((root / kIndexFile).string());
+    if (Present(root / kSingleFile)) return OpenFile((root / kSingleFile).string());
+    if (Present(root / kIndexFile)) return OpenIndex((root / kIndexFile).string());
 
     // Neither standard name: accept a lone *.safetensors file (some exporters name it
     // after the model), but never guess between several.

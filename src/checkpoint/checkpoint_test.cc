@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -189,6 +190,14 @@ TEST(CheckpointOpenDir, FolderGivenAsFileIsRefused) {
   Result<Checkpoint> ckpt = Checkpoint::OpenFile(dir.path());
   ASSERT_FALSE(ckpt.ok());
   EXPECT_TRUE(FailsNaming(ckpt.status(), dir.path(), "not a regular file"));
+}
+
+TEST(CheckpointOpenDir, StandardNameThatIsNotAFileIsNamed) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Join("model.safetensors"));
+  Result<Checkpoint> ckpt = Checkpoint::OpenDir(dir.path());
+  ASSERT_FALSE(ckpt.ok());
+  EXPECT_TRUE(FailsNaming(ckpt.status(), dir.Join("model.safetensors"), "not a regular file"));
 }
 
 const std::string kTinyHeader = R"({"t":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})";

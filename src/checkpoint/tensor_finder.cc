@@ -80,6 +80,20 @@ std::vector<std::string> LookAlikes(const Checkpoint& ckpt, const std::vector<st
   return out;
 }
 
+// "; 'model.embed_tokens.weight' is BF16 [128] (rank 1), not a 2-D table" for each
+// well-known name present with another rank: why nothing was found, when that is why.
+std::string WrongRankWellKnown(const Checkpoint& ckpt) {
+  std::string out;
+  for (std::string_view name : kWellKnown) {
+    const TensorInfo* t = ckpt.Find(std::string(name));
+    if (t == nullptr || IsMatrix(*t)) continue;
+    out += "; " + Quote(name) + " is " + t->dtype + " [";
+    for (size_t i = 0; i < t->shape.size(); ++i) out += (i > 0 ? ", " : "") + std::to_string(t->shape[i]);
+    out += "] (rank " + std::to_string(t->shape.size()) + "), not a 2-D table";
+  }
+  return out;
+}
+
 std::vector<std::string> FirstNames(const Checkpoint& ckpt) {
   std::vector<std::string> out;
   for (const TensorInfo& t : ckpt.tensors()) out.push_back(t.name);
@@ -121,7 +135,8 @@ Result<const TensorInfo*> FindEmbeddingTable(const Checkpoint& ckpt, const std::
     if (!look_alikes.empty()) return PickOnly(ckpt, look_alikes);
     std::string listed = ckpt.tensors().empty() ? "it holds no tensors"
                                                 : "tensors: " + JoinNames(FirstNames(ckpt), kMaxListed);
-    return Status::NotFound(ckpt.source() + ": no embedding table found; " + listed + "; " + kPickOne);
+    return Status::NotFound(ckpt.source() + ": no embedding table found" + WrongRankWellKnown(ckpt) + "; " + listed +
+                            "; " + kPickOne);
   });
 }
 

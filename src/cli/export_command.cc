@@ -130,12 +130,17 @@ Status RunExport(const ExportArgs& a) {
   }
   // Every variant's checkpoint is checked before the first export starts, so a
   // missing or broken one does not leave the run half done.
+  // The table is found as ExportTable finds it, and opened, which checks its rank, size
+  // and dtype.
   for (const Preset* p : presets) {
     E2O_ASSIGN_OR_RETURN(Checkpoint ckpt, Checkpoint::OpenDir(a.root + "/" + p->model_subdir));
+    const TensorInfo* info = nullptr;
     if (a.tensor.empty()) {
-      E2O_ASSIGN_OR_RETURN(const TensorInfo* info, FindOneOf(ckpt, p->tensors));
-      (void)info;
+      E2O_ASSIGN_OR_RETURN(info, FindOneOf(ckpt, p->tensors));
+    } else {
+      E2O_ASSIGN_OR_RETURN(info, FindEmbeddingTable(ckpt, a.tensor));
     }
+    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> table, TableReader::Open(*info));
   }
   for (const Preset* p : presets) {
     o.model_dir = a.root + "/" + p->model_subdir;
