@@ -65,7 +65,9 @@ struct ExportSummary {
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
   std::string report_path;
-  double seconds_stream = 0, seconds_verify = 0, seconds_total = 0;
+  // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99),
+  // reading back and verifying, and the whole export.
+  double seconds_stream = 0, seconds_pass1 = 0, seconds_pass2 = 0, seconds_verify = 0, seconds_total = 0;
 };
 
 Result<ExportSummary> ExportTable(const ExportOptions& opts);

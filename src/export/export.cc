@@ -138,6 +138,8 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
       opts.progress(p);
     };
   }
+  popts.seconds_pass1 = &summary.seconds_pass1;
+  popts.seconds_pass2 = &summary.seconds_pass2;
   std::vector<TableStats> stats;
   E2O_RETURN_IF_ERROR(StreamTable(*table, writer_ptrs, popts, &stats));
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());

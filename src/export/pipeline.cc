@@ -1,6 +1,7 @@
 #include "export/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <atomic>
 #include <condition_variable>
@@ -42,7 +43,7 @@ struct WorkerStats {
 class Runner {
  public:
   Runner(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts)
-      : table_(table), writers_(writers), pool_(opts.threads), progress_(opts.progress) {
+      : table_(table), writers_(writers), opts_(opts), pool_(opts.threads), progress_(opts.progress) {
     d_ = table.cols();
     chunk_rows_ = std::max<uint64_t>(1, opts.chunk_bytes / (d_ * sizeof(float)));
     chunk_rows_ = std::min(chunk_rows_, table.rows());
@@ -68,7 +69,10 @@ class Runner {
   }
 
   Status Run(std::vector<TableStats>* stats) {
+    auto t0 = std::chrono::steady_clock::now();
     E2O_RETURN_IF_ERROR(RunPass(Pass::kWriteAndCount));
+    auto t1 = std::chrono::steady_clock::now();
+    if (opts_.seconds_pass1) *opts_.seconds_pass1 = std::chrono::duration<double>(t1 - t0).count();
     if (stats_tiers_.empty()) return Status::Ok();
     for (size_t k = 0; k < stats_tiers_.size(); ++k) {
       for (WorkerStats& w : worker_stats_[k]) quantiles_[k].MergePass1(w.high);
@@ -76,6 +80,8 @@ class Runner {
       for (WorkerStats& w : worker_stats_[k]) w.low = empty;
     }
     E2O_RETURN_IF_ERROR(RunPass(Pass::kRefineQuantile));
+    if (opts_.seconds_pass2)
+      *opts_.seconds_pass2 = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     for (size_t k = 0; k < stats_tiers_.size(); ++k) {
       TableStats ts;
       ts.tier = writers_[stats_tiers_[k]]->tier().name;
@@ -237,6 +243,7 @@ class Runner {
   static constexpr int kSlots = 3;
   const TableReader& table_;
   const std::vector<TierWriter*>& writers_;
+  const PipelineOptions& opts_;
   ThreadPool pool_;
   std::function<void(int, uint64_t)> progress_;
   uint64_t d_ = 0, chunk_rows_ = 0;

@@ -36,6 +36,9 @@ struct PipelineOptions {
   // Called after each chunk with the rows done in this pass (pass 1 writes, pass 2
   // refines quantiles); from a pipeline thread, never concurrently.
   std::function<void(int pass, uint64_t rows_done)> progress;
+  // Filled in: wall seconds of pass 1 (encode and write) and pass 2 (exact quantiles).
+  double* seconds_pass1 = nullptr;
+  double* seconds_pass2 = nullptr;
 };
 
 // Streams every row of `table` into `writers` (one per tier) and computes the table
