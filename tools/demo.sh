@@ -21,4 +21,4 @@ ls -l "$ROOT/exports/granite-speech-4.1-2b"
 echo
 echo "== ONNX Runtime $(node -p "require('./tests/ort/node_modules/onnxruntime-node/package.json').version") loads every tier and matches an independent reference bit for bit"
 node tests/ort/check_export.mjs --export-dir "$ROOT/exports/granite-speech-4.1-2b" --model-dir "$MODEL" \
-  --report "$ROOT/exports/granite-speech-4.1-2b/embed_tokens_parity.json"
+  --report "$ROOT/exports/granite-speech-4.1-2b/embed_tokens_parity.json" --tiers-base "$ROOT" --variant base
