@@ -82,6 +82,17 @@ checkpoint() {
   fi
 }
 
+# evict FILE...: drops the files' clean pages from the page cache (after a sync), so ONNX
+# Runtime reads them from disk the way a fresh load would. Without it, the mapped RSS
+# depends on how the pages got into the cache: files just written with large writes sit
+# in large folios, and a page fault maps a whole folio.
+evict() {
+  sync
+  "$PY" -c 'import os, sys
+for p in sys.argv[1:]:
+    fd = os.open(p, os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)' "$@"
+}
+
 # record JSON: one line of raw numbers.
 record() { echo "$1" >>"$RUNS"; }
 timing_json() { printf '"wall_s": %s, "user_s": %s, "sys_s": %s, "rss_kib": %s' "$WALL" "$USER" "$SYS" "$RSS_KIB"; }
@@ -125,6 +136,7 @@ if [ "$LARGE" = 1 ]; then
   ids="0,1,4095,$((LV / 4)),$((LV / 2 - 1)),$((LV / 2)),$((LV * 3 / 4)),$((LV - 2)),$((LV - 1))"
   for tier in fp32 fp16w int8; do
     case $tier in fp32) f=embed_tokens.onnx ;; fp16w) f=embed_tokens_fp16w.onnx ;; int8) f=embed_tokens_int8.onnx ;; esac
+    evict "$LDIR/out/$f" "$LDIR/out/${f}_data"
     measure "$BENCH/ort.json" node bench/ort_session.mjs "$LDIR/out/$f" --ids "$ids" --runs 5 --dump "$BENCH/rows.bin"
     probe=$(tail -n 1 "$BENCH/ort.json")
     check=$("$PY" bench/check_rows.py --model-dir "$LDIR/ckpt" --tier $tier --ids "$ids" --got "$BENCH/rows.bin") || {
@@ -182,7 +194,8 @@ for size in V 2V; do
   done
 done
 
-# What ONNX Runtime pays: a fresh Node process per model, interleaved ours/original.
+# What ONNX Runtime pays: a fresh Node process per model, interleaved ours/original, each
+# model's files evicted from the page cache first (a load from disk).
 echo "== ONNX Runtime sessions on the V exports"
 declare -A FILE=([fp32]=embed_tokens.onnx [fp16w]=embed_tokens_fp16w.onnx [int8]=embed_tokens_int8.onnx)
 for rep in $(seq "$ORIG_REPS"); do
@@ -192,6 +205,7 @@ for rep in $(seq "$ORIG_REPS"); do
     for who in ours orig; do
       dump=/dev/null
       [ "$rep" = 1 ] && dump=$BENCH/lookup-$who-$tier.bin
+      evict "$BENCH/out-$who-V/${FILE[$tier]}" "$BENCH/out-$who-V/${FILE[$tier]}_data"
       measure "$BENCH/ort.json" node bench/ort_session.mjs "$BENCH/out-$who-V/${FILE[$tier]}" --vocab $V --n 512 --runs 200 --dump "$dump"
       name=$who; [ "$who" = orig ] && name=original
       record "{\"phase\": \"ort\", \"who\": \"$name\", \"tier\": \"$tier\", \"rep\": $rep, $(timing_json), \"probe\": $(tail -n 1 "$BENCH/ort.json")}"

@@ -139,7 +139,8 @@ def summarize_granite(records, ex, ort):
           f"(target <= {RSS_LIMIT_MIB:.0f}, flat: {verdict(rss_ok)})")
 
     base = ort["baseline/baseline"]
-    print(f"\nONNX Runtime 1.30 (Node, CPU), fresh process per model, V exports, [1, 512] lookup "
+    print(f"\nONNX Runtime 1.30 (Node, CPU), fresh process per model, model files evicted from the page cache first, "
+          f"V exports, [1, 512] lookup "
           f"(median of {base['reps']} processes x {ort['ours/fp32']['runs']} runs)")
     print(f"  baseline: a Node process that only loads onnxruntime-node peaks at {base['peak_rss_mib']:.0f} MiB")
     rows = []
