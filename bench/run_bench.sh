@@ -103,8 +103,12 @@ import json, os, platform, subprocess, sys
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
 fs = subprocess.run(["df", "-T", sys.argv[1]], capture_output=True, text=True).stdout.splitlines()[-1].split()
+git = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True)
+head = git("rev-parse", "--short", "HEAD").stdout.strip() or None
+dirty = bool(git("status", "--porcelain", "--", "src", "include", "CMakeLists.txt").stdout.strip())
 print(json.dumps({"nproc": os.cpu_count(), "cpu": cpu, "mem_gib": round(mem / 2**20, 1), "kernel": platform.release(),
-                  "fs_device": fs[0], "fs_type": fs[1]}))
+                  "fs_device": fs[0], "fs_type": fs[1],
+                  "source": head and head + (" + uncommitted changes in src/" if dirty else "")}))
 EOF
 }
 

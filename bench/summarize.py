@@ -207,7 +207,7 @@ def main() -> int:
     ex, ort = export_rows(records), ort_rows(records)
     machine = json.loads(a.machine)
     print(f"\nmachine: {machine['nproc']} x {machine['cpu']}, {machine['mem_gib']} GiB, "
-          f"{machine['fs_type']} on {machine['fs_device']}, Linux {machine['kernel']}")
+          f"{machine['fs_type']} on {machine['fs_device']}, Linux {machine['kernel']}; source {machine.get('source')}")
     if a.large:
         summary, failures = summarize_large(ex, ort)
     else:
