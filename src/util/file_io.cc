@@ -98,14 +98,16 @@ Status PReadFull(int fd, void* buf, uint64_t n, uint64_t offset, const std::stri
   return Status::Ok();
 }
 
-Status PWriteFull(int fd, const void* buf, uint64_t n, uint64_t offset, const std::string& path) {
+Status PWriteFull(int fd, const void* buf, uint64_t n, uint64_t offset, const std::string& path,
+                  uint64_t max_piece) {
   if (!RangeFitsOffT(offset, n)) {
     return Status::IOError(path + ": write offset " + std::to_string(offset) + " is out of range");
   }
   const auto* in = static_cast<const char*>(buf);
+  const uint64_t piece = max_piece == 0 ? kMaxChunk : std::min(max_piece, kMaxChunk);
   uint64_t done = 0;
   while (done < n) {
-    const size_t want = static_cast<size_t>(std::min(n - done, kMaxChunk));
+    const size_t want = static_cast<size_t>(std::min(n - done, piece));
     const ssize_t put = ::pwrite(fd, in + done, want, static_cast<off_t>(offset + done));
     if (put < 0) {
       if (errno == EINTR) continue;

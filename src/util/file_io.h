@@ -66,8 +66,10 @@ Status PReadFull(int fd, void* buf, uint64_t n, uint64_t offset, const std::stri
                  const std::string& context = "");
 
 // Writes exactly `n` bytes at `offset`, looping over partial writes and EINTR. ENOSPC,
-// EFBIG, ... become an IOError naming `path` and the offset.
-Status PWriteFull(int fd, const void* buf, uint64_t n, uint64_t offset, const std::string& path);
+// EFBIG, ... become an IOError naming `path` and the offset. A non-zero `max_piece`
+// caps the bytes handed to each pwrite call (see TierWriter for why that pays).
+Status PWriteFull(int fd, const void* buf, uint64_t n, uint64_t offset, const std::string& path,
+                  uint64_t max_piece = 0);
 
 // Reads a whole regular file of at most `max_bytes` (an index, an .onnx model).
 // OpenRegularFile's errors, or InvalidArgument when the file is larger than the cap.

@@ -113,6 +113,25 @@ TEST_F(FileIoTest, PWriteFullThenPReadFullRoundTrips) {
   EXPECT_EQ(std::string(hole, sizeof hole), std::string(7, '\0'));
 }
 
+TEST_F(FileIoTest, PWriteFullInPiecesWritesTheSameBytes) {
+  // Pieces that do not divide the length, one that does, and one larger than it.
+  std::string data(100003, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + (i >> 9));
+  for (uint64_t piece : {uint64_t{1}, uint64_t{4096}, uint64_t{32768}, uint64_t{100003}, uint64_t{1} << 20}) {
+    const std::string path = dir_.Join("piece" + std::to_string(piece) + ".bin");
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ASSERT_GE(fd.get(), 0);
+    ASSERT_TRUE(PWriteFull(fd.get(), data.data(), data.size(), 65536, path, piece).ok());
+    ASSERT_TRUE(fd.Close(path).ok());
+    Result<OpenedFile> file = OpenRegularFile(path);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    ASSERT_EQ(file->size, 65536 + data.size()) << "piece " << piece;
+    std::string back(data.size(), '\0');
+    ASSERT_TRUE(PReadFull(file->fd.get(), back.data(), back.size(), 65536, path).ok());
+    EXPECT_EQ(back, data) << "piece " << piece;
+  }
+}
+
 TEST_F(FileIoTest, WriteErrorNamesTheFile) {
   const std::string path = dir_.Join("ro.bin");
   WriteFile(path, "abc");
