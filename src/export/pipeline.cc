@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -38,7 +39,21 @@ struct WorkerStats {
   HighBitsHistogram high;
   LowBitsHistogram low;
   float max = 0.0f;
+  // This chunk's errors inside the quantile window, counted by the encoding thread
+  // after each chunk. Allocated without being touched: only what is kept costs memory.
+  std::unique_ptr<float[]> kept;
+  size_t kept_capacity = 0, kept_n = 0;
 };
+
+// Rows sampled, evenly spaced, to guess each p99 before pass 1, and the window kept
+// around the guess: +-16 high-bit buckets is about +-9 % (a bucket is 1/128 of an octave).
+constexpr uint64_t kSampleRows = 512;
+constexpr uint32_t kWindowHalfWidth = 16;
+
+// Turns decoded values into |decoded - source|, in float32 as numpy computes it.
+void AbsErrorsInPlace(const float* source, size_t count, float* decoded) {
+  for (size_t i = 0; i < count; ++i) decoded[i] = std::fabs(decoded[i] - source[i]);
+}
 
 class Runner {
  public:
@@ -61,33 +76,45 @@ class Runner {
       s.errors.assign(stats_tiers_.size(), std::vector<float>(chunk_rows_ * d_));
       s.row_cosines.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
     }
-    worker_stats_.assign(stats_tiers_.size(), std::vector<WorkerStats>(pool_.size()));
+    worker_stats_.resize(stats_tiers_.size());
+    for (std::vector<WorkerStats>& per_worker : worker_stats_) per_worker = std::vector<WorkerStats>(pool_.size());
     for (size_t k = 0; k < stats_tiers_.size(); ++k)
       quantiles_.emplace_back(table.rows() * d_, 0.99);
     np_sums_.resize(stats_tiers_.size());
+    refine_.assign(stats_tiers_.size(), 0);
+    refine_tier_.assign(writers_.size(), 0);
     cosine_sums_.assign(stats_tiers_.size(), 0.0);
   }
 
   Status Run(std::vector<TableStats>* stats) {
     auto t0 = std::chrono::steady_clock::now();
+    E2O_RETURN_IF_ERROR(GuessQuantileWindows());
     E2O_RETURN_IF_ERROR(RunPass(Pass::kWriteAndCount));
     auto t1 = std::chrono::steady_clock::now();
     if (opts_.seconds_pass1) *opts_.seconds_pass1 = std::chrono::duration<double>(t1 - t0).count();
+    if (opts_.seconds_pass2) *opts_.seconds_pass2 = 0.0;
     if (stats_tiers_.empty()) return Status::Ok();
+    bool all_resolved = true;
     for (size_t k = 0; k < stats_tiers_.size(); ++k) {
       for (WorkerStats& w : worker_stats_[k]) quantiles_[k].MergePass1(w.high);
+      refine_[k] = !quantiles_[k].ResolvedInPass1();
+      refine_tier_[stats_tiers_[k]] = refine_[k];
+      if (!refine_[k]) continue;
+      all_resolved = false;
       LowBitsHistogram empty = quantiles_[k].StartPass2();
       for (WorkerStats& w : worker_stats_[k]) w.low = empty;
     }
-    E2O_RETURN_IF_ERROR(RunPass(Pass::kRefineQuantile));
-    if (opts_.seconds_pass2)
-      *opts_.seconds_pass2 = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    if (!all_resolved) {
+      E2O_RETURN_IF_ERROR(RunPass(Pass::kRefineQuantile));
+      if (opts_.seconds_pass2)
+        *opts_.seconds_pass2 = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    }
     for (size_t k = 0; k < stats_tiers_.size(); ++k) {
       TableStats ts;
       ts.tier = writers_[stats_tiers_[k]]->tier().name;
       float max = 0.0f;
       for (WorkerStats& w : worker_stats_[k]) {
-        quantiles_[k].MergePass2(w.low);
+        if (refine_[k]) quantiles_[k].MergePass2(w.low);
         max = std::max(max, w.max);
       }
       ts.summary.max_abs_err = max;
@@ -101,6 +128,36 @@ class Runner {
   }
 
  private:
+  // Guesses each stats tier's p99 from kSampleRows rows spread over the table and sets
+  // the window pass 1 counts low bits in. A wrong guess costs pass 2, never exactness.
+  Status GuessQuantileWindows() {
+    if (stats_tiers_.empty()) return Status::Ok();
+    const uint64_t n = std::min<uint64_t>(table_.rows(), kSampleRows);
+    std::vector<uint8_t> raw(table_.row_bytes());
+    std::vector<float> vals(n * d_), errs(n * d_);
+    for (uint64_t i = 0; i < n; ++i) {
+      E2O_RETURN_IF_ERROR(table_.ReadRows(i * table_.rows() / n, 1, raw.data()));
+      // A non-finite weight: pass 1 reports it with its row and column.
+      if (DecodeToFloat(table_.dtype(), raw.data(), vals.data() + i * d_, d_) >= 0) return Status::Ok();
+    }
+    for (size_t k = 0; k < stats_tiers_.size(); ++k) {
+      const TierWriter& w = *writers_[stats_tiers_[k]];
+      std::vector<std::vector<uint8_t>> enc;
+      uint8_t* outs[kMaxStreamed];
+      for (int i = 0; i < w.tier().num_streamed; ++i) {
+        enc.emplace_back(n * TierRowBytes(w.tier(), i, d_, w.params()));
+        outs[i] = enc.back().data();
+      }
+      w.tier().encode(vals.data(), n, d_, w.params(), outs);
+      w.tier().decode(outs, n, d_, w.params(), errs.data());
+      AbsErrorsInPlace(vals.data(), errs.size(), errs.data());
+      auto at = errs.begin() + static_cast<ptrdiff_t>(NumpyQuantileIndex(errs.size(), 0.99));
+      std::nth_element(errs.begin(), at, errs.end());
+      quantiles_[k].SetWindow(QuantileWindow::Around(*at, kWindowHalfWidth));
+    }
+    return Status::Ok();
+  }
+
   Status RunPass(Pass pass) {
     const uint64_t chunks = (table_.rows() + chunk_rows_ - 1) / chunk_rows_;
     for (Slot& s : slots_) s.state = Slot::kFree;
@@ -176,13 +233,14 @@ class Runner {
       }
       for (size_t t = 0; t < writers_.size(); ++t) {
         const Tier& tier = writers_[t]->tier();
-        if (pass == Pass::kRefineQuantile && !tier.stats_key) continue;
+        if (pass == Pass::kRefineQuantile && !refine_tier_[t]) continue;
         uint8_t* outs[kMaxStreamed];
         for (int i = 0; i < tier.num_streamed; ++i)
           outs[i] = s.encoded[t][i].data() + b * TierRowBytes(tier, i, d_, writers_[t]->params());
         tier.encode(vals, n, d_, writers_[t]->params(), outs);
       }
       for (size_t k = 0; k < stats_tiers_.size(); ++k) {
+        if (pass == Pass::kRefineQuantile && !refine_[k]) continue;
         const size_t t = stats_tiers_[k];
         const Tier& tier = writers_[t]->tier();
         const uint8_t* outs[kMaxStreamed];
@@ -192,8 +250,7 @@ class Runner {
         tier.decode(outs, n, d_, writers_[t]->params(), errs);
         if (pass == Pass::kWriteAndCount && tier.report_cosine)
           for (size_t r = 0; r < n; ++r) s.row_cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
-        // |decoded - source| in float32, as numpy computes it.
-        for (size_t i = 0; i < n * d_; ++i) errs[i] = std::fabs(errs[i] - vals[i]);
+        AbsErrorsInPlace(vals, n * d_, errs);
         WorkerStats& ws = worker_stats_[k][w];
         if (pass == Pass::kRefineQuantile) {
           ws.low.Add(errs, n * d_);
@@ -203,6 +260,11 @@ class Runner {
         float m = ws.max;
         for (size_t i = 0; i < n * d_; ++i) m = errs[i] > m ? errs[i] : m;
         ws.max = m;
+        if (ws.kept_capacity < n * d_) {
+          ws.kept.reset(new float[n * d_]);
+          ws.kept_capacity = n * d_;
+        }
+        ws.kept_n = quantiles_[k].window().Filter(errs, n * d_, ws.kept.get());
       }
     });
     int64_t first_bad = -1, col = -1;
@@ -213,10 +275,15 @@ class Runner {
                                      std::to_string(first_bad) + " column " + std::to_string(col) +
                                      " holds NaN or inf; a checkpoint's weights must be finite");
     if (pass == Pass::kWriteAndCount)
-      for (size_t k = 0; k < stats_tiers_.size(); ++k)
+      for (size_t k = 0; k < stats_tiers_.size(); ++k) {
         for (uint64_t r = 0; r < s.rows; ++r) {
           cosine_sums_[k] += s.row_cosines[k][r];
         }
+        for (WorkerStats& ws : worker_stats_[k]) {
+          quantiles_[k].AddToWindow(ws.kept.get(), ws.kept_n);
+          ws.kept_n = 0;
+        }
+      }
     return Status::Ok();
   }
 
@@ -251,6 +318,8 @@ class Runner {
   Slot slots_[kSlots];
   std::vector<std::vector<WorkerStats>> worker_stats_;  // [stats tier][worker]
   std::vector<TwoPassQuantile> quantiles_;
+  std::vector<char> refine_;       // [stats tier]: its p99 needs pass 2
+  std::vector<char> refine_tier_;  // [writer]: pass 2 re-encodes it
   std::vector<NumpyFloat32Sum> np_sums_;  // [stats tier], fed in table order by the writer
   std::vector<double> cosine_sums_;
   std::mutex mu_;

@@ -8,8 +8,10 @@
 // add up in any order, and per-row error sums are added in row order.
 //
 // Tiers with table statistics (int8, int4) need the exact 0.99 quantile of |error| over the
-// whole table: pass 1 (with the writes) counts high bits, pass 2 re-streams the table
-// to count low bits inside the wanted buckets (numerics/error_stats.h).
+// whole table: pass 1 (with the writes) counts high bits, and low bits inside a window
+// around a guess made from 512 evenly spaced rows. Only when the wanted buckets fall
+// outside that window does pass 2 re-stream the table to count their low bits
+// (numerics/error_stats.h). Either way the result is exact.
 #pragma once
 
 #include <functional>

@@ -80,12 +80,38 @@ void HighBitsHistogram::Add(const float* v, size_t n) {
 }
 
 void LowBitsHistogram::Add(const float* v, size_t n) {
+  // bucket[0] <= bucket[1]; one unsigned compare skips nearly every value.
+  const uint32_t span = bucket[1] - bucket[0];
   for (size_t i = 0; i < n; ++i) {
     uint32_t bits = FloatBits(v[i]);
-    uint32_t high = bits >> 16;
-    if (high == bucket[0]) ++counts[0][bits & 0xffffu];
-    else if (high == bucket[1]) ++counts[1][bits & 0xffffu];
+    uint32_t rel = (bits >> 16) - bucket[0];
+    if (rel > span) continue;
+    if (rel == 0) ++counts[0][bits & 0xffffu];
+    else if (rel == span) ++counts[1][bits & 0xffffu];
   }
+}
+
+namespace {
+constexpr uint32_t kInfBucket = 0x7f80u;  // high 16 bits of +inf: finite floats are below
+}  // namespace
+
+QuantileWindow QuantileWindow::Around(float guess, uint32_t half_width) {
+  const uint32_t b = std::min(FloatBits(guess) >> 16, kInfBucket - 1);
+  QuantileWindow w;
+  w.first = b > half_width ? b - half_width : 0;
+  w.last = std::min(b + half_width, kInfBucket - 1);
+  return w;
+}
+
+size_t QuantileWindow::Filter(const float* v, size_t n, float* out) const {
+  if (empty()) return 0;
+  const uint32_t span = last - first;
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    out[k] = v[i];  // written always, kept when inside: no branch to mispredict
+    k += ((FloatBits(v[i]) >> 16) - first) <= span;
+  }
+  return k;
 }
 
 TwoPassQuantile::TwoPassQuantile(uint64_t total, double q) : total_(total) {
@@ -95,19 +121,69 @@ TwoPassQuantile::TwoPassQuantile(uint64_t total, double q) : total_(total) {
   else rank_[0] = rank_[1] = 0;
 }
 
+TwoPassQuantile::~TwoPassQuantile() = default;
+TwoPassQuantile::TwoPassQuantile(TwoPassQuantile&&) noexcept = default;
+
+void TwoPassQuantile::SetWindow(QuantileWindow w) {
+  window_ = w;
+  window_counts_.clear();
+  if (!w.empty()) window_counts_.resize(w.last - w.first + 1);
+}
+
+void TwoPassQuantile::AddToWindow(const float* v, size_t n) {
+  if (window_.empty()) return;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t bits = FloatBits(v[i]);
+    const uint32_t rel = (bits >> 16) - window_.first;
+    if (rel >= window_counts_.size()) continue;
+    std::unique_ptr<uint64_t[]>& c = window_counts_[rel];
+    if (!c) c = std::make_unique<uint64_t[]>(65536);  // zeroed
+    ++c[bits & 0xffffu];
+  }
+}
+
 void TwoPassQuantile::MergePass1(const HighBitsHistogram& h) {
   for (size_t i = 0; i < high_.size(); ++i) high_[i] += h.counts[i];
 }
 
-LowBitsHistogram TwoPassQuantile::StartPass2() {
-  LowBitsHistogram empty;
+void TwoPassQuantile::FindBuckets(uint32_t bucket[2]) {
   for (int k = 0; k < 2; ++k) {
     uint64_t seen = 0;
     uint32_t b = 0;
     while (b < 65535 && seen + high_[b] <= rank_[k]) seen += high_[b++];
-    empty.bucket[k] = b;
+    bucket[k] = b;
     rank_in_bucket_[k] = rank_[k] - seen;
   }
+}
+
+bool TwoPassQuantile::ResolvedInPass1() {
+  if (total_ == 0) return true;
+  if (window_.empty()) return false;
+  uint32_t bucket[2];
+  FindBuckets(bucket);
+  LowBitsHistogram low;
+  low.bucket[0] = bucket[0];
+  low.bucket[1] = bucket[1];
+  for (int k = 0; k < 2; ++k) {
+    if (bucket[k] < window_.first || bucket[k] > window_.last) return false;
+    const std::unique_ptr<uint64_t[]>& c = window_counts_[bucket[k] - window_.first];
+    // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
+    const int slot = (k == 1 && bucket[1] == bucket[0]) ? 0 : k;
+    uint64_t n = 0;
+    for (size_t i = 0; i < 65536; ++i) {
+      low.counts[slot][i] = c ? c[i] : 0;
+      n += low.counts[slot][i];
+    }
+    // Every value of the bucket went through the window: the two counts must agree.
+    if (n != high_[bucket[k]]) return false;
+  }
+  low_ = std::move(low);
+  return true;
+}
+
+LowBitsHistogram TwoPassQuantile::StartPass2() {
+  LowBitsHistogram empty;
+  FindBuckets(empty.bucket);
   low_ = empty;
   return empty;
 }

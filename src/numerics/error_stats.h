@@ -7,6 +7,11 @@
 // order like their bit patterns, so pass 1 counts the high 16 bits, pass 2 counts the
 // low 16 bits inside the one or two buckets that hold the wanted ranks.
 //
+// Pass 2 can usually be skipped: given a guess of the quantile (from a sample of rows),
+// pass 1 also counts the low bits of every value inside a window of high-bit buckets
+// around the guess. When both wanted ranks fall inside the window, the answer is already
+// exact; when they do not, pass 2 runs as before. The guess only decides the speed.
+//
 // The mean is numpy's float32 pairwise sum (numerics/numpy_sum.h), fed in array order,
 // so it does not depend on how work was split between threads.
 #pragma once
@@ -54,12 +59,36 @@ struct LowBitsHistogram {
   void Add(const float* v, size_t n);
 };
 
-// Exact quantile q of `total` non-negative, finite floats streamed twice.
+// A contiguous range of high-bit buckets (inclusive) whose low bits pass 1 also counts.
+struct QuantileWindow {
+  uint32_t first = 1, last = 0;  // empty by default
+  bool empty() const { return first > last; }
+  // The 2 * half_width + 1 buckets centred on the bucket of `guess` (a non-negative,
+  // finite float), clipped to the finite floats.
+  static QuantileWindow Around(float guess, uint32_t half_width);
+  // Copies the values of v[0..n) that fall inside the window to out (room for n) and
+  // returns how many; cheap enough to run on every value of pass 1.
+  size_t Filter(const float* v, size_t n, float* out) const;
+};
+
+// Exact quantile q of `total` non-negative, finite floats streamed once or twice.
 class TwoPassQuantile {
  public:
   TwoPassQuantile(uint64_t total, double q);
+  ~TwoPassQuantile();
+  TwoPassQuantile(TwoPassQuantile&&) noexcept;
+
+  // Before pass 1: the window whose low bits AddToWindow counts.
+  void SetWindow(QuantileWindow w);
+  const QuantileWindow& window() const { return window_; }
+  // During pass 1, from one thread at a time: counts v[0..n), values that
+  // QuantileWindow::Filter kept (any others are ignored).
+  void AddToWindow(const float* v, size_t n);
 
   void MergePass1(const HighBitsHistogram& h);
+  // After every pass-1 merge: true when the window counted both wanted ranks' buckets
+  // in full, so Result() is ready without pass 2.
+  bool ResolvedInPass1();
   // After every pass-1 merge: picks the buckets to refine. Returns an empty histogram
   // set up for pass 2 (copy it per worker).
   LowBitsHistogram StartPass2();
@@ -74,6 +103,10 @@ class TwoPassQuantile {
   uint64_t rank_in_bucket_[2];  // their ranks inside their buckets
   std::vector<uint64_t> high_ = std::vector<uint64_t>(65536, 0);
   LowBitsHistogram low_;
+  QuantileWindow window_;
+  // Low-bit counts per window bucket, allocated when the bucket first gets a value.
+  std::vector<std::unique_ptr<uint64_t[]>> window_counts_;
+  void FindBuckets(uint32_t bucket[2]);
 };
 
 }  // namespace embed2onnx

@@ -1,7 +1,11 @@
 #include "numerics/error_stats.h"
 
+#include "numerics/half.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 namespace embed2onnx {
@@ -45,6 +49,87 @@ TEST(ErrorStatsTest, TwoPassEqualsSort) {
     q.MergePass2(l1);
     EXPECT_EQ(q.Result(), expect.p99_abs_err) << "n=" << n;
   }
+}
+
+// Streams v through pass 1 with `window` (two workers, filtered as the pipeline does);
+// returns whether that was enough, and the result after pass 2 when it was not.
+bool OnePassThenMaybeTwo(const std::vector<float>& v, QuantileWindow window, double* result) {
+  const size_t n = v.size();
+  TwoPassQuantile q(n, 0.99);
+  q.SetWindow(window);
+  HighBitsHistogram h1, h2;
+  std::vector<float> kept(n);
+  h1.Add(v.data(), n / 2);
+  q.AddToWindow(kept.data(), window.Filter(v.data(), n / 2, kept.data()));
+  h2.Add(v.data() + n / 2, n - n / 2);
+  q.AddToWindow(kept.data(), window.Filter(v.data() + n / 2, n - n / 2, kept.data()));
+  q.MergePass1(h2);
+  q.MergePass1(h1);
+  const bool resolved = q.ResolvedInPass1();
+  if (!resolved) {
+    LowBitsHistogram l = q.StartPass2();
+    l.Add(v.data(), n);
+    q.MergePass2(l);
+  }
+  *result = q.Result();
+  return resolved;
+}
+
+TEST(ErrorStatsTest, WindowAroundAGoodGuessSkipsPass2AndStaysExact) {
+  std::mt19937 rng(5);
+  for (size_t n : {1u, 4097u, 300000u}) {  // (n = 101: its top two values are far apart)
+    std::vector<float> v(n);
+    std::exponential_distribution<float> dist(3000.0f);
+    for (float& x : v) x = (rng() % 5 == 0) ? 0.0f : dist(rng);
+    std::vector<float> copy = v;
+    const double expect = SummarizeErrors(copy).p99_abs_err;
+    double got = -1;
+    // The guess is off by 5 %: still inside a window of +-16 buckets (about +-9 %).
+    EXPECT_TRUE(OnePassThenMaybeTwo(v, QuantileWindow::Around(static_cast<float>(expect * 1.05), 16), &got))
+        << "n=" << n;
+    EXPECT_EQ(got, expect) << "n=" << n;
+  }
+}
+
+TEST(ErrorStatsTest, WindowThatMissesFallsBackToPass2) {
+  std::mt19937 rng(6);
+  std::vector<float> v(50000);
+  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+  for (float& x : v) x = dist(rng);
+  std::vector<float> copy = v;
+  const double expect = SummarizeErrors(copy).p99_abs_err;
+  double got = -1;
+  // Far below, far above, no window, and a window that ends in the lower rank's bucket.
+  for (QuantileWindow w : {QuantileWindow::Around(0.01f, 4), QuantileWindow::Around(50.0f, 4), QuantileWindow{}}) {
+    EXPECT_FALSE(OnePassThenMaybeTwo(v, w, &got));
+    EXPECT_EQ(got, expect);
+  }
+  QuantileWindow lower_only;
+  lower_only.last = FloatBits(static_cast<float>(expect)) >> 16;
+  lower_only.first = lower_only.last - 3;
+  std::sort(copy.begin(), copy.end());
+  const uint64_t hi_rank = static_cast<uint64_t>(std::floor(0.99 * (v.size() - 1))) + 1;
+  if ((FloatBits(copy[hi_rank]) >> 16) > lower_only.last) {
+    EXPECT_FALSE(OnePassThenMaybeTwo(v, lower_only, &got));
+    EXPECT_EQ(got, expect);
+  }
+}
+
+TEST(ErrorStatsTest, WindowFilterKeepsExactlyTheValuesInItsBuckets) {
+  const QuantileWindow w = QuantileWindow::Around(1.0f, 2);
+  EXPECT_EQ(w.last - w.first, 4u);
+  const float in_lo = BitsToFloat(w.first << 16), in_hi = BitsToFloat((w.last << 16) | 0xffffu);
+  const float out_lo = BitsToFloat((w.first << 16) - 1), out_hi = BitsToFloat((w.last + 1) << 16);
+  const std::vector<float> v = {0.0f, out_lo, in_lo, 1.0f, in_hi, out_hi, 1e30f};
+  std::vector<float> out(v.size());
+  ASSERT_EQ(w.Filter(v.data(), v.size(), out.data()), 3u);
+  EXPECT_EQ(out[0], in_lo);
+  EXPECT_EQ(out[1], 1.0f);
+  EXPECT_EQ(out[2], in_hi);
+  EXPECT_EQ(QuantileWindow{}.Filter(v.data(), v.size(), out.data()), 0u);
+  // Clipped at zero and below +inf's bucket.
+  EXPECT_EQ(QuantileWindow::Around(0.0f, 8).first, 0u);
+  EXPECT_LT(QuantileWindow::Around(3e38f, 8).last, FloatBits(INFINITY) >> 16);
 }
 
 TEST(ErrorStatsTest, LerpMatchesNumpyForm) {

@@ -40,6 +40,18 @@ generic() {  # label, tensor, make_checkpoint flags...
 # virtual quantile index where numpy's (n - 1) * q and n * q + (1 - q) - 1 differ.
 generic f16_single model.embed_tokens.weight --dtype f16 --vocab 5003 --hidden 96 --seed 22 --std 0.5
 generic f32_sharded decoder.embedding.table.weight --dtype f32 --shards 3 --vocab 3001 --hidden 80 --seed 23 --std 1.0
+# (e) The p99 in one pass or two: the exporter guesses each p99 from 512 evenly spaced
+# rows and counts exactly around the guess while it writes, re-reading the table only
+# when the guess was wrong. With V = 1024 every sampled row is even, and the odd rows are
+# 25x wider, so the guess is far off and the second pass must run; (a) takes one.
+generic odd_rows_wide model.embed_tokens.weight --dtype bf16 --vocab 1024 --hidden 64 --seed 24 --odd-row-std 0.5
+p99_pass_ran() {  # report: exit 0 when the export needed its second (p99) pass
+  "$PY" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["timings_s"]["stream_p99_pass"] > 0 else 1)' "$1"
+}
+p99_pass_ran "$WORK/odd_rows_wide/out/embed_tokens_parity.json" \
+  || { echo "odd_rows_wide: expected the second p99 pass to run" >&2; exit 1; }
+! p99_pass_ran "$BASE_OUT/embed_tokens_parity.json" \
+  || { echo "bf16_base: expected the p99 in one pass" >&2; exit 1; }
 
 # (d) The real checkpoints, table auto-detected.
 count=0
@@ -89,4 +101,4 @@ if [[ ${#FAILED[@]} -gt 0 ]]; then
   echo "numpy_parity: FAILED: the export disagrees with numpy for: ${FAILED[*]}" >&2
   exit 1
 fi
-echo "numpy_parity: ok (3 synthetic, $count real checkpoints; numpy catches tampering)"
+echo "numpy_parity: ok (4 synthetic, $count real checkpoints; numpy catches tampering)"

@@ -13,7 +13,7 @@
 //
 // Values: normal(0, std) from splitmix64 + Box-Muller, a pure function of (seed, row, col),
 // computed in double, rounded to float32, then to the storage dtype with round-to-nearest-
-// even. --edge-rows replaces the first rows with hand-picked values that stress the fp16
+// even; --odd-row-std gives the odd rows their own deviation. --edge-rows replaces the first rows with hand-picked values that stress the fp16
 // and int8 encoders (see EdgeRowValues). The table is streamed in chunks of rows, so a
 // 262144 x 4096 bf16 table (2 GiB) needs a few MiB of memory.
 
@@ -238,6 +238,7 @@ struct Options {
   int shards = 1;
   uint64_t seed = 0;
   double stddev = 0.02;
+  double odd_row_stddev = -1;  // < 0: the same as stddev
   bool edge_rows = false;
   int64_t nonfinite_row = -1;
   bool metadata = true;
@@ -300,7 +301,8 @@ TensorPlan Table(const Options& opt) {
       for (uint64_t r = begin; r < end; ++r) {
         const uint64_t row = first + r;
         if (!(o.edge_rows && EdgeRowValues(row, o.dtype, v.data(), v.size())))
-          NormalRow(o.seed, 0, row, o.stddev, v.data(), v.size());
+          NormalRow(o.seed, 0, row, (row & 1) && o.odd_row_stddev >= 0 ? o.odd_row_stddev : o.stddev, v.data(),
+                    v.size());
         if (static_cast<int64_t>(row) == o.nonfinite_row)
           v[std::min<size_t>(1, v.size() - 1)] = std::nanf("");
         Encode(v.data(), v.size(), o.dtype, buf + r * o.hidden * Info(o.dtype).bytes);
@@ -487,6 +489,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 99));
   app.add_option("--seed", opt.seed, "seed of the pseudo-random values");
   app.add_option("--std", opt.stddev, "standard deviation of the values")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--odd-row-std", opt.odd_row_stddev,
+                 "standard deviation of the odd rows only (a table whose even rows look unlike it)")
+      ->check(CLI::Range(0.0, 1e6));
   app.add_flag("--edge-rows", opt.edge_rows, "replace the first rows with hand-picked edge values");
   app.add_option("--nonfinite", opt.nonfinite_row, "put a NaN in this row (for error tests)")
       ->check(CLI::NonNegativeNumber);
