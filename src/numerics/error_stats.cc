@@ -46,23 +46,6 @@ ErrorSummary SummarizeErrors(std::vector<float>& errors) {
   return s;
 }
 
-double RowSumAndMax(const float* x, size_t n, float* max) {
-  double acc[4] = {0, 0, 0, 0};
-  float m = *max;
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4)
-    for (int k = 0; k < 4; ++k) {
-      acc[k] += x[j + k];
-      m = x[j + k] > m ? x[j + k] : m;
-    }
-  for (; j < n; ++j) {
-    acc[0] += x[j];
-    m = x[j] > m ? x[j] : m;
-  }
-  *max = m;
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
 double RowCosine(const float* x, const float* y, size_t n) {
   double dot = 0, nx = 0, ny = 0;
   for (size_t j = 0; j < n; ++j) {

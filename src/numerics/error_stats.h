@@ -39,10 +39,6 @@ double NumpyLerp(float a, float b, double t);
 // Summary of values held in memory (they are sorted in place). Empty -> all zeros.
 ErrorSummary SummarizeErrors(std::vector<float>& errors);
 
-// A row's sum in double with four fixed accumulators (fast, and the same whatever the
-// thread split); also raises *max to the row's largest value.
-double RowSumAndMax(const float* x, size_t n, float* max);
-
 // Cosine similarity of a decoded row y to its source x, in double. Two zero rows are
 // identical (1); a zero row against a non-zero one shares no direction (0).
 double RowCosine(const float* x, const float* y, size_t n);
