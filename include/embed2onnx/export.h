@@ -35,7 +35,8 @@ struct ExportOptions {
   // One-line notes for the user (lock waits, cleanup); may be empty.
   std::function<void(const std::string&)> note;
   // Progress while the table streams: per tier, bytes of its sidecar written so far;
-  // `pass` 1 writes, pass 2 re-reads the table for the exact quantiles. May be empty.
+  // `pass` 1 writes, pass 2 (only when the sampled guess of a p99 missed) re-reads the
+  // table for the exact quantiles. May be empty.
   struct Progress {
     int pass = 1;
     std::vector<std::pair<std::string, uint64_t>> tier_bytes;  // tier name, bytes done
@@ -65,7 +66,8 @@ struct ExportSummary {
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
   std::string report_path;
-  // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99),
+  // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99; 0 when
+  // pass 1 could settle it),
   // reading back and verifying, and the whole export.
   double seconds_stream = 0, seconds_pass1 = 0, seconds_pass2 = 0, seconds_verify = 0, seconds_total = 0;
 };
