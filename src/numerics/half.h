@@ -34,6 +34,7 @@ uint16_t FloatToBf16(float f);
 void FloatsToHalf(const float* src, uint16_t* dst, size_t n);
 void HalfsToFloat(const uint16_t* src, float* dst, size_t n);
 void Bf16sToFloat(const uint16_t* src, float* dst, size_t n);
+void FloatsToBf16(const float* src, uint16_t* dst, size_t n);  // = FloatToBf16 on each
 
 // The same batch conversions without any vector instructions, for tests and for CPUs
 // without F16C.

@@ -73,6 +73,21 @@ TEST(Bf16Test, NarrowingRoundsToNearestEven) {
   EXPECT_EQ(FloatToBf16(BitsToFloat(0x7F7FFFFF)), 0x7F80);  // overflow to inf
 }
 
+// The batch bf16 narrowing equals the scalar one on ties, overflow, subnormals, signed
+// zero, NaN and random bit patterns (all 2^32 would take a few seconds; a stride covers
+// every exponent and low-half pattern class).
+TEST(Bf16Test, BatchNarrowingMatchesScalar) {
+  std::vector<float> v = {0.0f, -0.0f, BitsToFloat(0x3F808000), BitsToFloat(0x3F818000), BitsToFloat(0x7F7FFFFF),
+                          BitsToFloat(0xFF7FFFFF), BitsToFloat(1), BitsToFloat(0x8000FFFF), INFINITY, -INFINITY,
+                          std::nanf(""), BitsToFloat(0x7F800001), BitsToFloat(0xFFC12345)};
+  for (uint64_t u = 0; u <= 0xFFFFFFFFull; u += 65521) v.push_back(BitsToFloat(static_cast<uint32_t>(u)));
+  std::mt19937 rng(9);
+  for (int i = 0; i < 100000; ++i) v.push_back(BitsToFloat(rng()));
+  std::vector<uint16_t> batch(v.size());
+  FloatsToBf16(v.data(), batch.data(), v.size());
+  for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(batch[i], FloatToBf16(v[i])) << "bits " << FloatBits(v[i]);
+}
+
 // The vector path must give the reference's bytes on every edge case and at random.
 TEST(HalfTest, BatchPathsMatchScalarReference) {
   std::vector<float> v = {0.0f, -0.0f, 1.0f, 65504.0f, 65519.99f, 65520.0f, -65520.0f, 1e9f, Pow2(-24), Pow2(-25),

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -53,6 +54,60 @@ TEST(Int4QuantTest, ErrorWithinHalfAStep) {
         ASSERT_LE(std::fabs(out[j] - row[j]), 0.51f * HalfToFloat(scales[j / block])) << j;
     }
   }
+}
+
+// The codes and values of a plain per-element reference (std::nearbyint, a column-by-
+// column unpack): the vectorisable forms in int4_quant.cc must give the same bytes.
+void ReferenceCodes(const float* row, size_t d, size_t block, Int4Mode mode, const uint16_t* scales,
+                    const uint8_t* zp, std::vector<uint8_t>* packed, std::vector<float>* values) {
+  packed->assign(d / 2, 0);
+  values->assign(d, 0.0f);
+  for (size_t col = 0; col < d; ++col) {
+    const size_t b = col / block, j = col % block, half = block / 2;
+    const float s = HalfToFloat(scales[b]);
+    const float z = mode == Int4Mode::kSymmetric ? 8.0f : zp[b];
+    float q = s > 0.0f ? std::nearbyint(row[col] / s) + z : z;
+    q = std::fmin(std::fmax(q, 0.0f), 15.0f);
+    const uint8_t c = static_cast<uint8_t>(q);
+    (*packed)[b * half + j % half] |= static_cast<uint8_t>(j < half ? c : c << 4);
+    (*values)[col] = (static_cast<float>(c) - z) * s;
+  }
+}
+
+TEST(Int4QuantTest, SameBytesAsThePerElementReference) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::student_t_distribution<float> heavy(2.0f);
+  for (size_t block : {2u, 8u, 32u, 64u}) {
+    const size_t d = 4 * block;
+    std::vector<float> row(d), out(d), ref_values;
+    std::vector<uint8_t> packed(d / 2), zp(d / block), ref_packed;
+    std::vector<uint16_t> scales(d / block);
+    for (int trial = 0; trial < 300; ++trial) {
+      for (float& x : row) x = trial % 3 == 0 ? heavy(rng) : normal(rng) * std::ldexp(1.0f, trial % 40 - 20);
+      if (trial % 7 == 0) std::fill(row.begin(), row.begin() + block, 0.0f);  // a zero block
+      if (trial % 11 == 0) row[1] = -1e-30f;                                  // far below the step
+      if (trial % 13 == 0) row[0] = 6e4f;                                     // scale near fp16's top
+      for (Int4Mode mode : {Int4Mode::kSymmetric, Int4Mode::kAsymmetric}) {
+        QuantizeRowInt4(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
+        DequantizeRowInt4(packed.data(), scales.data(), zp.data(), d, block, mode, out.data());
+        ReferenceCodes(row.data(), d, block, mode, scales.data(), zp.data(), &ref_packed, &ref_values);
+        ASSERT_EQ(packed, ref_packed) << "block " << block << " trial " << trial;
+        for (size_t j = 0; j < d; ++j) ASSERT_EQ(out[j], ref_values[j]) << "block " << block << " col " << j;
+      }
+    }
+  }
+  // Exact ties: x / s = k + 0.5 rounds to the even code, as nearbyint does.
+  std::vector<float> tie = {-7.5f, -2.5f, -0.5f, 0.5f, 1.5f, 2.5f, 6.5f, 7.0f};  // s = 1 (symmetric)
+  std::vector<uint8_t> packed(4);
+  std::vector<uint16_t> scales(1);
+  QuantizeRowInt4(tie.data(), 8, 8, Int4Mode::kSymmetric, packed.data(), scales.data(), nullptr);
+  ASSERT_EQ(HalfToFloat(scales[0]), 1.0f);
+  std::vector<uint8_t> ref_packed;
+  std::vector<float> ref_values;
+  ReferenceCodes(tie.data(), 8, 8, Int4Mode::kSymmetric, scales.data(), nullptr, &ref_packed, &ref_values);
+  EXPECT_EQ(packed, ref_packed);
+  EXPECT_EQ(packed[0] & 0x0F, 0);  // -7.5 -> -8 (even) + 8
 }
 
 }  // namespace

@@ -9,8 +9,7 @@ namespace embed2onnx {
 void BuildGatherCastGraph(const char* cast_name, onnx::GraphProto* g);
 
 void EncodeBf16w(const float* rows, size_t n, size_t d, const TierParams&, uint8_t* const* outs) {
-  uint16_t* o = reinterpret_cast<uint16_t*>(outs[0]);
-  for (size_t i = 0; i < n * d; ++i) o[i] = FloatToBf16(rows[i]);
+  FloatsToBf16(rows, reinterpret_cast<uint16_t*>(outs[0]), n * d);
 }
 
 void DecodeBf16w(const uint8_t* const* stored, size_t n, size_t d, const TierParams&, float* out) {
