@@ -45,9 +45,11 @@ struct WorkerStats {
   size_t kept_capacity = 0, kept_n = 0;
 };
 
-// Rows sampled, evenly spaced, to guess each p99 before pass 1, and the window kept
-// around the guess: +-16 high-bit buckets is about +-9 % (a bucket is 1/128 of an octave).
+// Rows sampled, evenly spaced, to guess each p99 before pass 1 (at most kSampleValues
+// values, so wide tables sample fewer rows), and the window kept around the guess: +-16
+// high-bit buckets is about +-9 % (a bucket is 1/128 of an octave).
 constexpr uint64_t kSampleRows = 512;
+constexpr uint64_t kSampleValues = uint64_t{1} << 20;
 constexpr uint32_t kWindowHalfWidth = 16;
 
 // Turns decoded values into |decoded - source|, in float32 as numpy computes it.
@@ -132,7 +134,7 @@ class Runner {
   // the window pass 1 counts low bits in. A wrong guess costs pass 2, never exactness.
   Status GuessQuantileWindows() {
     if (stats_tiers_.empty()) return Status::Ok();
-    const uint64_t n = std::min<uint64_t>(table_.rows(), kSampleRows);
+    const uint64_t n = std::min({table_.rows(), kSampleRows, std::max<uint64_t>(1, kSampleValues / d_)});
     std::vector<uint8_t> raw(table_.row_bytes());
     std::vector<float> vals(n * d_), errs(n * d_);
     for (uint64_t i = 0; i < n; ++i) {
@@ -143,6 +145,7 @@ class Runner {
     for (size_t k = 0; k < stats_tiers_.size(); ++k) {
       const TierWriter& w = *writers_[stats_tiers_[k]];
       std::vector<std::vector<uint8_t>> enc;
+      enc.reserve(kMaxStreamed);  // outs points into it
       uint8_t* outs[kMaxStreamed];
       for (int i = 0; i < w.tier().num_streamed; ++i) {
         enc.emplace_back(n * TierRowBytes(w.tier(), i, d_, w.params()));

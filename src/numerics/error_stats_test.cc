@@ -99,20 +99,56 @@ TEST(ErrorStatsTest, WindowThatMissesFallsBackToPass2) {
   std::vector<float> copy = v;
   const double expect = SummarizeErrors(copy).p99_abs_err;
   double got = -1;
-  // Far below, far above, no window, and a window that ends in the lower rank's bucket.
+  // Far below, far above, and no window.
   for (QuantileWindow w : {QuantileWindow::Around(0.01f, 4), QuantileWindow::Around(50.0f, 4), QuantileWindow{}}) {
     EXPECT_FALSE(OnePassThenMaybeTwo(v, w, &got));
     EXPECT_EQ(got, expect);
   }
-  QuantileWindow lower_only;
-  lower_only.last = FloatBits(static_cast<float>(expect)) >> 16;
-  lower_only.first = lower_only.last - 3;
-  std::sort(copy.begin(), copy.end());
-  const uint64_t hi_rank = static_cast<uint64_t>(std::floor(0.99 * (v.size() - 1))) + 1;
-  if ((FloatBits(copy[hi_rank]) >> 16) > lower_only.last) {
-    EXPECT_FALSE(OnePassThenMaybeTwo(v, lower_only, &got));
-    EXPECT_EQ(got, expect);
-  }
+}
+
+// The two wanted order statistics on either side of a bucket edge: a window holding both
+// settles it in pass 1, one holding only either falls back, and all agree with the sort.
+TEST(ErrorStatsTest, RanksInTwoBucketsNeedBothInTheWindow) {
+  const uint32_t b = FloatBits(1.0f) >> 16;
+  // n = 1001: numpy's index 0.99 * 1000 = 990 (up to rounding), so ranks 990 and 991.
+  std::vector<float> v(1001, 0.5f);
+  v[990] = BitsToFloat((b << 16) | 0xffffu);  // the top of bucket b
+  for (size_t i = 991; i < v.size(); ++i) v[i] = BitsToFloat((b + 1) << 16);  // bucket b + 1
+  std::vector<float> copy = v;
+  const double expect = SummarizeErrors(copy).p99_abs_err;
+  double got = -1;
+  QuantileWindow both, lower, upper;
+  both.first = b - 2, both.last = b + 2;
+  lower.first = b - 4, lower.last = b;
+  upper.first = b + 1, upper.last = b + 5;
+  EXPECT_TRUE(OnePassThenMaybeTwo(v, both, &got));
+  EXPECT_EQ(got, expect);
+  EXPECT_FALSE(OnePassThenMaybeTwo(v, lower, &got));
+  EXPECT_EQ(got, expect);
+  EXPECT_FALSE(OnePassThenMaybeTwo(v, upper, &got));
+  EXPECT_EQ(got, expect);
+}
+
+// If the window's counts for a wanted bucket disagree with pass 1's (values that never
+// reached AddToWindow), pass 1 must not claim the answer.
+TEST(ErrorStatsTest, WindowMissingValuesIsNotTrusted) {
+  std::vector<float> v(10000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 997) * 1e-3f;
+  std::vector<float> copy = v;
+  const double expect = SummarizeErrors(copy).p99_abs_err;
+  TwoPassQuantile q(v.size(), 0.99);
+  const QuantileWindow w = QuantileWindow::Around(static_cast<float>(expect), 4);
+  q.SetWindow(w);
+  HighBitsHistogram h;
+  h.Add(v.data(), v.size());
+  q.MergePass1(h);
+  std::vector<float> kept(v.size());
+  q.AddToWindow(kept.data(), w.Filter(v.data(), v.size() / 2, kept.data()));  // half never arrives
+  EXPECT_FALSE(q.ResolvedInPass1());
+  LowBitsHistogram l = q.StartPass2();
+  l.Add(v.data(), v.size());
+  q.MergePass2(l);
+  EXPECT_EQ(q.Result(), expect);
 }
 
 TEST(ErrorStatsTest, WindowFilterKeepsExactlyTheValuesInItsBuckets) {

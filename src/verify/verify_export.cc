@@ -313,11 +313,17 @@ void CompareWithReport(TierFile& tf, const nlohmann::json& report) {
     double got = j[key].get<double>();
     return std::fabs(got - want) <= rel * std::max(std::fabs(want), 1e-30);
   };
-  // The figures are recomputed the way the exporter and numpy 1.24 compute them (float32
-  // pairwise mean in table order, numpy's quantile index and lerp), so reports of both
-  // agree to the last bit; 1e-6 (a few float32 ulps) only allows another numpy's rounding.
-  bool ok = close(r, "max_abs_err", f.max_abs_err, 1e-6) && close(r, "mean_abs_err", f.mean_abs_err, 1e-6) &&
-            close(r, "p99_abs_err", f.p99_abs_err, 1e-6);
+  // The figures are recomputed the way the exporter computes them, which is numpy 1.24's
+  // way (float32 pairwise mean over 8192-value buffers in table order, numpy's quantile
+  // index and lerp): our reports must agree to the last bit (1e-6 leaves only printing
+  // slack). A report written by other software (the original script) may come from
+  // another numpy whose float32 mean sums in other blocks: over 1e8 values that moves the
+  // mean by about 1e-6, so those get the looser 1e-4.
+  const bool ours = report.contains("tool") && report["tool"].is_object() && report["tool"].contains("name") &&
+                    report["tool"]["name"] == "embed2onnx";
+  const double rel = ours ? 1e-6 : 1e-4;
+  bool ok = close(r, "max_abs_err", f.max_abs_err, 1e-6) && close(r, "mean_abs_err", f.mean_abs_err, rel) &&
+            close(r, "p99_abs_err", f.p99_abs_err, rel);
   if (ok && f.has_cosine && r.contains("mean_row_cosine"))
     ok = close(r, "mean_row_cosine", f.mean_row_cosine, 1e-9);
   if (!ok) return tf.Fail(tf.out->file + ": the report's " + tf.tier->stats_key + " " + r.dump() +

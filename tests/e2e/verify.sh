@@ -65,21 +65,31 @@ cp "$OURS/embed_tokens_bf16w.onnx_data" "$WORK/broken/embed_tokens_bf16w.onnx_da
 sed -i 's/embed_tokens_bf16w.onnx_data/embed_tokens_fp16w.onnx_data/' "$WORK/broken/embed_tokens_fp16w.onnx" 2>/dev/null || true
 expect_refused mismatched-graph "$WORK/broken" embed_tokens_fp16w.onnx
 
-# A report figure off by 1e-5 relative, in ours and in the original's report.
-for case in "$OURS int8_table_quant_stats mean_abs_err embed_tokens_int8.onnx" \
-            "$OURS int4_table_quant_stats p99_abs_err embed_tokens_int4.onnx" \
-            "$ORIG int8_table_quant_stats p99_abs_err embed_tokens_int8.onnx"; do
-  read -r dir section key file <<<"$case"
-  fresh "$dir"
-  /usr/bin/python3 - "$WORK/broken/embed_tokens_parity.json" "$section" "$key" <<'PY'
+# A report figure off by a relative `factor`: ours must match to the last bit (1e-5 is
+# refused); a report of other software (the original script, maybe another numpy) is
+# held to 1e-4 (1e-5 passes, 1e-3 is refused).
+tamper() {  # folder section key factor
+  /usr/bin/python3 - "$1/embed_tokens_parity.json" "$2" "$3" "$4" <<'PY'
 import json, sys
-path, section, key = sys.argv[1:]
+path, section, key, factor = sys.argv[1:]
 r = json.load(open(path))
-r[section][key] *= 1 + 1e-5
+r[section][key] *= 1 + float(factor)
 json.dump(r, open(path, "w"), indent=2)
 PY
-  expect_refused "report-$section-$key" "$WORK/broken" "$file: the report's $section"
+}
+for case in "$OURS int8_table_quant_stats mean_abs_err embed_tokens_int8.onnx 1e-5" \
+            "$OURS int4_table_quant_stats p99_abs_err embed_tokens_int4.onnx 1e-5" \
+            "$ORIG int8_table_quant_stats p99_abs_err embed_tokens_int8.onnx 1e-3" \
+            "$ORIG int8_table_quant_stats mean_abs_err embed_tokens_int8.onnx 1e-3"; do
+  read -r dir section key file factor <<<"$case"
+  fresh "$dir"
+  tamper "$WORK/broken" "$section" "$key" "$factor"
+  expect_refused "report-$section-$key-$factor" "$WORK/broken" "$file: the report's $section"
 done
+fresh "$ORIG"
+tamper "$WORK/broken" int8_table_quant_stats mean_abs_err 1e-5
+"$E2O_BIN" verify "$WORK/broken" --model-dir "$CKPT" >/dev/null \
+  || { echo "verify refused the original's report with its mean 1e-5 off (within another numpy's rounding)" >&2; exit 1; }
 
 "$E2O_BIN" inspect "$OURS/embed_tokens_int4.onnx" | grep -q "every external range fits"
 "$E2O_BIN" inspect "$OURS/embed_tokens_int8.onnx" --json | grep -q '"ranges_fit": true'
