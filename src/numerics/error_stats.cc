@@ -4,7 +4,12 @@
 #include <cassert>
 #include <cmath>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "numerics/half.h"
+#include "numerics/int8_quant.h"  // HaveAvx2
 #include "numerics/numpy_sum.h"
 
 namespace embed2onnx {
@@ -86,7 +91,7 @@ QuantileWindow QuantileWindow::Around(float guess, uint32_t half_width) {
   return w;
 }
 
-size_t QuantileWindow::Filter(const float* v, size_t n, float* out) const {
+size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out) const {
   if (empty()) return 0;
   const uint32_t span = last - first;
   size_t k = 0;
@@ -95,6 +100,53 @@ size_t QuantileWindow::Filter(const float* v, size_t n, float* out) const {
     k += ((FloatBits(v[i]) >> 16) - first) <= span;
   }
   return k;
+}
+
+#if defined(__x86_64__)
+namespace {
+// For each 8-bit mask of kept lanes, the lane indices that move them to the front.
+struct LeftPackTable {
+  uint32_t lanes[256][8];
+  LeftPackTable() {
+    for (int m = 0; m < 256; ++m) {
+      int k = 0;
+      for (int i = 0; i < 8; ++i)
+        if (m >> i & 1) lanes[m][k++] = static_cast<uint32_t>(i);
+      while (k < 8) lanes[m][k++] = 0;
+    }
+  }
+};
+
+__attribute__((target("avx2"))) size_t FilterAvx2(const float* v, size_t n, uint32_t first, uint32_t span,
+                                                  float* out) {
+  static const LeftPackTable table;
+  const __m256i vfirst = _mm256_set1_epi32(static_cast<int>(first)), vspan = _mm256_set1_epi32(static_cast<int>(span));
+  size_t k = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(v + i);
+    const __m256i rel = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(x), 16), vfirst);
+    // rel <= span as unsigned numbers, as in FilterPortable.
+    const __m256i inside = _mm256_cmpeq_epi32(_mm256_max_epu32(rel, vspan), vspan);
+    const int mask = _mm256_movemask_ps(_mm256_castsi256_ps(inside));
+    const __m256i perm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.lanes[mask]));
+    _mm256_storeu_ps(out + k, _mm256_permutevar8x32_ps(x, perm));  // k + 8 <= i + 8 <= n
+    k += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(mask)));
+  }
+  for (; i < n; ++i) {
+    out[k] = v[i];
+    k += ((FloatBits(v[i]) >> 16) - first) <= span;
+  }
+  return k;
+}
+}  // namespace
+#endif
+
+size_t QuantileWindow::Filter(const float* v, size_t n, float* out) const {
+  if (empty()) return 0;
+#if defined(__x86_64__)
+  if (HaveAvx2()) return FilterAvx2(v, n, first, last - first, out);
+#endif
+  return FilterPortable(v, n, out);
 }
 
 TwoPassQuantile::TwoPassQuantile(uint64_t total, double q) : total_(total) {

@@ -62,9 +62,12 @@ struct QuantileWindow {
   // The 2 * half_width + 1 buckets centred on the bucket of `guess` (a non-negative,
   // finite float), clipped to the finite floats.
   static QuantileWindow Around(float guess, uint32_t half_width);
-  // Copies the values of v[0..n) that fall inside the window to out (room for n) and
-  // returns how many; cheap enough to run on every value of pass 1.
+  // Copies the values of v[0..n) that fall inside the window to out (room for n), in
+  // order, and returns how many; cheap enough to run on every value of pass 1 (AVX2
+  // where the CPU has it).
   size_t Filter(const float* v, size_t n, float* out) const;
+  // The same without vector instructions: what the tests hold the AVX2 path to.
+  size_t FilterPortable(const float* v, size_t n, float* out) const;
 };
 
 // Exact quantile q of `total` non-negative, finite floats streamed once or twice.

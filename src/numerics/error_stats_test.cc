@@ -168,6 +168,26 @@ TEST(ErrorStatsTest, WindowFilterKeepsExactlyTheValuesInItsBuckets) {
   EXPECT_LT(QuantileWindow::Around(3e38f, 8).last, FloatBits(INFINITY) >> 16);
 }
 
+// The vector filter keeps the same values in the same order as the portable one, for
+// windows that keep almost nothing, about half, and everything, at every tail length.
+TEST(ErrorStatsTest, WindowFilterPathsAgree) {
+  std::mt19937 rng(21);
+  std::exponential_distribution<float> dist(100.0f);
+  for (size_t n : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 1000u, 65543u}) {
+    std::vector<float> v(n);
+    for (float& x : v) x = rng() % 9 == 0 ? 0.0f : dist(rng);
+    for (QuantileWindow w : {QuantileWindow::Around(0.01f, 1), QuantileWindow::Around(0.01f, 64),
+                             QuantileWindow::Around(0.01f, 4000), QuantileWindow::Around(0.0f, 0), QuantileWindow{}}) {
+      std::vector<float> a(n + 1, -1.0f), b(n + 1, -1.0f);
+      const size_t ka = w.Filter(v.data(), n, a.data());
+      const size_t kb = w.FilterPortable(v.data(), n, b.data());
+      ASSERT_EQ(ka, kb) << "n " << n << " window " << w.first << ".." << w.last;
+      for (size_t i = 0; i < ka; ++i) ASSERT_EQ(FloatBits(a[i]), FloatBits(b[i])) << "n " << n << " at " << i;
+      EXPECT_EQ(a[n], -1.0f);  // nothing written past room for n
+    }
+  }
+}
+
 TEST(ErrorStatsTest, LerpMatchesNumpyForm) {
   EXPECT_EQ(NumpyLerp(1.0f, 3.0f, 0.25), 1.5);
   EXPECT_EQ(NumpyLerp(1.0f, 3.0f, 0.75), 3.0 - 2.0 * 0.25);

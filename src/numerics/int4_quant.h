@@ -21,6 +21,10 @@ enum class Int4Mode { kSymmetric, kAsymmetric };
 // bytes (asymmetric only; nullptr for symmetric).
 void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed, uint16_t* scales,
                      uint8_t* zero_points);
+// The same without vector instructions (QuantizeRowInt4 uses AVX2 where the CPU has it);
+// tests check both give the same bytes.
+void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
+                             uint16_t* scales, uint8_t* zero_points);
 
 // The values the int4 graph outputs for that row.
 void DequantizeRowInt4(const uint8_t* packed, const uint16_t* scales, const uint8_t* zero_points, size_t d,

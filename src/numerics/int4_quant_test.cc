@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "numerics/half.h"
+#include "numerics/int8_quant.h"
 
 namespace embed2onnx {
 namespace {
@@ -78,7 +79,7 @@ TEST(Int4QuantTest, SameBytesAsThePerElementReference) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::student_t_distribution<float> heavy(2.0f);
-  for (size_t block : {2u, 8u, 32u, 64u}) {
+  for (size_t block : {2u, 8u, 16u, 24u, 32u, 40u, 64u}) {  // half = 1..32: vector body and tails
     const size_t d = 4 * block;
     std::vector<float> row(d), out(d), ref_values;
     std::vector<uint8_t> packed(d / 2), zp(d / block), ref_packed;
@@ -89,10 +90,19 @@ TEST(Int4QuantTest, SameBytesAsThePerElementReference) {
       if (trial % 11 == 0) row[1] = -1e-30f;                                  // far below the step
       if (trial % 13 == 0) row[0] = 6e4f;                                     // scale near fp16's top
       for (Int4Mode mode : {Int4Mode::kSymmetric, Int4Mode::kAsymmetric}) {
-        QuantizeRowInt4(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
-        DequantizeRowInt4(packed.data(), scales.data(), zp.data(), d, block, mode, out.data());
+        // The portable path first, then the dispatched one (AVX2 on most x86 CPUs).
+        QuantizeRowInt4Portable(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
         ReferenceCodes(row.data(), d, block, mode, scales.data(), zp.data(), &ref_packed, &ref_values);
-        ASSERT_EQ(packed, ref_packed) << "block " << block << " trial " << trial;
+        ASSERT_EQ(packed, ref_packed) << "portable, block " << block << " trial " << trial;
+        const std::vector<uint16_t> portable_scales = scales;
+        const std::vector<uint8_t> portable_zp = zp;
+        QuantizeRowInt4(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
+        ASSERT_EQ(scales, portable_scales);
+        if (mode == Int4Mode::kAsymmetric) {
+          ASSERT_EQ(zp, portable_zp);
+        }
+        DequantizeRowInt4(packed.data(), scales.data(), zp.data(), d, block, mode, out.data());
+        ASSERT_EQ(packed, ref_packed) << "dispatched (AVX2: " << HaveAvx2() << "), block " << block << " trial " << trial;
         for (size_t j = 0; j < d; ++j) ASSERT_EQ(out[j], ref_values[j]) << "block " << block << " col " << j;
       }
     }
