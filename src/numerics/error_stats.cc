@@ -162,7 +162,8 @@ TwoPassQuantile::TwoPassQuantile(TwoPassQuantile&&) noexcept = default;
 void TwoPassQuantile::SetWindow(QuantileWindow w) {
   window_ = w;
   window_counts_.clear();
-  if (!w.empty()) window_counts_.resize(w.last - w.first + 1);
+  if (total_ > UINT32_MAX) window_ = QuantileWindow{};
+  if (!window_.empty()) window_counts_.resize(window_.last - window_.first + 1);
 }
 
 void TwoPassQuantile::AddToWindow(const float* v, size_t n) {
@@ -171,8 +172,8 @@ void TwoPassQuantile::AddToWindow(const float* v, size_t n) {
     const uint32_t bits = FloatBits(v[i]);
     const uint32_t rel = (bits >> 16) - window_.first;
     if (rel >= window_counts_.size()) continue;
-    std::unique_ptr<uint64_t[]>& c = window_counts_[rel];
-    if (!c) c = std::make_unique<uint64_t[]>(65536);  // zeroed
+    std::unique_ptr<uint32_t[]>& c = window_counts_[rel];
+    if (!c) c = std::make_unique<uint32_t[]>(65536);  // zeroed
     ++c[bits & 0xffffu];
   }
 }
@@ -201,7 +202,7 @@ bool TwoPassQuantile::ResolvedInPass1() {
   low.bucket[1] = bucket[1];
   for (int k = 0; k < 2; ++k) {
     if (bucket[k] < window_.first || bucket[k] > window_.last) return false;
-    const std::unique_ptr<uint64_t[]>& c = window_counts_[bucket[k] - window_.first];
+    const std::unique_ptr<uint32_t[]>& c = window_counts_[bucket[k] - window_.first];
     // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
     const int slot = (k == 1 && bucket[1] == bucket[0]) ? 0 : k;
     uint64_t n = 0;

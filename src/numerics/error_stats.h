@@ -77,7 +77,8 @@ class TwoPassQuantile {
   ~TwoPassQuantile();
   TwoPassQuantile(TwoPassQuantile&&) noexcept;
 
-  // Before pass 1: the window whose low bits AddToWindow counts.
+  // Before pass 1: the window whose low bits AddToWindow counts (none at all when
+  // `total` is 2^32 or more: such tables always take pass 2).
   void SetWindow(QuantileWindow w);
   const QuantileWindow& window() const { return window_; }
   // During pass 1, from one thread at a time: counts v[0..n), values that
@@ -104,7 +105,8 @@ class TwoPassQuantile {
   LowBitsHistogram low_;
   QuantileWindow window_;
   // Low-bit counts per window bucket, allocated when the bucket first gets a value.
-  std::vector<std::unique_ptr<uint64_t[]>> window_counts_;
+  // 32-bit: SetWindow keeps no window for 2^32 values or more, so none can overflow.
+  std::vector<std::unique_ptr<uint32_t[]>> window_counts_;
   void FindBuckets(uint32_t bucket[2]);
 };
 

@@ -151,6 +151,15 @@ TEST(ErrorStatsTest, WindowMissingValuesIsNotTrusted) {
   EXPECT_EQ(q.Result(), expect);
 }
 
+TEST(ErrorStatsTest, NoWindowForTablesOf2To32ValuesOrMore) {
+  TwoPassQuantile big((uint64_t{1} << 32) + 5, 0.99);
+  big.SetWindow(QuantileWindow::Around(1.0f, 16));
+  EXPECT_TRUE(big.window().empty());  // 32-bit window counts could overflow
+  TwoPassQuantile fits(UINT32_MAX, 0.99);
+  fits.SetWindow(QuantileWindow::Around(1.0f, 16));
+  EXPECT_FALSE(fits.window().empty());
+}
+
 TEST(ErrorStatsTest, WindowFilterKeepsExactlyTheValuesInItsBuckets) {
   const QuantileWindow w = QuantileWindow::Around(1.0f, 2);
   EXPECT_EQ(w.last - w.first, 4u);
