@@ -39,10 +39,12 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Opt-in, never part of `make test`: ours vs the I/O floor and the original pipeline,
-# and ONNX Runtime load cost (bench/RESULTS.md). bench-large: a 2 GiB table.
+# ONNX Runtime load cost, and each tier set vs its floor (bench/RESULTS.md).
+# bench-large: a 2 GiB table.
 .PHONY: bench-large
 bench: deps build
 	bash bench/run_bench.sh $(BUILD)
+	bash bench/tiers_vs_floor.sh $(BUILD)
 
 bench-large: deps build
 	bash bench/run_bench.sh $(BUILD) --large
