@@ -156,6 +156,18 @@ fi
 RUNS=$BENCH/runs.jsonl
 : >"$RUNS"
 declare -A ROWS=([V]=$V [2V]=$((2 * V)))
+declare -A FILE=([fp32]=embed_tokens.onnx [fp16w]=embed_tokens_fp16w.onnx [int8]=embed_tokens_int8.onnx)
+
+# ort_probe WHO TIER REP SUFFIX DUMP: one fresh ONNX Runtime process on WHO's (ours|orig)
+# V export of TIER: [1, 512] lookups, the last output written to DUMP; recorded as
+# who = ours|original + SUFFIX.
+ort_probe() {
+  local who=$1 tier=$2 rep=$3 suffix=$4 dump=$5 name=$1
+  [ "$who" = orig ] && name=original
+  measure "$BENCH/ort.json" node bench/ort_session.mjs "$BENCH/out-$who-V/${FILE[$tier]}" --vocab $V --n 512 --runs 200 --dump "$dump"
+  record "{\"phase\": \"ort\", \"who\": \"$name$suffix\", \"tier\": \"$tier\", \"rep\": $rep, $(timing_json), \"probe\": $(tail -n 1 "$BENCH/ort.json")}"
+  echo "   rep $rep $name$suffix $tier ${RSS_KIB} KiB"
+}
 
 for size in V 2V; do
   rows=${ROWS[$size]}
@@ -200,19 +212,13 @@ for size in V 2V; do
   # fp16w loaded straight after the exports, their files still in the page cache the way
   # each writer left them (the usual case: export, then run). Evicted loads come below.
   for rep in $(seq "$ORIG_REPS"); do
-    for who in ours orig; do
-      measure "$BENCH/ort.json" node bench/ort_session.mjs "$BENCH/out-$who-V/embed_tokens_fp16w.onnx" --vocab $V --n 512 --runs 200
-      name=$who; [ "$who" = orig ] && name=original
-      record "{\"phase\": \"ort\", \"who\": \"${name}_warm\", \"tier\": \"fp16w\", \"rep\": $rep, $(timing_json), \"probe\": $(tail -n 1 "$BENCH/ort.json")}"
-      echo "   rep $rep $name fp16w, files as written: ${RSS_KIB} KiB"
-    done
+    for who in ours orig; do ort_probe $who fp16w "$rep" _warm /dev/null; done
   done
 done
 
 # What ONNX Runtime pays: a fresh Node process per model, interleaved ours/original, each
 # model's files evicted from the page cache first (a load from disk).
 echo "== ONNX Runtime sessions on the V exports"
-declare -A FILE=([fp32]=embed_tokens.onnx [fp16w]=embed_tokens_fp16w.onnx [int8]=embed_tokens_int8.onnx)
 for rep in $(seq "$ORIG_REPS"); do
   measure "$BENCH/ort.json" node bench/ort_session.mjs --baseline
   record "{\"phase\": \"ort\", \"who\": \"baseline\", \"rep\": $rep, $(timing_json), \"probe\": $(tail -n 1 "$BENCH/ort.json")}"
@@ -221,10 +227,7 @@ for rep in $(seq "$ORIG_REPS"); do
       dump=/dev/null
       [ "$rep" = 1 ] && dump=$BENCH/lookup-$who-$tier.bin
       evict "$BENCH/out-$who-V/${FILE[$tier]}" "$BENCH/out-$who-V/${FILE[$tier]}_data"
-      measure "$BENCH/ort.json" node bench/ort_session.mjs "$BENCH/out-$who-V/${FILE[$tier]}" --vocab $V --n 512 --runs 200 --dump "$dump"
-      name=$who; [ "$who" = orig ] && name=original
-      record "{\"phase\": \"ort\", \"who\": \"$name\", \"tier\": \"$tier\", \"rep\": $rep, $(timing_json), \"probe\": $(tail -n 1 "$BENCH/ort.json")}"
-      echo "   rep $rep $name $tier ${RSS_KIB} KiB"
+      ort_probe $who $tier "$rep" "" "$dump"
     done
   done
 done
