@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 
 APT_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev \
   libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev libcli11-dev libfmt-dev \
-  libfp16-dev clang libclang-rt-14-dev time python3-numpy python3-onnx
+  libfp16-dev clang clang-format libclang-rt-14-dev time python3-numpy python3-onnx
 
 .PHONY: all deps apt-deps npm-deps configure build test demo bench fuzz clean
 

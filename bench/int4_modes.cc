@@ -42,9 +42,10 @@ int main() {
           cos += dot / std::sqrt(nx * nr);
         }
         double bytes = 0.5 + (2.0 + (asym ? 1.0 : 0.0)) / block;
-        std::printf("%-20s block %3zu %-10s mean %.3e  max %.3e  cosine %.5f  bytes/value %.4f (%.3f x fp16)\n",
-                    names[dist], block, asym ? "asymmetric" : "symmetric", sum / (V * D), max, cos / V, bytes,
-                    bytes / 2);
+        std::printf(
+            "%-20s block %3zu %-10s mean %.3e  max %.3e  cosine %.5f  bytes/value %.4f (%.3f x fp16)\n",
+            names[dist], block, asym ? "asymmetric" : "symmetric", sum / (V * D), max, cos / V, bytes,
+            bytes / 2);
       }
   }
 }

@@ -13,7 +13,7 @@
 
 #include "fuzz_util.h"
 #include "onnx/graph_util.h"
-#include "verify/onnx_model.h"
+#include "onnx/onnx_model.h"
 
 namespace {
 constexpr size_t kSidecarBytes = 4096;

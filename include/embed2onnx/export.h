@@ -18,20 +18,20 @@
 namespace embed2onnx {
 
 struct ExportOptions {
-  std::string model_dir;                  // checkpoint folder
-  std::string out_dir;                    // created if missing
-  std::string tensor;                     // table name; "" = find it
+  std::string model_dir;                    // checkpoint folder
+  std::string out_dir;                      // created if missing
+  std::string tensor;                       // table name; "" = find it
   std::vector<std::string> preset_tensors;  // preset mode: accept the first of these present
-  std::vector<std::string> tiers;         // validated tier names (ParseTierList); empty = all
-  int threads = 0;                        // 0: every available core
-  bool fsync = false;                     // flush every file to disk before the rename
+  std::vector<std::string> tiers;           // validated tier names (ParseTierList); empty = all
+  int threads = 0;                          // 0: every available core
+  bool fsync = false;                       // flush every file to disk before the rename
   // Values per int4 block (even, divides D). 0: 32, or the largest even divisor of D
   // below it; with the default tier list, int4 is left out (with a note) if D has none.
   uint32_t int4_block = 0;
-  std::string producer_name;              // "" -> "embed2onnx"
-  std::string producer_version;           // "" -> the tool's version
-  std::string variant;                    // report "variant" (preset mode); "" omits it
-  std::string paths_relative_to;          // report tier paths are relative to this folder
+  std::string producer_name;      // "" -> "embed2onnx"
+  std::string producer_version;   // "" -> the tool's version
+  std::string variant;            // report "variant" (preset mode); "" omits it
+  std::string paths_relative_to;  // report tier paths are relative to this folder
   // One-line notes for the user (lock waits, cleanup); may be empty.
   std::function<void(const std::string&)> note;
   // Progress while the table streams: per tier, bytes of its sidecar written so far;
@@ -40,7 +40,7 @@ struct ExportOptions {
   struct Progress {
     int pass = 1;
     std::vector<std::pair<std::string, uint64_t>> tier_bytes;  // tier name, bytes done
-    uint64_t bytes_done = 0, bytes_total = 0;                    // over all tiers
+    uint64_t bytes_done = 0, bytes_total = 0;                  // over all tiers
   };
   std::function<void(const Progress&)> progress;
 };

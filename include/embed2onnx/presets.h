@@ -8,10 +8,10 @@
 namespace embed2onnx {
 
 struct Preset {
-  std::string variant;                // "base", "plus", "nar"
-  std::string model_subdir;           // under <root>: "models/granite-speech-4.1-2b"
-  std::string export_subdir;          // under <root>: "exports/granite-speech-4.1-2b"
-  std::vector<std::string> tensors;   // accepted table names, preferred first
+  std::string variant;               // "base", "plus", "nar"
+  std::string model_subdir;          // under <root>: "models/granite-speech-4.1-2b"
+  std::string export_subdir;         // under <root>: "exports/granite-speech-4.1-2b"
+  std::vector<std::string> tensors;  // accepted table names, preferred first
 };
 
 // base, plus, nar in that order (the order of --variant all).

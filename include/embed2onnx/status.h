@@ -47,7 +47,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT
   // REQUIRES: !status.ok() when constructing from a Status.
 
@@ -69,16 +69,17 @@ class Result {
 }  // namespace embed2onnx
 
 // Returns early from the calling function when `expr` yields a non-OK Status.
-#define E2O_RETURN_IF_ERROR(expr)                   \
-  do {                                              \
-    ::embed2onnx::Status e2o_status_ = (expr);      \
-    if (!e2o_status_.ok()) return e2o_status_;     \
+#define E2O_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::embed2onnx::Status e2o_status_ = (expr); \
+    if (!e2o_status_.ok()) return e2o_status_; \
   } while (0)
 
 #define E2O_CONCAT_INNER(a, b) a##b
 #define E2O_CONCAT(a, b) E2O_CONCAT_INNER(a, b)
 // `E2O_ASSIGN_OR_RETURN(auto x, MakeX());` binds the value or returns the error.
-#define E2O_ASSIGN_OR_RETURN(lhs, expr) E2O_ASSIGN_OR_RETURN_IMPL(E2O_CONCAT(e2o_result_, __LINE__), lhs, expr)
+#define E2O_ASSIGN_OR_RETURN(lhs, expr) \
+  E2O_ASSIGN_OR_RETURN_IMPL(E2O_CONCAT(e2o_result_, __LINE__), lhs, expr)
 #define E2O_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \

@@ -40,7 +40,7 @@ struct FileVerification {
   uint64_t rows_checked = 0;
   uint64_t ids_evaluated = 0;
   bool has_stats = false;
-  ErrorFigures stats;  // recomputed over the whole table (quantised tiers)
+  ErrorFigures stats;           // recomputed over the whole table (quantised tiers)
   bool stats_compared = false;  // the report had them and they matched
 };
 

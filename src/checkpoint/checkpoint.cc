@@ -6,8 +6,8 @@
 #include <system_error>
 
 #include "checkpoint/json_util.h"
-#include "checkpoint/no_throw.h"
 #include "checkpoint/safetensors.h"
+#include "util/no_throw.h"
 
 namespace embed2onnx {
 

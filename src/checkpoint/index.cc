@@ -4,17 +4,18 @@
 // The index is authoritative: the checkpoint holds exactly the tensors its weight_map
 // names, each read from the shard the map assigns it to. A shard may hold more tensors
 // than the index gives it; those are ignored, as transformers ignores them.
+#include "checkpoint/index.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/index.h"
 #include "checkpoint/json_util.h"
-#include "checkpoint/no_throw.h"
 #include "checkpoint/safetensors.h"
 #include "embed2onnx/checkpoint.h"
 #include "util/file_io.h"
+#include "util/no_throw.h"
 
 namespace embed2onnx {
 

@@ -2,9 +2,9 @@
 #include <unistd.h>
 
 #include "checkpoint/json_util.h"
-#include "checkpoint/no_throw.h"
 #include "embed2onnx/checkpoint.h"
 #include "util/file_io.h"
+#include "util/no_throw.h"
 
 namespace embed2onnx {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "checkpoint/json_util.h"
-#include "checkpoint/no_throw.h"
+#include "util/no_throw.h"
 
 namespace embed2onnx {
 
@@ -135,8 +135,8 @@ Result<const TensorInfo*> FindEmbeddingTable(const Checkpoint& ckpt, const std::
     if (!look_alikes.empty()) return PickOnly(ckpt, look_alikes);
     std::string listed = ckpt.tensors().empty() ? "it holds no tensors"
                                                 : "tensors: " + JoinNames(FirstNames(ckpt), kMaxListed);
-    return Status::NotFound(ckpt.source() + ": no embedding table found" + WrongRankWellKnown(ckpt) + "; " + listed +
-                            "; " + kPickOne);
+    return Status::NotFound(ckpt.source() + ": no embedding table found" + WrongRankWellKnown(ckpt) + "; " +
+                            listed + "; " + kPickOne);
   });
 }
 

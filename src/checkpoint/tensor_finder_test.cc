@@ -106,9 +106,10 @@ TEST_F(TensorFinder, WellKnownNameOfAnotherRankIsNamedWhenNothingIsFound) {
   Make({{"model.embed_tokens.weight", {8}}, {"w", {2, 2}}});
   Result<const TensorInfo*> t = FindEmbeddingTable(*ckpt_, "");
   ASSERT_FALSE(t.ok());
-  EXPECT_TRUE(FailsNaming(t.status(), path_,
-                          "no embedding table found; 'model.embed_tokens.weight' is U8 [8] (rank 1), not a 2-D "
-                          "table; tensors: model.embed_tokens.weight, w; pick one with --tensor NAME"));
+  EXPECT_TRUE(
+      FailsNaming(t.status(), path_,
+                  "no embedding table found; 'model.embed_tokens.weight' is U8 [8] (rank 1), not a 2-D "
+                  "table; tensors: model.embed_tokens.weight, w; pick one with --tensor NAME"));
 }
 
 TEST_F(TensorFinder, SingleLookAlikeIsTaken) {

@@ -1,4 +1,5 @@
 // `embed2onnx export`: the Granite presets (--variant) or any checkpoint (--model-dir).
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -6,13 +7,12 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
-#include <fmt/core.h>
 
 #include "cli/commands.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/export.h"
-#include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/presets.h"
+#include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
 
 namespace embed2onnx {
@@ -48,15 +48,18 @@ std::function<void(const ExportOptions::Progress&)> ProgressPrinter() {
 
 void PrintSummary(const ExportSummary& s, const std::string& label) {
   std::printf("%s: %s [%llu x %llu] %s from %s\n", label.c_str(), s.tensor.c_str(),
-              static_cast<unsigned long long>(s.vocab), static_cast<unsigned long long>(s.hidden), s.dtype.c_str(),
-              s.checkpoint.c_str());
-  std::printf("  %-6s %-48s %11s %11s %12s %12s\n", "tier", "file", "onnx", "sidecar", "parity max", "parity mean");
+              static_cast<unsigned long long>(s.vocab), static_cast<unsigned long long>(s.hidden),
+              s.dtype.c_str(), s.checkpoint.c_str());
+  std::printf("  %-6s %-48s %11s %11s %12s %12s\n", "tier", "file", "onnx", "sidecar", "parity max",
+              "parity mean");
   for (const TierOutcome& t : s.tiers)
     std::printf("  %-6s %-48s %11s %11s %12.3e %12.3e\n", t.tier.c_str(), t.onnx_path.c_str(),
-                HumanBytes(t.onnx_bytes).c_str(), t.sidecar_path.empty() ? "-" : HumanBytes(t.sidecar_bytes).c_str(),
-                t.parity.max_abs_err, t.parity.mean_abs_err);
+                HumanBytes(t.onnx_bytes).c_str(),
+                t.sidecar_path.empty() ? "-" : HumanBytes(t.sidecar_bytes).c_str(), t.parity.max_abs_err,
+                t.parity.mean_abs_err);
   for (const auto& [key, f] : s.table_stats)
-    std::printf("  %s: max %.3e  mean %.3e  p99 %.3e%s\n", key.c_str(), f.max_abs_err, f.mean_abs_err, f.p99_abs_err,
+    std::printf("  %s: max %.3e  mean %.3e  p99 %.3e%s\n", key.c_str(), f.max_abs_err, f.mean_abs_err,
+                f.p99_abs_err,
                 f.has_cosine ? fmt::format("  mean row cosine {:.6f}", f.mean_row_cosine).c_str() : "");
   std::printf("  report %s  (%.2f s: write pass %.2f s, exact-p99 pass %.2f s, read-back %.2f s)\n",
               s.report_path.c_str(), s.seconds_total, s.seconds_pass1, s.seconds_pass2, s.seconds_verify);
@@ -64,21 +67,25 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
 }  // namespace
 
 void AddExportCommand(CLI::App& app, ExportArgs* a) {
-  CLI::App* cmd = app.add_subcommand("export", "Export the embedding table as ONNX lookup graphs, then verify them.");
-  cmd->footer(
-      "Tiers (--tiers, comma list; default all):\n" + TierHelpText() +
-      "\nExamples:\n"
-      "  embed2onnx export --variant all --root ~/granite\n"
-      "      reads ~/granite/models/granite-speech-4.1-2b{,-plus,-nar}, writes ~/granite/exports/<same names>\n"
-      "  embed2onnx export --model-dir ./Llama-3.2-1B --out-dir ./llama-embed --tiers fp16w,int8\n"
-      "  embed2onnx export --model-dir ./ckpt --out-dir ./out --tensor model.language_model.embed_tokens.weight\n");
+  CLI::App* cmd =
+      app.add_subcommand("export", "Export the embedding table as ONNX lookup graphs, then verify them.");
+  cmd->footer("Tiers (--tiers, comma list; default all):\n" + TierHelpText() +
+              "\nExamples:\n"
+              "  embed2onnx export --variant all --root ~/granite\n"
+              "      reads ~/granite/models/granite-speech-4.1-2b{,-plus,-nar}, writes "
+              "~/granite/exports/<same names>\n"
+              "  embed2onnx export --model-dir ./Llama-3.2-1B --out-dir ./llama-embed --tiers fp16w,int8\n"
+              "  embed2onnx export --model-dir ./ckpt --out-dir ./out --tensor "
+              "model.language_model.embed_tokens.weight\n");
   auto* variant = cmd->add_option("--variant", a->variant,
                                   "Granite Speech 4.1 2B preset: base, plus, nar or all (in that order)")
                       ->check(CLI::IsMember({"base", "plus", "nar", "all"}));
-  cmd->add_option("--root", a->root, "preset mode: folder holding models/ and exports/ (default: .)")->needs(variant);
-  auto* model = cmd->add_option("--model-dir", a->model_dir,
-                                "any checkpoint folder: model.safetensors or model.safetensors.index.json + shards")
-                    ->excludes(variant);
+  cmd->add_option("--root", a->root, "preset mode: folder holding models/ and exports/ (default: .)")
+      ->needs(variant);
+  auto* model =
+      cmd->add_option("--model-dir", a->model_dir,
+                      "any checkpoint folder: model.safetensors or model.safetensors.index.json + shards")
+          ->excludes(variant);
   auto* out = cmd->add_option("--out-dir", a->out_dir, "where the graphs and report go (created if missing)")
                   ->excludes(variant);
   model->needs(out);
@@ -86,7 +93,8 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_option("--tensor", a->tensor,
                   "the table's tensor name (default: found among the well-known embedding names)");
   cmd->add_option("--tiers", a->tiers, "comma list of tiers to export (default: all)");
-  cmd->add_option("--threads", a->threads, "encoder threads (default: every core); output is identical for any count")
+  cmd->add_option("--threads", a->threads,
+                  "encoder threads (default: every core); output is identical for any count")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--int4-block", a->int4_block,
                   "values per int4 block, each with its own fp16 scale and zero point (even, divides the "
@@ -99,7 +107,8 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
 
 Status RunExport(const ExportArgs& a) {
   if (a.variant.empty() && a.model_dir.empty())
-    return Status::InvalidArgument("--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
+    return Status::InvalidArgument(
+        "--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
   std::vector<std::string> tiers;  // empty: every tier
   if (!a.tiers.empty()) {
     E2O_ASSIGN_OR_RETURN(tiers, ParseTierList(a.tiers));

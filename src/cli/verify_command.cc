@@ -1,6 +1,7 @@
 // `embed2onnx verify` and `embed2onnx inspect`.
-#include <cstdio>
 #include <fmt/core.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -13,10 +14,13 @@ void AddVerifyCommand(CLI::App& app, VerifyArgs* a) {
   CLI::App* cmd = app.add_subcommand(
       "verify", "Check every embed_tokens*.onnx in an export folder against the checkpoint it came from.");
   cmd->footer(
-      "Checks the graph contract, every stored row against the checkpoint (exact tiers bit for bit, int8/int4\n"
+      "Checks the graph contract, every stored row against the checkpoint (exact tiers bit for bit, "
+      "int8/int4\n"
       "within their quantisation bound, their report statistics recomputed), and the graph's output on the\n"
-      "sample ids and --random ids. Accepts exports of the original Python script. Exit 0 only if all pass.\n\n"
-      "Example:\n  embed2onnx verify exports/granite-speech-4.1-2b --model-dir models/granite-speech-4.1-2b --json\n");
+      "sample ids and --random ids. Accepts exports of the original Python script. Exit 0 only if all "
+      "pass.\n\n"
+      "Example:\n  embed2onnx verify exports/granite-speech-4.1-2b --model-dir models/granite-speech-4.1-2b "
+      "--json\n");
   cmd->add_option("export_dir", a->export_dir, "folder holding embed_tokens*.onnx")->required();
   cmd->add_option("--model-dir", a->model_dir, "the checkpoint the export came from")->required();
   cmd->add_option("--tensor", a->tensor, "the table's tensor name (default: found as export does)");
@@ -34,13 +38,19 @@ Status RunVerify(const VerifyArgs& a) {
   o.threads = a.threads;
   E2O_ASSIGN_OR_RETURN(VerifyResult r, VerifyExport(o));
   if (a.json) {
-    nlohmann::ordered_json j = {{"ok", r.ok()}, {"tensor", r.tensor}, {"vocab_size", r.vocab}, {"hidden_size", r.hidden}};
+    nlohmann::ordered_json j = {
+        {"ok", r.ok()}, {"tensor", r.tensor}, {"vocab_size", r.vocab}, {"hidden_size", r.hidden}};
     j["files"] = nlohmann::ordered_json::array();
     for (const FileVerification& f : r.files) {
-      nlohmann::ordered_json e = {{"file", f.file}, {"tier", f.tier}, {"ok", f.ok}, {"message", f.message},
-                                  {"rows_checked", f.rows_checked}, {"ids_evaluated", f.ids_evaluated}};
+      nlohmann::ordered_json e = {{"file", f.file},
+                                  {"tier", f.tier},
+                                  {"ok", f.ok},
+                                  {"message", f.message},
+                                  {"rows_checked", f.rows_checked},
+                                  {"ids_evaluated", f.ids_evaluated}};
       if (f.has_stats) {
-        e["table_stats"] = {{"max_abs_err", f.stats.max_abs_err}, {"mean_abs_err", f.stats.mean_abs_err},
+        e["table_stats"] = {{"max_abs_err", f.stats.max_abs_err},
+                            {"mean_abs_err", f.stats.mean_abs_err},
                             {"p99_abs_err", f.stats.p99_abs_err}};
         if (f.stats.has_cosine) e["table_stats"]["mean_row_cosine"] = f.stats.mean_row_cosine;
         e["report_stats_matched"] = f.stats_compared;

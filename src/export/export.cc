@@ -7,6 +7,8 @@
 #include <chrono>
 #include <memory>
 
+#include "check/contract.h"
+#include "check/parity.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
@@ -16,8 +18,6 @@
 #include "export/tier_writer.h"
 #include "tiers/tier.h"
 #include "util/thread_pool.h"
-#include "verify/contract.h"
-#include "verify/parity.h"
 
 namespace embed2onnx {
 
@@ -25,7 +25,9 @@ const char* Version() { return E2O_VERSION; }
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 // 32, or the largest even divisor of d below it (0 when d is odd).
 uint32_t DefaultInt4Block(uint64_t d) {
@@ -36,14 +38,19 @@ uint32_t DefaultInt4Block(uint64_t d) {
 
 const char* DTypeName(TableDType t) {
   switch (t) {
-    case TableDType::kBF16: return "BF16";
-    case TableDType::kF16: return "F16";
-    case TableDType::kF32: return "F32";
+    case TableDType::kBF16:
+      return "BF16";
+    case TableDType::kF16:
+      return "F16";
+    case TableDType::kF32:
+      return "F32";
   }
   return "?";
 }
 
-ErrorFigures ToFigures(const ErrorSummary& e) { return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err, false, 0}; }
+ErrorFigures ToFigures(const ErrorSummary& e) {
+  return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err, false, 0};
+}
 
 Status WriteStagedFile(const std::string& path, const std::string& bytes) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -55,10 +62,11 @@ Status WriteStagedFile(const std::string& path, const std::string& bytes) {
 // Reads one staged tier back from disk and checks it against the table.
 Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vector<int64_t>& ids,
                   TierOutcome* outcome) {
-  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
+                       LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
   ContractOptions contract;
   contract.hidden = static_cast<int64_t>(table.cols());
-  contract.expected_location = std::string(w.tier().file_name) + "_data";
+  contract.expected_location = SidecarName(w.tier().file_name);
   E2O_RETURN_IF_ERROR(CheckLookupContract(*model, contract));
   E2O_ASSIGN_OR_RETURN(ParityResult parity, CheckParity(*model, table, ids));
   outcome->parity_shape = parity.shape;
@@ -113,12 +121,13 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
 
   // 2. Stream every tier into staged files.
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note));
-  ModelMeta meta{opts.producer_name.empty() ? "embed2onnx" : opts.producer_name,
+  ModelMeta meta{opts.producer_name.empty() ? kToolName : opts.producer_name,
                  opts.producer_version.empty() ? Version() : opts.producer_version};
   std::vector<std::unique_ptr<TierWriter>> writers;
   std::vector<TierWriter*> writer_ptrs;
   for (const Tier* t : tiers) {
-    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w, TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
+    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w,
+                         TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
     writer_ptrs.push_back(w.get());
     writers.push_back(std::move(w));
   }
@@ -130,7 +139,8 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
       p.pass = pass;
       for (auto& w : writers) {
         uint64_t per_row = 0;
-        for (int i = 0; i < w->tier().num_streamed; ++i) per_row += TierRowBytes(w->tier(), i, table->cols(), params);
+        for (int i = 0; i < w->tier().num_streamed; ++i)
+          per_row += TierRowBytes(w->tier(), i, table->cols(), params);
         p.tier_bytes.emplace_back(w->tier().name, rows_done * per_row);
         p.bytes_done += rows_done * per_row;
         p.bytes_total += table->rows() * per_row;
@@ -159,7 +169,7 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
     o.onnx_path = out->FinalPath(w->tier().file_name);
     o.onnx_bytes = w->onnx_bytes();
     if (!w->sidecar_path().empty()) {
-      o.sidecar_path = out->FinalPath(std::string(w->tier().file_name) + "_data");
+      o.sidecar_path = out->FinalPath(SidecarName(w->tier().file_name));
       o.sidecar_bytes = w->layout().sidecar_size;
     }
     E2O_RETURN_IF_ERROR(VerifyTier(*w, *table, ids, &o));
@@ -173,7 +183,8 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   // 4. The report, then everything into place at once.
   summary.report_path = out->FinalPath(kReportFileName);
   const std::string base = opts.paths_relative_to.empty() ? opts.out_dir : opts.paths_relative_to;
-  E2O_RETURN_IF_ERROR(WriteStagedFile(out->Stage(kReportFileName), RenderReport(summary, opts.variant, base, ids)));
+  E2O_RETURN_IF_ERROR(
+      WriteStagedFile(out->Stage(kReportFileName), RenderReport(summary, opts.variant, base, ids)));
   E2O_RETURN_IF_ERROR(out->Commit(opts.fsync));
   return summary;
 }

@@ -24,7 +24,8 @@ Status MakeDirs(const std::string& dir, std::vector<std::string>* created) {
     if (slash == std::string::npos) break;
     cur = cur.substr(0, slash);
   }
-  if (missing.empty() && !S_ISDIR(st.st_mode)) return Status::InvalidArgument(dir + ": exists and is not a folder");
+  if (missing.empty() && !S_ISDIR(st.st_mode))
+    return Status::InvalidArgument(dir + ": exists and is not a folder");
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     if (::mkdir(it->c_str(), 0777) == 0) {
       // Only folders this call made are ours to remove; one a concurrent run made first
@@ -92,7 +93,8 @@ Result<std::unique_ptr<OutputDir>> OutputDir::Open(const std::string& dir,
       if (std::strncmp(e->d_name, kTempPrefix, sizeof(kTempPrefix) - 1) == 0) stale.push_back(e->d_name);
     ::closedir(d);
     for (const std::string& name : stale) {
-      if (::unlink((dir + "/" + name).c_str()) == 0) note(dir + ": removed " + name + " left by an interrupted run");
+      if (::unlink((dir + "/" + name).c_str()) == 0)
+        note(dir + ": removed " + name + " left by an interrupted run");
     }
   }
   return out;
@@ -111,11 +113,13 @@ Status OutputDir::Commit(bool durable) {
     for (const auto& [tmp, name] : staged_) E2O_RETURN_IF_ERROR(SyncPath(tmp));
   for (const std::string& name : remove_at_commit_) {
     std::string path = FinalPath(name);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus(path, "cannot remove stale file", errno);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return ErrnoStatus(path, "cannot remove stale file", errno);
   }
   for (const auto& [tmp, name] : staged_) {
     std::string final_path = FinalPath(name);
-    if (::rename(tmp.c_str(), final_path.c_str()) != 0) return ErrnoStatus(final_path, "cannot rename into place", errno);
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0)
+      return ErrnoStatus(final_path, "cannot rename into place", errno);
   }
   committed_ = true;
   if (durable && ::fsync(dir_fd_.get()) != 0) return ErrnoStatus(dir_, "flush of folder failed", errno);

@@ -49,7 +49,7 @@ class OutputDir {
   explicit OutputDir(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
   UniqueFd dir_fd_;
-  std::vector<std::string> created_dirs_;  // deepest last
+  std::vector<std::string> created_dirs_;                    // deepest last
   std::vector<std::pair<std::string, std::string>> staged_;  // temp path, final name
   std::vector<std::string> remove_at_commit_;
   bool committed_ = false;

@@ -5,11 +5,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace embed2onnx {
 namespace {
@@ -105,8 +104,10 @@ TEST_F(OutputDirTest, WaiterRecreatesTheFolderAFailedRunRemoved) {
   std::string error;
   std::thread waiter([&] {
     auto out = OutputDir::Open(dir.string(), [&](const std::string&) { waited = true; });
-    if (out.ok()) second = std::move(*out);
-    else error = out.status().ToString();
+    if (out.ok())
+      second = std::move(*out);
+    else
+      error = out.status().ToString();
   });
   for (int i = 0; i < 200 && !waited; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(waited);

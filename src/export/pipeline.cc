@@ -1,13 +1,13 @@
 #include "export/pipeline.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <memory>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -79,9 +79,9 @@ class Runner {
       s.row_cosines.assign(stats_tiers_.size(), std::vector<double>(chunk_rows_));
     }
     worker_stats_.resize(stats_tiers_.size());
-    for (std::vector<WorkerStats>& per_worker : worker_stats_) per_worker = std::vector<WorkerStats>(pool_.size());
-    for (size_t k = 0; k < stats_tiers_.size(); ++k)
-      quantiles_.emplace_back(table.rows() * d_, 0.99);
+    for (std::vector<WorkerStats>& per_worker : worker_stats_)
+      per_worker = std::vector<WorkerStats>(pool_.size());
+    for (size_t k = 0; k < stats_tiers_.size(); ++k) quantiles_.emplace_back(table.rows() * d_, 0.99);
     np_sums_.resize(stats_tiers_.size());
     refine_.assign(stats_tiers_.size(), 0);
     refine_tier_.assign(writers_.size(), 0);
@@ -252,7 +252,8 @@ class Runner {
         float* errs = s.errors[k].data() + b * d_;
         tier.decode(outs, n, d_, writers_[t]->params(), errs);
         if (pass == Pass::kWriteAndCount && tier.report_cosine)
-          for (size_t r = 0; r < n; ++r) s.row_cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
+          for (size_t r = 0; r < n; ++r)
+            s.row_cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
         AbsErrorsInPlace(vals, n * d_, errs);
         WorkerStats& ws = worker_stats_[k][w];
         if (pass == Pass::kRefineQuantile) {
@@ -272,7 +273,8 @@ class Runner {
     });
     int64_t first_bad = -1, col = -1;
     for (size_t w = 0; w < bad_row.size(); ++w)
-      if (bad_row[w] >= 0 && (first_bad < 0 || bad_row[w] < first_bad)) first_bad = bad_row[w], col = bad_col[w];
+      if (bad_row[w] >= 0 && (first_bad < 0 || bad_row[w] < first_bad))
+        first_bad = bad_row[w], col = bad_col[w];
     if (first_bad >= 0)
       return Status::InvalidArgument(table_.info().file + ": tensor '" + table_.info().name + "' row " +
                                      std::to_string(first_bad) + " column " + std::to_string(col) +
@@ -321,8 +323,8 @@ class Runner {
   Slot slots_[kSlots];
   std::vector<std::vector<WorkerStats>> worker_stats_;  // [stats tier][worker]
   std::vector<TwoPassQuantile> quantiles_;
-  std::vector<char> refine_;       // [stats tier]: its p99 needs pass 2
-  std::vector<char> refine_tier_;  // [writer]: pass 2 re-encodes it
+  std::vector<char> refine_;              // [stats tier]: its p99 needs pass 2
+  std::vector<char> refine_tier_;         // [writer]: pass 2 re-encodes it
   std::vector<NumpyFloat32Sum> np_sums_;  // [stats tier], fed in table order by the writer
   std::vector<double> cosine_sums_;
   std::mutex mu_;
@@ -332,8 +334,8 @@ class Runner {
 
 }  // namespace
 
-Status StreamTable(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts,
-                   std::vector<TableStats>* stats) {
+Status StreamTable(const TableReader& table, const std::vector<TierWriter*>& writers,
+                   const PipelineOptions& opts, std::vector<TableStats>* stats) {
   Runner runner(table, writers, opts);
   return runner.Run(stats);
 }

@@ -46,7 +46,7 @@ struct PipelineOptions {
 // Streams every row of `table` into `writers` (one per tier) and computes the table
 // statistics of the tiers that have them. A non-finite weight stops the run with an
 // InvalidArgument naming the row and column.
-Status StreamTable(const TableReader& table, const std::vector<TierWriter*>& writers, const PipelineOptions& opts,
-                   std::vector<TableStats>* stats);
+Status StreamTable(const TableReader& table, const std::vector<TierWriter*>& writers,
+                   const PipelineOptions& opts, std::vector<TableStats>* stats);
 
 }  // namespace embed2onnx

@@ -4,12 +4,18 @@ namespace embed2onnx {
 
 const std::vector<Preset>& GranitePresets() {
   static const std::vector<Preset> presets = {
-      {"base", "models/granite-speech-4.1-2b", "exports/granite-speech-4.1-2b",
+      {"base",
+       "models/granite-speech-4.1-2b",
+       "exports/granite-speech-4.1-2b",
        {"language_model.model.embed_tokens.weight"}},
-      {"plus", "models/granite-speech-4.1-2b-plus", "exports/granite-speech-4.1-2b-plus",
+      {"plus",
+       "models/granite-speech-4.1-2b-plus",
+       "exports/granite-speech-4.1-2b-plus",
        {"language_model.model.embed_tokens.weight"}},
       // The NAR checkpoint names its LLM `llm` in older revisions, `language_model` in newer.
-      {"nar", "models/granite-speech-4.1-2b-nar", "exports/granite-speech-4.1-2b-nar",
+      {"nar",
+       "models/granite-speech-4.1-2b-nar",
+       "exports/granite-speech-4.1-2b-nar",
        {"llm.model.embed_tokens.weight", "language_model.model.embed_tokens.weight"}},
   };
   return presets;

@@ -15,7 +15,8 @@ nlohmann::ordered_json Figures(const ErrorFigures& f) {
 
 std::string EmbedAttr(const std::string& tensor) {
   const std::string suffix = ".weight";
-  if (tensor.size() > suffix.size() && tensor.compare(tensor.size() - suffix.size(), suffix.size(), suffix) == 0)
+  if (tensor.size() > suffix.size() &&
+      tensor.compare(tensor.size() - suffix.size(), suffix.size(), suffix) == 0)
     return tensor.substr(0, tensor.size() - suffix.size());
   return tensor;
 }
@@ -36,12 +37,9 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
   json variant_value = variant.empty() ? json(nullptr) : json(variant);
   json report;
   report["variant"] = variant_value;
-  report["info"] = {{"variant", variant_value},
-                    {"embed_attr", EmbedAttr(s.tensor)},
-                    {"vocab_size", s.vocab},
-                    {"hidden_size", s.hidden},
-                    {"tensor", s.tensor},
-                    {"dtype", s.dtype},
+  report["info"] = {{"variant", variant_value},  {"embed_attr", EmbedAttr(s.tensor)},
+                    {"vocab_size", s.vocab},     {"hidden_size", s.hidden},
+                    {"tensor", s.tensor},        {"dtype", s.dtype},
                     {"checkpoint", s.checkpoint}};
   json tiers = json::object(), parity = json::object(), files = json::object();
   for (const TierOutcome& t : s.tiers) {
@@ -49,16 +47,17 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
     json p = {{"shape", t.parity_shape}, {"dtype", "float32"}};
     p.update(Figures(t.parity));
     parity[t.tier] = p;
-    files[t.tier] = {{"onnx_bytes", t.onnx_bytes},
-                     {"sidecar", t.sidecar_path.empty() ? json(nullptr) : json(RelativePath(t.sidecar_path, paths_base))},
-                     {"sidecar_bytes", t.sidecar_bytes}};
+    files[t.tier] = {
+        {"onnx_bytes", t.onnx_bytes},
+        {"sidecar", t.sidecar_path.empty() ? json(nullptr) : json(RelativePath(t.sidecar_path, paths_base))},
+        {"sidecar_bytes", t.sidecar_bytes}};
   }
   report["tiers"] = tiers;
   report["parity"] = parity;
   for (const auto& [key, fig] : s.table_stats) report[key] = Figures(fig);
   report["sample_ids"] = sample_ids;
   report["files"] = files;
-  report["tool"] = {{"name", "embed2onnx"}, {"version", Version()}};
+  report["tool"] = {{"name", kToolName}, {"version", Version()}};
   report["timings_s"] = {{"stream", s.seconds_stream},
                          {"stream_write_pass", s.seconds_pass1},
                          {"stream_p99_pass", s.seconds_pass2},

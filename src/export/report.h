@@ -7,10 +7,9 @@
 
 #include "embed2onnx/export.h"
 #include "embed2onnx/status.h"
+#include "schema/names.h"
 
 namespace embed2onnx {
-
-inline constexpr char kReportFileName[] = "embed_tokens_parity.json";
 
 // Renders the report. `paths_base` is the folder tier paths are relative to.
 std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,

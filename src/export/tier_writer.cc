@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "onnx/graph_util.h"
+#include "schema/names.h"
 
 namespace embed2onnx {
 
@@ -20,12 +21,13 @@ namespace {
 constexpr uint64_t kSidecarWritePiece = 32 * 1024;
 }  // namespace
 
-Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const TierParams& params, uint64_t rows,
-                                                       uint64_t cols, const ModelMeta& meta, OutputDir* out) {
+Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const TierParams& params,
+                                                       uint64_t rows, uint64_t cols, const ModelMeta& meta,
+                                                       OutputDir* out) {
   if (tier.check_params) E2O_RETURN_IF_ERROR(tier.check_params(cols, params));
   std::unique_ptr<TierWriter> w(new TierWriter(tier, params));
   w->cols_ = cols;
-  const std::string sidecar_name = std::string(tier.file_name) + "_data";
+  const std::string sidecar_name = SidecarName(tier.file_name);
 
   std::vector<TensorPlacement> tensors;
   for (int i = 0; i < tier.num_streamed; ++i) {
@@ -34,7 +36,8 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
     p.name = s.name;
     p.elem_type = s.elem_type;
     p.dims = {static_cast<int64_t>(rows)};
-    if (s.shape != RowShape::kOne) p.dims.push_back(static_cast<int64_t>(TierRowElems(tier, i, cols, params)));
+    if (s.shape != RowShape::kOne)
+      p.dims.push_back(static_cast<int64_t>(TierRowElems(tier, i, cols, params)));
     p.byte_size = rows * TierRowBytes(tier, i, cols, params);  // the caller checked V*D*4 fits
     tensors.push_back(std::move(p));
   }
@@ -59,7 +62,8 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
   w->onnx_path_ = out->Stage(tier.file_name);
   if (w->layout_.sidecar_size > 0) {
     w->sidecar_path_ = out->Stage(sidecar_name);
-    w->sidecar_fd_ = UniqueFd(::open(w->sidecar_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    w->sidecar_fd_ =
+        UniqueFd(::open(w->sidecar_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (w->sidecar_fd_.get() < 0) return ErrnoStatus(w->sidecar_path_, "cannot create", errno);
   } else {
     // A previous export of a bigger table may have left a sidecar this one lacks.
@@ -73,9 +77,11 @@ Status TierWriter::WriteRows(uint64_t first, uint64_t n, const uint8_t* const* o
     const TensorPlacement& p = layout_.tensors[i];
     uint64_t row_bytes = TierRowBytes(tier_, i, cols_, params_);
     uint64_t at = first * row_bytes, len = n * row_bytes;
-    if (at + len > p.byte_size) return Status::InvalidArgument(p.name + ": rows written past the tensor's end");
+    if (at + len > p.byte_size)
+      return Status::InvalidArgument(p.name + ": rows written past the tensor's end");
     if (p.external) {
-      E2O_RETURN_IF_ERROR(PWriteFull(sidecar_fd_.get(), outs[i], len, p.offset + at, sidecar_path_, kSidecarWritePiece));
+      E2O_RETURN_IF_ERROR(
+          PWriteFull(sidecar_fd_.get(), outs[i], len, p.offset + at, sidecar_path_, kSidecarWritePiece));
     } else {
       std::memcpy(inline_data_[i].data() + at, outs[i], len);
     }

@@ -8,9 +8,15 @@ namespace embed2onnx {
 
 int64_t DecodeToFloat(TableDType type, const void* src, float* dst, size_t n) {
   switch (type) {
-    case TableDType::kBF16: Bf16sToFloat(static_cast<const uint16_t*>(src), dst, n); break;
-    case TableDType::kF16: HalfsToFloat(static_cast<const uint16_t*>(src), dst, n); break;
-    case TableDType::kF32: std::memcpy(dst, src, n * sizeof(float)); break;
+    case TableDType::kBF16:
+      Bf16sToFloat(static_cast<const uint16_t*>(src), dst, n);
+      break;
+    case TableDType::kF16:
+      HalfsToFloat(static_cast<const uint16_t*>(src), dst, n);
+      break;
+    case TableDType::kF32:
+      std::memcpy(dst, src, n * sizeof(float));
+      break;
   }
   // An exponent of all ones marks NaN and inf in float32; widening keeps them so.
   uint32_t any = 0;

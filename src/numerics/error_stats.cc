@@ -74,8 +74,10 @@ void LowBitsHistogram::Add(const float* v, size_t n) {
     uint32_t bits = FloatBits(v[i]);
     uint32_t rel = (bits >> 16) - bucket[0];
     if (rel > span) continue;
-    if (rel == 0) ++counts[0][bits & 0xffffu];
-    else if (rel == span) ++counts[1][bits & 0xffffu];
+    if (rel == 0)
+      ++counts[0][bits & 0xffffu];
+    else if (rel == span)
+      ++counts[1][bits & 0xffffu];
   }
 }
 
@@ -120,7 +122,8 @@ struct LeftPackTable {
 __attribute__((target("avx2"))) size_t FilterAvx2(const float* v, size_t n, uint32_t first, uint32_t span,
                                                   float* out) {
   static const LeftPackTable table;
-  const __m256i vfirst = _mm256_set1_epi32(static_cast<int>(first)), vspan = _mm256_set1_epi32(static_cast<int>(span));
+  const __m256i vfirst = _mm256_set1_epi32(static_cast<int>(first)),
+                vspan = _mm256_set1_epi32(static_cast<int>(span));
   size_t k = 0, i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(v + i);
@@ -152,8 +155,10 @@ size_t QuantileWindow::Filter(const float* v, size_t n, float* out) const {
 TwoPassQuantile::TwoPassQuantile(uint64_t total, double q) : total_(total) {
   index_ = NumpyQuantileIndex(total, q);
   double t;
-  if (total > 0) SplitIndex(index_, total, &rank_[0], &rank_[1], &t);
-  else rank_[0] = rank_[1] = 0;
+  if (total > 0)
+    SplitIndex(index_, total, &rank_[0], &rank_[1], &t);
+  else
+    rank_[0] = rank_[1] = 0;
 }
 
 TwoPassQuantile::~TwoPassQuantile() = default;

@@ -1,12 +1,12 @@
 #include "numerics/error_stats.h"
 
-#include "numerics/half.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+
+#include "numerics/half.h"
 
 namespace embed2onnx {
 namespace {
@@ -100,7 +100,8 @@ TEST(ErrorStatsTest, WindowThatMissesFallsBackToPass2) {
   const double expect = SummarizeErrors(copy).p99_abs_err;
   double got = -1;
   // Far below, far above, and no window.
-  for (QuantileWindow w : {QuantileWindow::Around(0.01f, 4), QuantileWindow::Around(50.0f, 4), QuantileWindow{}}) {
+  for (QuantileWindow w :
+       {QuantileWindow::Around(0.01f, 4), QuantileWindow::Around(50.0f, 4), QuantileWindow{}}) {
     EXPECT_FALSE(OnePassThenMaybeTwo(v, w, &got));
     EXPECT_EQ(got, expect);
   }
@@ -112,7 +113,7 @@ TEST(ErrorStatsTest, RanksInTwoBucketsNeedBothInTheWindow) {
   const uint32_t b = FloatBits(1.0f) >> 16;
   // n = 1001: numpy's index 0.99 * 1000 = 990 (up to rounding), so ranks 990 and 991.
   std::vector<float> v(1001, 0.5f);
-  v[990] = BitsToFloat((b << 16) | 0xffffu);  // the top of bucket b
+  v[990] = BitsToFloat((b << 16) | 0xffffu);                                  // the top of bucket b
   for (size_t i = 991; i < v.size(); ++i) v[i] = BitsToFloat((b + 1) << 16);  // bucket b + 1
   std::vector<float> copy = v;
   const double expect = SummarizeErrors(copy).p99_abs_err;
@@ -185,8 +186,9 @@ TEST(ErrorStatsTest, WindowFilterPathsAgree) {
   for (size_t n : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 1000u, 65543u}) {
     std::vector<float> v(n);
     for (float& x : v) x = rng() % 9 == 0 ? 0.0f : dist(rng);
-    for (QuantileWindow w : {QuantileWindow::Around(0.01f, 1), QuantileWindow::Around(0.01f, 64),
-                             QuantileWindow::Around(0.01f, 4000), QuantileWindow::Around(0.0f, 0), QuantileWindow{}}) {
+    for (QuantileWindow w :
+         {QuantileWindow::Around(0.01f, 1), QuantileWindow::Around(0.01f, 64),
+          QuantileWindow::Around(0.01f, 4000), QuantileWindow::Around(0.0f, 0), QuantileWindow{}}) {
       std::vector<float> a(n + 1, -1.0f), b(n + 1, -1.0f);
       const size_t ka = w.Filter(v.data(), n, a.data());
       const size_t kb = w.FilterPortable(v.data(), n, b.data());

@@ -15,8 +15,8 @@ TEST(HalfTest, HandCheckedValues) {
   EXPECT_EQ(FloatToHalf(1.0f), 0x3C00);
   EXPECT_EQ(FloatToHalf(-2.0f), 0xC000);
   EXPECT_EQ(FloatToHalf(0.0f), 0x0000);
-  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);  // signed zero kept
-  EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);  // largest finite fp16
+  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);      // signed zero kept
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);   // largest finite fp16
   EXPECT_EQ(FloatToHalf(Pow2(-14)), 0x0400);  // smallest normal
 }
 
@@ -77,9 +77,19 @@ TEST(Bf16Test, NarrowingRoundsToNearestEven) {
 // zero, NaN and random bit patterns (all 2^32 would take a few seconds; a stride covers
 // every exponent and low-half pattern class).
 TEST(Bf16Test, BatchNarrowingMatchesScalar) {
-  std::vector<float> v = {0.0f, -0.0f, BitsToFloat(0x3F808000), BitsToFloat(0x3F818000), BitsToFloat(0x7F7FFFFF),
-                          BitsToFloat(0xFF7FFFFF), BitsToFloat(1), BitsToFloat(0x8000FFFF), INFINITY, -INFINITY,
-                          std::nanf(""), BitsToFloat(0x7F800001), BitsToFloat(0xFFC12345)};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          BitsToFloat(0x3F808000),
+                          BitsToFloat(0x3F818000),
+                          BitsToFloat(0x7F7FFFFF),
+                          BitsToFloat(0xFF7FFFFF),
+                          BitsToFloat(1),
+                          BitsToFloat(0x8000FFFF),
+                          INFINITY,
+                          -INFINITY,
+                          std::nanf(""),
+                          BitsToFloat(0x7F800001),
+                          BitsToFloat(0xFFC12345)};
   for (uint64_t u = 0; u <= 0xFFFFFFFFull; u += 65521) v.push_back(BitsToFloat(static_cast<uint32_t>(u)));
   std::mt19937 rng(9);
   for (int i = 0; i < 100000; ++i) v.push_back(BitsToFloat(rng()));
@@ -90,9 +100,26 @@ TEST(Bf16Test, BatchNarrowingMatchesScalar) {
 
 // The vector path must give the reference's bytes on every edge case and at random.
 TEST(HalfTest, BatchPathsMatchScalarReference) {
-  std::vector<float> v = {0.0f, -0.0f, 1.0f, 65504.0f, 65519.99f, 65520.0f, -65520.0f, 1e9f, Pow2(-24), Pow2(-25),
-                          3 * Pow2(-25), Pow2(-26), -Pow2(-26), 1.0f + Pow2(-11), 1.0f + 3 * Pow2(-11), Pow2(-14),
-                          std::nextafter(Pow2(-14), 0.0f), BitsToFloat(1), -BitsToFloat(1), 3.4e38f};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          1.0f,
+                          65504.0f,
+                          65519.99f,
+                          65520.0f,
+                          -65520.0f,
+                          1e9f,
+                          Pow2(-24),
+                          Pow2(-25),
+                          3 * Pow2(-25),
+                          Pow2(-26),
+                          -Pow2(-26),
+                          1.0f + Pow2(-11),
+                          1.0f + 3 * Pow2(-11),
+                          Pow2(-14),
+                          std::nextafter(Pow2(-14), 0.0f),
+                          BitsToFloat(1),
+                          -BitsToFloat(1),
+                          3.4e38f};
   std::mt19937 rng(7);
   for (int i = 0; i < 200000; ++i) {
     uint32_t bits = rng();

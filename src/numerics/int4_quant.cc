@@ -40,7 +40,8 @@ inline uint8_t Code(float x, float s, float z) {
 using PackFn = void (*)(const float* x, size_t half, float s, float z, uint8_t* out);
 
 void PackCodesPortable(const float* x, size_t half, float s, float z, uint8_t* out) {
-  for (size_t j = 0; j < half; ++j) out[j] = static_cast<uint8_t>(Code(x[j], s, z) | Code(x[j + half], s, z) << 4);
+  for (size_t j = 0; j < half; ++j)
+    out[j] = static_cast<uint8_t>(Code(x[j], s, z) | Code(x[j + half], s, z) << 4);
 }
 
 #if defined(__x86_64__)
@@ -55,11 +56,13 @@ __attribute__((target("avx2"))) __m256i CodesAvx2(const float* x, __m256 s, __m2
   return _mm256_cvttps_epi32(v);  // exact: v is a whole number in [0, 15]
 }
 
-__attribute__((target("avx2"))) void PackCodesAvx2(const float* x, size_t half, float s, float z, uint8_t* out) {
+__attribute__((target("avx2"))) void PackCodesAvx2(const float* x, size_t half, float s, float z,
+                                                   uint8_t* out) {
   const __m256 vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(z);
   size_t j = 0;
   for (; j + 8 <= half; j += 8) {
-    const __m256i both = _mm256_or_si256(CodesAvx2(x + j, vs, vz), _mm256_slli_epi32(CodesAvx2(x + j + half, vs, vz), 4));
+    const __m256i both =
+        _mm256_or_si256(CodesAvx2(x + j, vs, vz), _mm256_slli_epi32(CodesAvx2(x + j + half, vs, vz), 4));
     // 8 int32 in 0..255 -> 8 bytes, in order.
     const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
     _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), _mm_packus_epi16(words, _mm_setzero_si128()));
@@ -68,8 +71,8 @@ __attribute__((target("avx2"))) void PackCodesAvx2(const float* x, size_t half, 
 }
 #endif
 
-void QuantizeRowInt4With(PackFn pack, const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
-                         uint16_t* scales, uint8_t* zero_points) {
+void QuantizeRowInt4With(PackFn pack, const float* row, size_t d, size_t block, Int4Mode mode,
+                         uint8_t* packed, uint16_t* scales, uint8_t* zero_points) {
   for (size_t b = 0; b * block < d; ++b) {
     const float* x = row + b * block;
     float mn = 0.0f, mx = 0.0f;  // the range always holds 0, so 0 stays exact
@@ -110,8 +113,8 @@ void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, Int4Mode 
   QuantizeRowInt4With(PackCodesPortable, row, d, block, mode, packed, scales, zero_points);
 }
 
-void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed, uint16_t* scales,
-                     uint8_t* zero_points) {
+void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
+                     uint16_t* scales, uint8_t* zero_points) {
 #if defined(__x86_64__)
   if (HaveAvx2()) return QuantizeRowInt4With(PackCodesAvx2, row, d, block, mode, packed, scales, zero_points);
 #endif

@@ -102,7 +102,8 @@ TEST(Int4QuantTest, SameBytesAsThePerElementReference) {
           ASSERT_EQ(zp, portable_zp);
         }
         DequantizeRowInt4(packed.data(), scales.data(), zp.data(), d, block, mode, out.data());
-        ASSERT_EQ(packed, ref_packed) << "dispatched (AVX2: " << HaveAvx2() << "), block " << block << " trial " << trial;
+        ASSERT_EQ(packed, ref_packed)
+            << "dispatched (AVX2: " << HaveAvx2() << "), block " << block << " trial " << trial;
         for (size_t j = 0; j < d; ++j) ASSERT_EQ(out[j], ref_values[j]) << "block " << block << " col " << j;
       }
     }

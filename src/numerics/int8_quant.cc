@@ -55,7 +55,8 @@ __attribute__((target("avx2"))) static float Int8RowScaleAvx2(const float* row, 
   return ScaleFromAbsmax(absmax);
 }
 
-__attribute__((target("avx2"))) static void QuantizeRowInt8Avx2(const float* row, size_t n, float s, int8_t* q) {
+__attribute__((target("avx2"))) static void QuantizeRowInt8Avx2(const float* row, size_t n, float s,
+                                                                int8_t* q) {
   const __m256 vs = _mm256_set1_ps(s), lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
   size_t j = 0;
   for (; j + 32 <= n; j += 32) {
@@ -85,7 +86,9 @@ void QuantizeRowInt8(const float* row, size_t n, float s, int8_t* q) {
 #else
 bool HaveAvx2() { return false; }
 float Int8RowScale(const float* row, size_t n) { return Int8RowScalePortable(row, n); }
-void QuantizeRowInt8(const float* row, size_t n, float s, int8_t* q) { QuantizeRowInt8Portable(row, n, s, q); }
+void QuantizeRowInt8(const float* row, size_t n, float s, int8_t* q) {
+  QuantizeRowInt8Portable(row, n, s, q);
+}
 #endif
 
 }  // namespace embed2onnx

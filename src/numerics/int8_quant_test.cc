@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -96,11 +96,13 @@ TEST(Int8QuantTest, VectorPathMatchesPortable) {
       for (float& x : row) x = normal(rng);
       if (trial % 5 == 1) {
         // Put exact .5 ties on a scale of 1: absmax 127.
-        for (size_t j = 0; j < d; ++j) row[j] = static_cast<float>(static_cast<int>(rng() % 254) - 127) + 0.5f;
+        for (size_t j = 0; j < d; ++j)
+          row[j] = static_cast<float>(static_cast<int>(rng() % 254) - 127) + 0.5f;
         row[0] = 127.0f;
       }
       if (trial % 5 == 2) std::fill(row.begin(), row.end(), 0.0f);
-      if (trial % 5 == 3) for (float& x : row) x *= 1e-12f;
+      if (trial % 5 == 3)
+        for (float& x : row) x *= 1e-12f;
       float s = Int8RowScale(row.data(), d);
       ASSERT_EQ(FloatBits(s), FloatBits(Int8RowScalePortable(row.data(), d)));
       std::vector<int8_t> a(d), b(d);

@@ -17,8 +17,8 @@ TEST(ExternalDataTest, LargeTensorsGoToAlignedOffsetsSmallOnesInline) {
   ASSERT_EQ(l.tensors.size(), 3u);
   EXPECT_TRUE(l.tensors[0].external);
   EXPECT_EQ(l.tensors[0].offset, 0u);
-  EXPECT_FALSE(l.tensors[1].external);  // under 1024 bytes
-  EXPECT_TRUE(l.tensors[2].external);   // exactly 1024
+  EXPECT_FALSE(l.tensors[1].external);                    // under 1024 bytes
+  EXPECT_TRUE(l.tensors[2].external);                     // exactly 1024
   EXPECT_EQ(l.tensors[2].offset, 2 * kSidecarAlignment);  // 100000 bytes end inside the second 64 KiB block
   EXPECT_EQ(l.sidecar_size, 2 * kSidecarAlignment + 1024);
 }

@@ -6,17 +6,28 @@ namespace embed2onnx {
 
 uint32_t OnnxElemBytes(int32_t t) {
   switch (t) {
-    case onnx::TensorProto::FLOAT: return 4;
-    case onnx::TensorProto::UINT8: return 1;
-    case onnx::TensorProto::INT8: return 1;
-    case onnx::TensorProto::INT32: return 4;
-    case onnx::TensorProto::INT64: return 8;
-    case onnx::TensorProto::FLOAT16: return 2;
-    case onnx::TensorProto::BFLOAT16: return 2;
-    case onnx::TensorProto::UINT16: return 2;
-    case onnx::TensorProto::INT16: return 2;
-    case onnx::TensorProto::DOUBLE: return 8;
-    default: return 0;
+    case onnx::TensorProto::FLOAT:
+      return 4;
+    case onnx::TensorProto::UINT8:
+      return 1;
+    case onnx::TensorProto::INT8:
+      return 1;
+    case onnx::TensorProto::INT32:
+      return 4;
+    case onnx::TensorProto::INT64:
+      return 8;
+    case onnx::TensorProto::FLOAT16:
+      return 2;
+    case onnx::TensorProto::BFLOAT16:
+      return 2;
+    case onnx::TensorProto::UINT16:
+      return 2;
+    case onnx::TensorProto::INT16:
+      return 2;
+    case onnx::TensorProto::DOUBLE:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -26,7 +37,8 @@ std::string OnnxElemName(int32_t t) {
   return "type " + std::to_string(t);
 }
 
-onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op, std::initializer_list<std::string> inputs,
+onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op,
+                         std::initializer_list<std::string> inputs,
                          std::initializer_list<std::string> outputs, const std::string& name) {
   onnx::NodeProto* n = g->add_node();
   n->set_op_type(op);
@@ -51,7 +63,8 @@ void SetStringAttr(onnx::NodeProto* node, const std::string& name, const std::st
 }
 
 namespace {
-void SetShape(onnx::ValueInfoProto* v, int32_t elem, std::initializer_list<const char*> params, int64_t last) {
+void SetShape(onnx::ValueInfoProto* v, int32_t elem, std::initializer_list<const char*> params,
+              int64_t last) {
   auto* tt = v->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(elem);
   auto* shape = tt->mutable_shape();

@@ -21,7 +21,8 @@ uint32_t OnnxElemBytes(int32_t elem_type);
 std::string OnnxElemName(int32_t elem_type);
 
 // Appends a node; `ints` are INT attributes (name, value).
-onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op, std::initializer_list<std::string> inputs,
+onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op,
+                         std::initializer_list<std::string> inputs,
                          std::initializer_list<std::string> outputs, const std::string& name);
 void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value);
 void SetStringAttr(onnx::NodeProto* node, const std::string& name, const std::string& value);

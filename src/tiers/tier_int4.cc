@@ -4,8 +4,8 @@
 // Concat, and dequantised with the gathered scales and zero points.
 #include <string>
 
-#include "numerics/int4_quant.h"
 #include "numerics/half.h"
+#include "numerics/int4_quant.h"
 #include "onnx/graph_util.h"
 #include "tiers/tier_impl.h"
 
@@ -26,7 +26,8 @@ void EncodeInt4(const float* rows, size_t n, size_t d, const TierParams& p, uint
   const size_t nb = d / p.int4_block;
   auto* scales = reinterpret_cast<uint16_t*>(outs[1]);
   for (size_t r = 0; r < n; ++r)
-    QuantizeRowInt4(rows + r * d, d, p.int4_block, kMode, outs[0] + r * d / 2, scales + r * nb, outs[2] + r * nb);
+    QuantizeRowInt4(rows + r * d, d, p.int4_block, kMode, outs[0] + r * d / 2, scales + r * nb,
+                    outs[2] + r * nb);
 }
 
 void DecodeInt4(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out) {
@@ -55,12 +56,13 @@ void BuildInt4Graph(int64_t d, const TierParams& p, onnx::GraphProto* g) {
              "axis", 0);
   AddNode(g, "Reshape", {"int4.packed", "EmbedTokens_int4_block_bytes_shape"}, {"int4.packed_blocks"},
           "EmbedTokens_Reshape_blocks");
-  AddNode(g, "BitwiseAnd", {"int4.packed_blocks", "EmbedTokens_int4_low_mask"}, {"int4.low"}, "EmbedTokens_Low_nibble");
+  AddNode(g, "BitwiseAnd", {"int4.packed_blocks", "EmbedTokens_int4_low_mask"}, {"int4.low"},
+          "EmbedTokens_Low_nibble");
   SetStringAttr(AddNode(g, "BitShift", {"int4.packed_blocks", "EmbedTokens_int4_shift"}, {"int4.high"},
                         "EmbedTokens_High_nibble"),
                 "direction", "RIGHT");
-  SetIntAttr(AddNode(g, "Concat", {"int4.low", "int4.high"}, {"int4.codes"}, "EmbedTokens_Concat_nibbles"), "axis",
-             -1);
+  SetIntAttr(AddNode(g, "Concat", {"int4.low", "int4.high"}, {"int4.codes"}, "EmbedTokens_Concat_nibbles"),
+             "axis", -1);
   SetIntAttr(AddNode(g, "Cast", {"int4.codes"}, {"int4.codes_f"}, "EmbedTokens_Cast_codes"), "to",
              onnx::TensorProto::FLOAT);
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.zero_points_int4", kInputName}, {"int4.zp"},
@@ -68,7 +70,8 @@ void BuildInt4Graph(int64_t d, const TierParams& p, onnx::GraphProto* g) {
              "axis", 0);
   SetIntAttr(AddNode(g, "Cast", {"int4.zp"}, {"int4.zp_f"}, "EmbedTokens_Cast_zero_points"), "to",
              onnx::TensorProto::FLOAT);
-  AddNode(g, "Unsqueeze", {"int4.zp_f", "EmbedTokens_unsqueeze_axes"}, {"int4.zp_x"}, "EmbedTokens_Unsqueeze_zp");
+  AddNode(g, "Unsqueeze", {"int4.zp_f", "EmbedTokens_unsqueeze_axes"}, {"int4.zp_x"},
+          "EmbedTokens_Unsqueeze_zp");
   AddNode(g, "Sub", {"int4.codes_f", "int4.zp_x"}, {"int4.centered"}, "EmbedTokens_Sub_zero_points");
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.scales_int4", kInputName}, {"int4.scales"},
                      "EmbedTokens_Gather_scales"),
@@ -78,7 +81,8 @@ void BuildInt4Graph(int64_t d, const TierParams& p, onnx::GraphProto* g) {
   AddNode(g, "Unsqueeze", {"int4.scales_f", "EmbedTokens_unsqueeze_axes"}, {"int4.scales_x"},
           "EmbedTokens_Unsqueeze_scales");
   AddNode(g, "Mul", {"int4.centered", "int4.scales_x"}, {"int4.values"}, "EmbedTokens_Mul");
-  AddNode(g, "Reshape", {"int4.values", "EmbedTokens_output_shape"}, {kOutputName}, "EmbedTokens_Reshape_output");
+  AddNode(g, "Reshape", {"int4.values", "EmbedTokens_output_shape"}, {kOutputName},
+          "EmbedTokens_Reshape_output");
 
   AddInt64Initializer(g, "EmbedTokens_int4_block_bytes_shape", {4}, {0, 0, nb, block / 2});
   AddInt64Initializer(g, "EmbedTokens_output_shape", {3}, {0, 0, d});

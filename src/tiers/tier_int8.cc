@@ -33,8 +33,8 @@ void Int8RowBound(const uint8_t* const* stored_row, size_t d, const TierParams&,
 }
 
 void BuildInt8Graph(int64_t, const TierParams&, onnx::GraphProto* g) {
-  SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight_int8", kInputName}, {"embed_tokens.weight_int8_gathered"},
-                     "EmbedTokens_Gather_weight"),
+  SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight_int8", kInputName},
+                     {"embed_tokens.weight_int8_gathered"}, "EmbedTokens_Gather_weight"),
              "axis", 0);
   SetIntAttr(AddNode(g, "Cast", {"embed_tokens.weight_int8_gathered"}, {"embed_tokens.weight_fp32_gathered"},
                      "EmbedTokens_Cast_int8_to_fp32"),

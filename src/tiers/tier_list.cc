@@ -35,7 +35,8 @@ Result<std::vector<std::string>> ParseTierList(const std::string& list) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string name = Trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    std::string name =
+        Trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     start = comma == std::string::npos ? list.size() + 1 : comma + 1;
     if (name.empty()) continue;
     if (!FindTier(name)) {
@@ -57,7 +58,8 @@ Result<std::vector<std::string>> ParseTierList(const std::string& list) {
 
 std::string TierHelpText() {
   std::string s;
-  for (const Tier& t : AllTiers()) s += "  " + std::string(t.name) + "  " + t.file_name + "  " + t.summary + "\n";
+  for (const Tier& t : AllTiers())
+    s += "  " + std::string(t.name) + "  " + t.file_name + "  " + t.summary + "\n";
   return s;
 }
 

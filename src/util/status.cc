@@ -5,13 +5,20 @@ namespace embed2onnx {
 namespace {
 const char* CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "OK";
-    case Status::Code::kInvalidArgument: return "invalid argument";
-    case Status::Code::kNotFound: return "not found";
-    case Status::Code::kCorruption: return "corruption";
-    case Status::Code::kIOError: return "I/O error";
-    case Status::Code::kNotSupported: return "not supported";
-    case Status::Code::kMismatch: return "mismatch";
+    case Status::Code::kOk:
+      return "OK";
+    case Status::Code::kInvalidArgument:
+      return "invalid argument";
+    case Status::Code::kNotFound:
+      return "not found";
+    case Status::Code::kCorruption:
+      return "corruption";
+    case Status::Code::kIOError:
+      return "I/O error";
+    case Status::Code::kNotSupported:
+      return "not supported";
+    case Status::Code::kMismatch:
+      return "mismatch";
   }
   return "unknown";
 }

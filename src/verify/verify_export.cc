@@ -8,20 +8,20 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "check/contract.h"
+#include "check/evaluator.h"
+#include "check/parity.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/verify.h"
-#include "export/report.h"
 #include "numerics/decode.h"
 #include "numerics/error_stats.h"
 #include "numerics/numpy_sum.h"
+#include "onnx/onnx_model.h"
+#include "schema/names.h"
 #include "tiers/tier.h"
 #include "util/file_io.h"
 #include "util/thread_pool.h"
-#include "verify/contract.h"
-#include "verify/evaluator.h"
-#include "verify/onnx_model.h"
-#include "verify/parity.h"
 
 namespace embed2onnx {
 
@@ -120,7 +120,8 @@ void Prepare(const std::string& dir, const std::string& name, const TableReader&
 }
 
 // Reads rows [first, first + n) of every streamed initializer.
-Status ReadStored(const TierFile& tf, uint64_t first, uint64_t n, uint64_t d, std::vector<std::vector<uint8_t>>* bufs) {
+Status ReadStored(const TierFile& tf, uint64_t first, uint64_t n, uint64_t d,
+                  std::vector<std::vector<uint8_t>>* bufs) {
   bufs->resize(tf.tier->num_streamed);
   for (int i = 0; i < tf.tier->num_streamed; ++i) {
     uint64_t rb = tf.RowBytes(i, d);
@@ -233,8 +234,9 @@ class Verifier {
                 tier.row_bound(row, d_, tf.params, bound);
                 for (size_t j = 0; j < d_; ++j)
                   if (!(std::fabs(dec[j] - x[j]) <= bound[j])) {
-                    bad_msg[w] += fmt::format("; column {} decodes to {:.9g}, source {:.9g}, outside the bound {:.3g}",
-                                              j, dec[j], x[j], bound[j]);
+                    bad_msg[w] +=
+                        fmt::format("; column {} decodes to {:.9g}, source {:.9g}, outside the bound {:.3g}",
+                                    j, dec[j], x[j], bound[j]);
                     break;
                   }
               }
@@ -286,8 +288,8 @@ void EvaluateIds(TierFile& tf, const TableReader& table, const std::vector<int64
   if (!got.ok()) return tf.Fail(got.status().message());
   const uint64_t d = table.cols();
   if (got->elem_type != onnx::TensorProto::FLOAT || got->count() != ids.size() * d)
-    return tf.Fail(tf.out->file + ": the graph's output is not float32 [1, " + std::to_string(ids.size()) + ", " +
-                   std::to_string(d) + "]");
+    return tf.Fail(tf.out->file + ": the graph's output is not float32 [1, " + std::to_string(ids.size()) +
+                   ", " + std::to_string(d) + "]");
   std::vector<float> expect(d);
   for (size_t k = 0; k < ids.size(); ++k) {
     std::vector<std::vector<uint8_t>> stored;
@@ -319,16 +321,18 @@ void CompareWithReport(TierFile& tf, const nlohmann::json& report) {
   // slack). A report written by other software (the original script) may come from
   // another numpy whose float32 mean sums in other blocks: over 1e8 values that moves the
   // mean by about 1e-6, so those get the looser 1e-4.
-  const bool ours = report.contains("tool") && report["tool"].is_object() && report["tool"].contains("name") &&
-                    report["tool"]["name"] == "embed2onnx";
+  const bool ours = report.contains("tool") && report["tool"].is_object() &&
+                    report["tool"].contains("name") && report["tool"]["name"] == kToolName;
   const double rel = ours ? 1e-6 : 1e-4;
   bool ok = close(r, "max_abs_err", f.max_abs_err, 1e-6) && close(r, "mean_abs_err", f.mean_abs_err, rel) &&
             close(r, "p99_abs_err", f.p99_abs_err, rel);
   if (ok && f.has_cosine && r.contains("mean_row_cosine"))
     ok = close(r, "mean_row_cosine", f.mean_row_cosine, 1e-9);
-  if (!ok) return tf.Fail(tf.out->file + ": the report's " + tf.tier->stats_key + " " + r.dump() +
-                          " do not match the stored table (recomputed max " + std::to_string(f.max_abs_err) +
-                          ", mean " + std::to_string(f.mean_abs_err) + ", p99 " + std::to_string(f.p99_abs_err) + ")");
+  if (!ok)
+    return tf.Fail(tf.out->file + ": the report's " + tf.tier->stats_key + " " + r.dump() +
+                   " do not match the stored table (recomputed max " + std::to_string(f.max_abs_err) +
+                   ", mean " + std::to_string(f.mean_abs_err) + ", p99 " + std::to_string(f.p99_abs_err) +
+                   ")");
   tf.out->stats_compared = true;
 }
 

@@ -13,9 +13,9 @@
 //
 // Values: normal(0, std) from splitmix64 + Box-Muller, a pure function of (seed, row, col),
 // computed in double, rounded to float32, then to the storage dtype with round-to-nearest-
-// even; --odd-row-std gives the odd rows their own deviation. --edge-rows replaces the first rows with hand-picked values that stress the fp16
-// and int8 encoders (see EdgeRowValues). The table is streamed in chunks of rows, so a
-// 262144 x 4096 bf16 table (2 GiB) needs a few MiB of memory.
+// even; --odd-row-std gives the odd rows their own deviation. --edge-rows replaces the first rows with
+// hand-picked values that stress the fp16 and int8 encoders (see EdgeRowValues). The table is streamed in
+// chunks of rows, so a 262144 x 4096 bf16 table (2 GiB) needs a few MiB of memory.
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -301,8 +301,8 @@ TensorPlan Table(const Options& opt) {
       for (uint64_t r = begin; r < end; ++r) {
         const uint64_t row = first + r;
         if (!(o.edge_rows && EdgeRowValues(row, o.dtype, v.data(), v.size())))
-          NormalRow(o.seed, 0, row, (row & 1) && o.odd_row_stddev >= 0 ? o.odd_row_stddev : o.stddev, v.data(),
-                    v.size());
+          NormalRow(o.seed, 0, row, (row & 1) && o.odd_row_stddev >= 0 ? o.odd_row_stddev : o.stddev,
+                    v.data(), v.size());
         if (static_cast<int64_t>(row) == o.nonfinite_row)
           v[std::min<size_t>(1, v.size() - 1)] = std::nanf("");
         Encode(v.data(), v.size(), o.dtype, buf + r * o.hidden * Info(o.dtype).bytes);

@@ -1,8 +1,8 @@
 #include "embed2onnx/inspect.h"
 
+#include <fmt/core.h>
 #include <sys/stat.h>
 
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "onnx/graph_util.h"
@@ -30,7 +30,8 @@ std::string Text(const json& j) {
                               j["ir_version"].get<int64_t>(), j["producer_name"].get<std::string>(),
                               j["producer_version"].get<std::string>());
   for (const auto& o : j["opset_import"])
-    s += fmt::format(" {}:{}", o["domain"].get<std::string>().empty() ? "ai.onnx" : o["domain"].get<std::string>(),
+    s += fmt::format(" {}:{}",
+                     o["domain"].get<std::string>().empty() ? "ai.onnx" : o["domain"].get<std::string>(),
                      o["version"].get<int64_t>());
   s += "\n  graph " + j["graph"].get<std::string>() + "\n";
   for (const char* io : {"inputs", "outputs"})
@@ -39,13 +40,13 @@ std::string Text(const json& j) {
                        v["name"].get<std::string>(), v["type"].get<std::string>(), v["shape"].dump());
   s += "  nodes:\n";
   for (const auto& n : j["nodes"])
-    s += fmt::format("    {:<12} {:<34} {} -> {}\n", n["op_type"].get<std::string>(), n["name"].get<std::string>(),
-                     n["inputs"].dump(), n["outputs"].dump());
+    s += fmt::format("    {:<12} {:<34} {} -> {}\n", n["op_type"].get<std::string>(),
+                     n["name"].get<std::string>(), n["inputs"].dump(), n["outputs"].dump());
   s += "  initializers:\n";
   for (const auto& t : j["initializers"]) {
-    std::string where = t["external"].get<bool>()
-                            ? fmt::format("external offset {} length {}", t["offset"].dump(), t["length"].dump())
-                            : "inline";
+    std::string where = t["external"].get<bool>() ? fmt::format("external offset {} length {}",
+                                                                t["offset"].dump(), t["length"].dump())
+                                                  : "inline";
     s += fmt::format("    {:<34} {:<8} {:<16} {:>12} B  {}\n", t["name"].get<std::string>(),
                      t["type"].get<std::string>(), t["dims"].dump(), t["bytes"].get<uint64_t>(), where);
   }
@@ -64,7 +65,8 @@ std::string Text(const json& j) {
 Result<std::string> InspectModel(const std::string& path, bool as_json) {
   E2O_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path, 2ull << 30));
   onnx::ModelProto m;
-  if (!m.ParseFromString(bytes)) return Status::Corruption(path + ": not a valid ONNX model (protobuf parse failed)");
+  if (!m.ParseFromString(bytes))
+    return Status::Corruption(path + ": not a valid ONNX model (protobuf parse failed)");
   const onnx::GraphProto& g = m.graph();
   json j;
   j["file"] = path;
@@ -72,13 +74,15 @@ Result<std::string> InspectModel(const std::string& path, bool as_json) {
   j["producer_name"] = m.producer_name();
   j["producer_version"] = m.producer_version();
   j["opset_import"] = json::array();
-  for (const auto& o : m.opset_import()) j["opset_import"].push_back({{"domain", o.domain()}, {"version", o.version()}});
+  for (const auto& o : m.opset_import())
+    j["opset_import"].push_back({{"domain", o.domain()}, {"version", o.version()}});
   j["graph"] = g.name();
   for (const char* io : {"inputs", "outputs"}) {
     j[io] = json::array();
     const auto& list = std::string(io) == "inputs" ? g.input() : g.output();
     for (const auto& v : list)
-      j[io].push_back({{"name", v.name()}, {"type", OnnxElemName(v.type().tensor_type().elem_type())},
+      j[io].push_back({{"name", v.name()},
+                       {"type", OnnxElemName(v.type().tensor_type().elem_type())},
                        {"shape", ShapeOf(v)}});
   }
   j["nodes"] = json::array();
@@ -86,7 +90,9 @@ Result<std::string> InspectModel(const std::string& path, bool as_json) {
     json attrs = json::object();
     for (const auto& a : n.attribute())
       attrs[a.name()] = a.type() == onnx::AttributeProto::STRING ? json(a.s()) : json(a.i());
-    j["nodes"].push_back({{"op_type", n.op_type()}, {"name", n.name()}, {"domain", n.domain()},
+    j["nodes"].push_back({{"op_type", n.op_type()},
+                          {"name", n.name()},
+                          {"domain", n.domain()},
                           {"inputs", std::vector<std::string>(n.input().begin(), n.input().end())},
                           {"outputs", std::vector<std::string>(n.output().begin(), n.output().end())},
                           {"attributes", attrs}});

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "embed2onnx/status.h"
-#include "verify/onnx_model.h"
+#include "onnx/onnx_model.h"
 
 namespace embed2onnx {
 

@@ -1,4 +1,4 @@
-#include "verify/contract.h"
+#include "check/contract.h"
 
 #include "onnx/external_data.h"
 #include "onnx/graph_util.h"
@@ -24,7 +24,8 @@ Status CheckValue(const onnx::ValueInfoProto& v, const char* name, int32_t elem,
   const auto& shape = v.type().tensor_type().shape();
   bool ok = static_cast<size_t>(shape.dim_size()) == rank && shape.dim(0).dim_param() == "B" &&
             shape.dim(1).dim_param() == "N";
-  if (ok && rank == 3) ok = shape.dim(2).has_dim_value() && (hidden == 0 || shape.dim(2).dim_value() == hidden);
+  if (ok && rank == 3)
+    ok = shape.dim(2).has_dim_value() && (hidden == 0 || shape.dim(2).dim_value() == hidden);
   if (!ok)
     return Status::Mismatch(where + ": shape " + DimsText(shape) + ", expected " +
                             (rank == 2 ? std::string("[B, N]") : "[B, N, " + std::to_string(hidden) + "]"));
@@ -43,8 +44,8 @@ Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts
     return Status::Mismatch(path + ": expected exactly one opset import, ai.onnx version 20");
   const onnx::GraphProto& g = m.graph();
   if (g.input_size() != 1 || g.output_size() != 1)
-    return Status::Mismatch(path + ": expected one input and one output, found " + std::to_string(g.input_size()) +
-                            " and " + std::to_string(g.output_size()));
+    return Status::Mismatch(path + ": expected one input and one output, found " +
+                            std::to_string(g.input_size()) + " and " + std::to_string(g.output_size()));
   E2O_RETURN_IF_ERROR(CheckValue(g.input(0), kInputName, onnx::TensorProto::INT64, 0, 2, path));
   E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, onnx::TensorProto::FLOAT, opts.hidden, 3, path));
   for (const onnx::NodeProto& n : g.node())
@@ -56,8 +57,9 @@ Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts
                             opts.expected_location + "'");
   for (const auto& [name, init] : model.initializers()) {
     if (init.external != (init.byte_size >= kExternalThreshold))
-      return Status::Mismatch(path + ": initializer '" + name + "' (" + std::to_string(init.byte_size) + " bytes) is " +
-                              (init.external ? "external" : "inline") + "; the threshold is 1024 bytes");
+      return Status::Mismatch(path + ": initializer '" + name + "' (" + std::to_string(init.byte_size) +
+                              " bytes) is " + (init.external ? "external" : "inline") +
+                              "; the threshold is 1024 bytes");
     if (init.external && init.offset % kSidecarAlignment != 0)
       return Status::Mismatch(path + ": initializer '" + name + "' at offset " + std::to_string(init.offset) +
                               " is not 64 KiB aligned");

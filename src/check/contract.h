@@ -6,7 +6,7 @@
 #include <string>
 
 #include "embed2onnx/status.h"
-#include "verify/onnx_model.h"
+#include "onnx/onnx_model.h"
 
 namespace embed2onnx {
 

@@ -1,10 +1,10 @@
-#include "verify/parity.h"
+#include "check/parity.h"
 
 #include <cmath>
 #include <cstring>
 
+#include "check/evaluator.h"
 #include "numerics/decode.h"
-#include "verify/evaluator.h"
 
 namespace embed2onnx {
 
@@ -35,15 +35,17 @@ Status ReadTableRows(const TableReader& table, const std::vector<int64_t>& ids, 
   return Status::Ok();
 }
 
-Result<ParityResult> CheckParity(const LoadedModel& model, const TableReader& table, const std::vector<int64_t>& ids) {
+Result<ParityResult> CheckParity(const LoadedModel& model, const TableReader& table,
+                                 const std::vector<int64_t>& ids) {
   std::vector<float> ref;
   E2O_RETURN_IF_ERROR(ReadTableRows(table, ids, &ref));
-  E2O_ASSIGN_OR_RETURN(HostTensor got, EvaluateLookup(model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size()))));
+  E2O_ASSIGN_OR_RETURN(HostTensor got,
+                       EvaluateLookup(model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size()))));
   ParityResult r;
   r.shape = got.dims;
   if (got.elem_type != onnx::TensorProto::FLOAT || got.count() != ref.size())
-    return Status::Mismatch(model.path() + ": output has " + std::to_string(got.count()) + " values, expected " +
-                            std::to_string(ref.size()) + " float32");
+    return Status::Mismatch(model.path() + ": output has " + std::to_string(got.count()) +
+                            " values, expected " + std::to_string(ref.size()) + " float32");
   std::vector<float> err(ref.size());
   const float* out = reinterpret_cast<const float*>(got.data.data());
   for (size_t i = 0; i < ref.size(); ++i) err[i] = std::fabs(out[i] - ref[i]);

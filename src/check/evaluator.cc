@@ -1,4 +1,4 @@
-#include "verify/evaluator.h"
+#include "check/evaluator.h"
 
 #include <algorithm>
 #include <cstring>
@@ -19,30 +19,63 @@ uint64_t Product(const std::vector<int64_t>& dims, size_t from = 0) {
   return p;
 }
 
-bool IsFloatType(int32_t t) { return t == TP::FLOAT || t == TP::FLOAT16 || t == TP::BFLOAT16 || t == TP::DOUBLE; }
+bool IsFloatType(int32_t t) {
+  return t == TP::FLOAT || t == TP::FLOAT16 || t == TP::BFLOAT16 || t == TP::DOUBLE;
+}
 bool IsIntType(int32_t t) {
-  return t == TP::INT8 || t == TP::UINT8 || t == TP::INT16 || t == TP::UINT16 || t == TP::INT32 || t == TP::INT64;
+  return t == TP::INT8 || t == TP::UINT8 || t == TP::INT16 || t == TP::UINT16 || t == TP::INT32 ||
+         t == TP::INT64;
 }
 
 float LoadFloat(int32_t t, const uint8_t* p) {
   uint16_t h;
   switch (t) {
-    case TP::FLOAT: { float f; std::memcpy(&f, p, 4); return f; }
-    case TP::FLOAT16: std::memcpy(&h, p, 2); return HalfToFloat(h);
-    case TP::BFLOAT16: std::memcpy(&h, p, 2); return Bf16ToFloat(h);
-    case TP::DOUBLE: { double d; std::memcpy(&d, p, 8); return static_cast<float>(d); }
+    case TP::FLOAT: {
+      float f;
+      std::memcpy(&f, p, 4);
+      return f;
+    }
+    case TP::FLOAT16:
+      std::memcpy(&h, p, 2);
+      return HalfToFloat(h);
+    case TP::BFLOAT16:
+      std::memcpy(&h, p, 2);
+      return Bf16ToFloat(h);
+    case TP::DOUBLE: {
+      double d;
+      std::memcpy(&d, p, 8);
+      return static_cast<float>(d);
+    }
   }
   return 0.0f;
 }
 
 int64_t LoadInt(int32_t t, const uint8_t* p) {
   switch (t) {
-    case TP::INT8: return static_cast<int8_t>(*p);
-    case TP::UINT8: return *p;
-    case TP::INT16: { int16_t v; std::memcpy(&v, p, 2); return v; }
-    case TP::UINT16: { uint16_t v; std::memcpy(&v, p, 2); return v; }
-    case TP::INT32: { int32_t v; std::memcpy(&v, p, 4); return v; }
-    case TP::INT64: { int64_t v; std::memcpy(&v, p, 8); return v; }
+    case TP::INT8:
+      return static_cast<int8_t>(*p);
+    case TP::UINT8:
+      return *p;
+    case TP::INT16: {
+      int16_t v;
+      std::memcpy(&v, p, 2);
+      return v;
+    }
+    case TP::UINT16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return v;
+    }
+    case TP::INT32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case TP::INT64: {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
   }
   return 0;
 }
@@ -50,19 +83,45 @@ int64_t LoadInt(int32_t t, const uint8_t* p) {
 void StoreFloat(int32_t t, float f, uint8_t* p) {
   uint16_t h;
   switch (t) {
-    case TP::FLOAT: std::memcpy(p, &f, 4); return;
-    case TP::FLOAT16: h = FloatToHalf(f); std::memcpy(p, &h, 2); return;
-    case TP::BFLOAT16: h = FloatToBf16(f); std::memcpy(p, &h, 2); return;
-    case TP::DOUBLE: { double d = f; std::memcpy(p, &d, 8); return; }
+    case TP::FLOAT:
+      std::memcpy(p, &f, 4);
+      return;
+    case TP::FLOAT16:
+      h = FloatToHalf(f);
+      std::memcpy(p, &h, 2);
+      return;
+    case TP::BFLOAT16:
+      h = FloatToBf16(f);
+      std::memcpy(p, &h, 2);
+      return;
+    case TP::DOUBLE: {
+      double d = f;
+      std::memcpy(p, &d, 8);
+      return;
+    }
   }
 }
 
 void StoreInt(int32_t t, int64_t v, uint8_t* p) {
   switch (t) {
-    case TP::INT8: case TP::UINT8: *p = static_cast<uint8_t>(v); return;
-    case TP::INT16: case TP::UINT16: { uint16_t x = static_cast<uint16_t>(v); std::memcpy(p, &x, 2); return; }
-    case TP::INT32: { int32_t x = static_cast<int32_t>(v); std::memcpy(p, &x, 4); return; }
-    case TP::INT64: std::memcpy(p, &v, 8); return;
+    case TP::INT8:
+    case TP::UINT8:
+      *p = static_cast<uint8_t>(v);
+      return;
+    case TP::INT16:
+    case TP::UINT16: {
+      uint16_t x = static_cast<uint16_t>(v);
+      std::memcpy(p, &x, 2);
+      return;
+    }
+    case TP::INT32: {
+      int32_t x = static_cast<int32_t>(v);
+      std::memcpy(p, &x, 4);
+      return;
+    }
+    case TP::INT64:
+      std::memcpy(p, &v, 8);
+      return;
   }
 }
 
@@ -133,11 +192,13 @@ std::string GetStringAttr(const onnx::NodeProto& n, const std::string& name) {
 Result<std::vector<int64_t>> IntValues(const HostTensor& t, const std::string& where) {
   if (!IsIntType(t.elem_type)) return Status::Corruption(where + ": expected an integer tensor");
   std::vector<int64_t> v(t.count());
-  for (uint64_t i = 0; i < v.size(); ++i) v[i] = LoadInt(t.elem_type, t.data.data() + i * OnnxElemBytes(t.elem_type));
+  for (uint64_t i = 0; i < v.size(); ++i)
+    v[i] = LoadInt(t.elem_type, t.data.data() + i * OnnxElemBytes(t.elem_type));
   return v;
 }
 
-Result<HostTensor> Gather(const Value& data, const HostTensor& indices, int64_t axis, const std::string& where) {
+Result<HostTensor> Gather(const Value& data, const HostTensor& indices, int64_t axis,
+                          const std::string& where) {
   const std::vector<int64_t>& dims = data.dims();
   int64_t rank = static_cast<int64_t>(dims.size());
   if (axis < 0) axis += rank;
@@ -156,7 +217,8 @@ Result<HostTensor> Gather(const Value& data, const HostTensor& indices, int64_t 
   out.dims.insert(out.dims.end(), indices.dims.begin(), indices.dims.end());
   out.dims.insert(out.dims.end(), dims.begin() + axis + 1, dims.end());
   const uint64_t eb = OnnxElemBytes(out.elem_type);
-  const uint64_t inner = Product(dims, axis + 1), outer = Product(std::vector<int64_t>(dims.begin(), dims.begin() + axis));
+  const uint64_t inner = Product(dims, axis + 1),
+                 outer = Product(std::vector<int64_t>(dims.begin(), dims.begin() + axis));
   out.data.resize(outer * idx.size() * inner * eb);
   if (data.lazy && axis == 0) {
     std::vector<uint8_t> row;
@@ -186,7 +248,8 @@ Result<HostTensor> Broadcast(const HostTensor& a, const HostTensor& b, const std
   std::copy(a.dims.begin(), a.dims.end(), da.begin() + (rank - a.dims.size()));
   std::copy(b.dims.begin(), b.dims.end(), db.begin() + (rank - b.dims.size()));
   for (size_t i = 0; i < rank; ++i) {
-    if (da[i] != db[i] && da[i] != 1 && db[i] != 1) return Status::Corruption(where + ": shapes do not broadcast");
+    if (da[i] != db[i] && da[i] != 1 && db[i] != 1)
+      return Status::Corruption(where + ": shapes do not broadcast");
     dout[i] = da[i] == 1 ? db[i] : da[i];
   }
   HostTensor out;
@@ -300,7 +363,8 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
     std::vector<const Value*> in;
     for (const std::string& name : node.input()) {
       auto it = values.find(name);
-      if (it == values.end()) return Status::Corruption(where + ": input '" + name + "' is not defined before use");
+      if (it == values.end())
+        return Status::Corruption(where + ": input '" + name + "' is not defined before use");
       in.push_back(&it->second);
     }
     if (node.output_size() != 1) return Status::NotSupported(where + ": expected one output");
@@ -350,15 +414,19 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
         int64_t known = 1, infer = -1;
         for (size_t i = 0; i < v.size(); ++i) {
           if (v[i] == 0 && i < dims.size()) v[i] = dims[i];
-          if (v[i] == -1) infer = static_cast<int64_t>(i);
-          else known *= v[i];
+          if (v[i] == -1)
+            infer = static_cast<int64_t>(i);
+          else
+            known *= v[i];
         }
         if (infer >= 0 && known > 0) v[infer] = static_cast<int64_t>(out.t.count()) / known;
         dims = v;
       }
-      if (Product(dims) != out.t.count()) return Status::Corruption(where + ": shape does not match element count");
+      if (Product(dims) != out.t.count())
+        return Status::Corruption(where + ": shape does not match element count");
       out.t.dims = dims;
-    } else if ((op == "Mul" || op == "Add" || op == "Sub" || op == "BitShift" || op == "BitwiseAnd") && need(2)) {
+    } else if ((op == "Mul" || op == "Add" || op == "Sub" || op == "BitShift" || op == "BitwiseAnd") &&
+               need(2)) {
       E2O_ASSIGN_OR_RETURN(HostTensor a, Materialize(*in[0], where));
       E2O_ASSIGN_OR_RETURN(HostTensor b, Materialize(*in[1], where));
       E2O_ASSIGN_OR_RETURN(out.t, Arithmetic(op, a, b, node, where));
@@ -369,7 +437,8 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
   }
   if (g.output_size() != 1) return Status::Corruption(path + ": graph must have exactly one output");
   auto it = values.find(g.output(0).name());
-  if (it == values.end()) return Status::Corruption(path + ": output '" + g.output(0).name() + "' is never produced");
+  if (it == values.end())
+    return Status::Corruption(path + ": output '" + g.output(0).name() + "' is never produced");
   return Materialize(it->second, path);
 }
 

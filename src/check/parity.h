@@ -8,7 +8,7 @@
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/status.h"
 #include "numerics/error_stats.h"
-#include "verify/onnx_model.h"
+#include "onnx/onnx_model.h"
 
 namespace embed2onnx {
 
@@ -21,7 +21,8 @@ struct ParityResult {
 };
 
 // Evaluates `model` on ids (shape [1, n]) and compares with the table rows, as float32.
-Result<ParityResult> CheckParity(const LoadedModel& model, const TableReader& table, const std::vector<int64_t>& ids);
+Result<ParityResult> CheckParity(const LoadedModel& model, const TableReader& table,
+                                 const std::vector<int64_t>& ids);
 
 // Reads table rows `ids` as float32, n * cols values (ids must be in range).
 Status ReadTableRows(const TableReader& table, const std::vector<int64_t>& ids, std::vector<float>* out);

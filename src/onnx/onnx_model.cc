@@ -1,4 +1,4 @@
-#include "verify/onnx_model.h"
+#include "onnx/onnx_model.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -36,13 +36,16 @@ Status DescribeInitializer(const onnx::TensorProto& t, const std::string& where,
   d->name = t.name();
   d->elem_type = t.data_type();
   uint64_t elem = OnnxElemBytes(t.data_type());
-  if (elem == 0) return Status::NotSupported(where + ": initializer '" + t.name() + "' has unsupported type " +
-                                             OnnxElemName(t.data_type()));
+  if (elem == 0)
+    return Status::NotSupported(where + ": initializer '" + t.name() + "' has unsupported type " +
+                                OnnxElemName(t.data_type()));
   uint64_t count = 1;
   for (int64_t dim : t.dims()) {
-    if (dim < 0) return Status::Corruption(where + ": initializer '" + t.name() + "' has a negative dimension");
+    if (dim < 0)
+      return Status::Corruption(where + ": initializer '" + t.name() + "' has a negative dimension");
     if (dim != 0 && count > UINT64_MAX / static_cast<uint64_t>(dim))
-      return Status::Corruption(where + ": initializer '" + t.name() + "' has dimensions whose product overflows");
+      return Status::Corruption(where + ": initializer '" + t.name() +
+                                "' has dimensions whose product overflows");
     count *= static_cast<uint64_t>(dim);
     d->dims.push_back(dim);
   }
@@ -60,17 +63,22 @@ Status DescribeInitializer(const onnx::TensorProto& t, const std::string& where,
         *location = e.value();
       } else if (e.key() == "offset") {
         have_off = ParseU64(e.value(), &d->offset);
-        if (!have_off) return Status::Corruption(where + ": initializer '" + t.name() + "': bad offset '" + e.value() + "'");
+        if (!have_off)
+          return Status::Corruption(where + ": initializer '" + t.name() + "': bad offset '" + e.value() +
+                                    "'");
       } else if (e.key() == "length") {
         have_len = ParseU64(e.value(), &length);
-        if (!have_len) return Status::Corruption(where + ": initializer '" + t.name() + "': bad length '" + e.value() + "'");
+        if (!have_len)
+          return Status::Corruption(where + ": initializer '" + t.name() + "': bad length '" + e.value() +
+                                    "'");
       } else {
         return Status::Corruption(where + ": initializer '" + t.name() + "': external-data key '" + e.key() +
                                   "' is not one ONNX Runtime accepts (location, offset, length)");
       }
     }
     if (!have_loc || !PlainFileName(*location))
-      return Status::Corruption(where + ": initializer '" + t.name() + "': location must be a plain file name");
+      return Status::Corruption(where + ": initializer '" + t.name() +
+                                "': location must be a plain file name");
     if (!have_len || length != d->byte_size)
       return Status::Corruption(where + ": initializer '" + t.name() + "': external length " +
                                 (have_len ? std::to_string(length) : std::string("missing")) + ", expected " +
@@ -81,8 +89,9 @@ Status DescribeInitializer(const onnx::TensorProto& t, const std::string& where,
   if (!t.has_raw_data())
     return Status::NotSupported(where + ": initializer '" + t.name() + "' stores data outside raw_data");
   if (t.raw_data().size() != d->byte_size)
-    return Status::Corruption(where + ": initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) +
-                              " bytes, expected " + std::to_string(d->byte_size));
+    return Status::Corruption(where + ": initializer '" + t.name() + "' holds " +
+                              std::to_string(t.raw_data().size()) + " bytes, expected " +
+                              std::to_string(d->byte_size));
   d->raw = &t.raw_data();
   return Status::Ok();
 }
@@ -99,14 +108,16 @@ Status InitializerData::Read(uint64_t at, uint64_t n, void* out) const {
 }
 
 Status ParseModelBytes(const std::string& bytes, const std::string& name, onnx::ModelProto* out) {
-  if (!out->ParseFromString(bytes)) return Status::Corruption(name + ": not a valid ONNX model (protobuf parse failed)");
+  if (!out->ParseFromString(bytes))
+    return Status::Corruption(name + ": not a valid ONNX model (protobuf parse failed)");
   std::string location;
   for (const onnx::TensorProto& t : out->graph().initializer()) {
     InitializerData d;
     std::string loc;
     E2O_RETURN_IF_ERROR(DescribeInitializer(t, name, &d, &loc));
     if (d.external && !location.empty() && loc != location)
-      return Status::Corruption(name + ": external data spread over several files ('" + location + "', '" + loc + "')");
+      return Status::Corruption(name + ": external data spread over several files ('" + location + "', '" +
+                                loc + "')");
     if (d.external) location = loc;
   }
   return Status::Ok();
@@ -123,7 +134,8 @@ Result<std::unique_ptr<LoadedModel>> LoadedModel::Load(const std::string& onnx_p
     InitializerData d;
     std::string loc;
     E2O_RETURN_IF_ERROR(DescribeInitializer(t, onnx_path, &d, &loc));
-    if (m->inits_.count(d.name)) return Status::Corruption(onnx_path + ": initializer '" + d.name + "' appears twice");
+    if (m->inits_.count(d.name))
+      return Status::Corruption(onnx_path + ": initializer '" + d.name + "' appears twice");
     if (d.external && m->sidecar_fd_.get() < 0) {
       m->location_ = loc;
       m->sidecar_path_ = sidecar_override.empty() ? Dirname(onnx_path) + "/" + loc : sidecar_override;
@@ -137,7 +149,8 @@ Result<std::unique_ptr<LoadedModel>> LoadedModel::Load(const std::string& onnx_p
       if (d.offset > m->sidecar_size_ || d.byte_size > m->sidecar_size_ - d.offset)
         return Status::Corruption(m->sidecar_path_ + ": initializer '" + d.name + "' at offset " +
                                   std::to_string(d.offset) + " with length " + std::to_string(d.byte_size) +
-                                  " runs past the end of the file (" + std::to_string(m->sidecar_size_) + " bytes)");
+                                  " runs past the end of the file (" + std::to_string(m->sidecar_size_) +
+                                  " bytes)");
       d.sidecar_fd = m->sidecar_fd_.get();
       d.sidecar_path = m->sidecar_path_;
     }

@@ -1,4 +1,4 @@
-#include "verify/evaluator.h"
+#include "check/evaluator.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "check/contract.h"
 #include "numerics/half.h"
 #include "onnx/graph_util.h"
-#include "verify/contract.h"
 
 namespace embed2onnx {
 namespace {
@@ -55,7 +55,8 @@ class EvaluatorTest : public ::testing::Test {
     t->add_dims(3);
     t->set_data_location(onnx::TensorProto::EXTERNAL);
     for (auto [k, v] : {std::pair<std::string, std::string>{"location", "m.onnx_data"},
-                        {"offset", std::to_string(offset)}, {"length", "24"}}) {
+                        {"offset", std::to_string(offset)},
+                        {"length", "24"}}) {
       auto* e = t->add_external_data();
       e->set_key(k);
       e->set_value(v);
@@ -99,7 +100,8 @@ TEST_F(EvaluatorTest, OutOfRangeIdIsRefused) {
   ASSERT_TRUE(model.ok());
   auto out = EvaluateLookup(**model, MakeIdsTensor({4}, 1, 1));
   ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("index 4 is out of range"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("index 4 is out of range"), std::string::npos)
+      << out.status().message();
   EXPECT_FALSE(EvaluateLookup(**model, MakeIdsTensor({-5}, 1, 1)).ok());
 }
 
@@ -108,7 +110,8 @@ TEST_F(EvaluatorTest, SidecarShorterThanTensorIsRefusedAtLoad) {
   onnx::ModelProto m = Fp16Model(false, 0, &sidecar);
   auto model = LoadedModel::Load(Write(m, sidecar.substr(0, sidecar.size() - 1)));
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find("runs past the end"), std::string::npos) << model.status().message();
+  EXPECT_NE(model.status().message().find("runs past the end"), std::string::npos)
+      << model.status().message();
 }
 
 TEST_F(EvaluatorTest, WrongLengthAndUnknownKeyAreRefused) {

@@ -24,7 +24,7 @@ struct InitializerData {
   std::vector<int64_t> dims;
   uint64_t byte_size = 0;
   bool external = false;
-  uint64_t offset = 0;         // in the sidecar
+  uint64_t offset = 0;               // in the sidecar
   const std::string* raw = nullptr;  // inline bytes (points into the model)
   int sidecar_fd = -1;
   std::string sidecar_path;

@@ -1,0 +1,35 @@
+// The names export writes and verify reads back: file names and report keys. Both stages
+// include this header and neither includes the other, so the two cannot drift apart.
+#pragma once
+
+#include <string>
+
+namespace embed2onnx {
+
+// The report beside the graphs (SPEC §5).
+inline constexpr char kReportFileName[] = "embed_tokens_parity.json";
+// A tier's sidecar is "<model file name>" + this (SPEC §2).
+inline constexpr char kSidecarSuffix[] = "_data";
+// Our reports name their writer here: {"tool": {"name": kToolName, ...}}.
+inline constexpr char kToolName[] = "embed2onnx";
+
+// Report keys.
+namespace report_key {
+inline constexpr char kVariant[] = "variant";
+inline constexpr char kInfo[] = "info";
+inline constexpr char kTiers[] = "tiers";
+inline constexpr char kParity[] = "parity";
+inline constexpr char kSampleIds[] = "sample_ids";
+inline constexpr char kFiles[] = "files";
+inline constexpr char kTool[] = "tool";
+inline constexpr char kToolNameField[] = "name";
+inline constexpr char kTimings[] = "timings_s";
+inline constexpr char kMaxAbsErr[] = "max_abs_err";
+inline constexpr char kMeanAbsErr[] = "mean_abs_err";
+inline constexpr char kP99AbsErr[] = "p99_abs_err";
+inline constexpr char kMeanRowCosine[] = "mean_row_cosine";
+}  // namespace report_key
+
+inline std::string SidecarName(const std::string& onnx_file_name) { return onnx_file_name + kSidecarSuffix; }
+
+}  // namespace embed2onnx
