@@ -8,7 +8,7 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbe
   libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev libcli11-dev libfmt-dev \
   libfp16-dev clang clang-format libclang-rt-14-dev time python3-numpy python3-onnx
 
-.PHONY: all deps apt-deps npm-deps configure build test demo bench fuzz clean
+.PHONY: all deps apt-deps npm-deps configure build test demo bench fuzz clean install
 
 all: build
 
@@ -58,6 +58,12 @@ demo: deps build
 # Each libFuzzer target for 5 minutes (fuzz/run.sh; clang from APT_PACKAGES).
 fuzz: apt-deps
 	bash fuzz/run.sh fuzz 300
+
+# Installs bin/embed2onnx, its man page, the headers, libembed2onnx.a, the CMake package
+# and embed2onnx.pc under PREFIX (DESTDIR, when set, is put in front as usual).
+PREFIX ?= /usr/local
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD) build-*
