@@ -8,11 +8,11 @@ APT_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbe
   libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev libcli11-dev libfmt-dev \
   libfp16-dev clang clang-format libclang-rt-14-dev time python3-numpy python3-onnx
 
-.PHONY: all deps apt-deps npm-deps configure build test demo bench fuzz clean install
+.PHONY: all deps apt-deps npm-deps venv configure build test demo bench fuzz clean install
 
 all: build
 
-deps: apt-deps npm-deps
+deps: apt-deps npm-deps venv
 
 # Installs only the Debian packages that are not there yet.
 apt-deps:
@@ -31,6 +31,21 @@ npm-deps: tests/ort/node_modules/.e2o-installed
 tests/ort/node_modules/.e2o-installed: tests/ort/package.json tests/ort/package-lock.json
 	cd tests/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 	touch $@
+
+# The tests' pinned Python environment (tests/python/requirements.txt: the official onnx
+# checker, onnxruntime, torch, transformers, numpy 2), made once and made again only when
+# the pins change. Never used by the product's build.
+VENV := tests/python/.venv
+venv: $(VENV)/.e2o-installed
+$(VENV)/.e2o-installed: tests/python/requirements.txt
+	@command -v python3 >/dev/null || { echo "make venv: python3 is not installed" >&2; exit 1; }
+	rm -rf $(VENV)
+	python3 -m venv $(VENV)
+	@set -o pipefail; $(VENV)/bin/pip install --quiet --disable-pip-version-check -r $< 2>&1 \
+	  | { grep -v "^WARNING: Location .* is ignored" || true; } \
+	  || { echo "make venv: cannot install the pinned test environment ($<) from PyPI: is PyPI reachable?" >&2; \
+	       rm -rf $(VENV); exit 1; }
+	cp $< $@
 
 configure: apt-deps
 	@if [ ! -f $(BUILD)/build.ninja ]; then cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release; fi

@@ -36,6 +36,7 @@ cmake --build "$WORK/consumer" >"$WORK/consumer_build.log"
 "$WORK/consumer/consumer" "$WORK/ckpt" "$WORK/out" | tee "$WORK/consumer.out"
 grep -q '^tier fp16w ' "$WORK/consumer.out" && grep -q '^tier int8 ' "$WORK/consumer.out"
 "$PREFIX/bin/embed2onnx" verify "$WORK/out" --model-dir "$WORK/ckpt" >/dev/null
+official_check --hidden 64 "$WORK/out" >/dev/null
 
 # 2. pkg-config alone, from the staged DESTDIR copy (its .pc is relative to itself).
 PKG_CONFIG_PATH="$WORK/stage/opt/e2o/lib/pkgconfig" pkg-config --cflags --libs embed2onnx >"$WORK/pc_flags"
