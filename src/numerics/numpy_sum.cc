@@ -49,3 +49,73 @@ float NumpyFloat32Sum::Mean(uint64_t count) const {
 }
 
 }  // namespace embed2onnx
+
+namespace embed2onnx {
+
+NumpyWholePairwiseSum::NumpyWholePairwiseSum(uint64_t total) {
+  size_t used = 0;
+  if (total == 0) return;
+  Descend(total, nullptr, 0, &used);
+}
+
+void NumpyWholePairwiseSum::Descend(uint64_t size, const float* avail, size_t n_avail, size_t* used) {
+  for (;;) {
+    // A whole subtree inside the piece: the recursion over it is NumpyPairwiseSum itself.
+    if (leaf_fill_ == 0 && n_avail - *used >= size && size > 128) {
+      float v = NumpyPairwiseSum(avail + *used, size);
+      *used += size;
+      if (!Finish(v, avail, n_avail, used)) return;
+      return;
+    }
+    if (size <= 128) {
+      need_ = size;
+      return;
+    }
+    uint64_t left = size / 2;
+    left -= left % 8;
+    path_.push_back(Frame{size, left});
+    size = left;
+  }
+}
+
+bool NumpyWholePairwiseSum::Finish(float value, const float* avail, size_t n_avail, size_t* used) {
+  while (!path_.empty()) {
+    Frame& top = path_.back();
+    if (!top.left_done) {
+      top.left = value;
+      top.left_done = true;
+      Descend(top.size - top.left_size, avail, n_avail, used);
+      return need_ != 0;
+    }
+    value = top.left + value;
+    path_.pop_back();
+  }
+  sum_ = value;
+  need_ = 0;
+  return false;
+}
+
+void NumpyWholePairwiseSum::Add(const float* v, size_t n) {
+  size_t used = 0;
+  while (used < n && need_ != 0) {
+    if (leaf_fill_ == 0 && n - used >= need_) {
+      // The whole leaf is in the piece.
+      float s = NumpyPairwiseSum(v + used, need_);
+      used += need_;
+      leaf_fill_ = 0;
+      Finish(s, v, n, &used);
+      continue;
+    }
+    size_t take = std::min<uint64_t>(need_ - leaf_fill_, n - used);
+    std::memcpy(leaf_ + leaf_fill_, v + used, take * sizeof(float));
+    leaf_fill_ += take;
+    used += take;
+    if (leaf_fill_ == need_) {
+      float s = NumpyPairwiseSum(leaf_, need_);
+      leaf_fill_ = 0;
+      Finish(s, v, n, &used);
+    }
+  }
+}
+
+}  // namespace embed2onnx

@@ -1,12 +1,17 @@
 // numpy's float32 sum, reproduced bit for bit, so the report's mean_abs_err equals
-// what `err.mean()` gives on the same float32 errors (numpy 1.24).
+// what `err.mean()` gives on the same float32 errors, under numpy 1.24 or numpy 2.4.
 //
-// np.add.reduce over a contiguous float32 array sees the data in buffers of 8192
+// numpy 1.24: np.add.reduce over a contiguous float32 array sees the data in buffers of 8192
 // elements (np.getbufsize()); each buffer is summed pairwise (below 8 elements a plain
 // loop; up to 128, eight running sums combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))
 // plus the tail; above, split at n/2 rounded down to a multiple of 8 and recurse), and
 // the buffer sums are added in order to a float32 that starts at 0. np.mean then
 // divides in float64 and casts back to float32.
+//
+// numpy 2.4 (measured on 2.4.6 against both): the same float32 array, 1-D or a
+// contiguous 2-D one reduced over every axis, is summed as ONE pairwise sum over all n
+// values, without the 8192-element buffers (NumpyWholePairwiseSum). np.mean divides the
+// same way in both (float64, then float32).
 //
 // Values must be added in array order; pieces may be of any size.
 #pragma once
@@ -14,6 +19,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace embed2onnx {
 
@@ -32,6 +38,39 @@ class NumpyFloat32Sum {
   float acc_ = 0.0f;
   std::array<float, kBuffer> buf_{};
   size_t fill_ = 0;
+};
+
+// numpy 2.4's sum: NumpyPairwiseSum over all `total` values, computed as they stream in.
+// It walks the pairwise recursion tree (fixed by `total` alone) in order, keeping the
+// path from the root (about log2(total / 128) frames) and at most one leaf of 128
+// values; a piece that holds a whole subtree is summed straight from the piece.
+class NumpyWholePairwiseSum {
+ public:
+  explicit NumpyWholePairwiseSum(uint64_t total);
+  // REQUIRES: at most `total` values in all.
+  void Add(const float* v, size_t n);
+  // REQUIRES: all `total` values added.
+  float Sum() const { return sum_; }
+  float Mean(uint64_t count) const {
+    return static_cast<float>(static_cast<double>(sum_) / static_cast<double>(count));
+  }
+
+ private:
+  struct Frame {
+    uint64_t size, left_size;
+    float left = 0.0f;
+    bool left_done = false;
+  };
+  // Descends from a node of `size` values to its leftmost leaf (or a subtree the
+  // caller can sum at once); sets need_.
+  void Descend(uint64_t size, const float* avail, size_t n_avail, size_t* used);
+  // Hands a finished node's sum up the path; returns false when the root is done.
+  bool Finish(float value, const float* avail, size_t n_avail, size_t* used);
+  std::vector<Frame> path_;
+  float leaf_[128];
+  size_t leaf_fill_ = 0;
+  uint64_t need_ = 0;  // values of the current leaf; 0 once the root is done
+  float sum_ = 0.0f;
 };
 
 }  // namespace embed2onnx

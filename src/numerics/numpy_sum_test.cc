@@ -39,5 +39,42 @@ TEST(NumpySumTest, PiecesDoNotMatter) {
   EXPECT_EQ(whole.Mean(v.size()), static_cast<float>(static_cast<double>(acc) / v.size()));
 }
 
+// numpy 2.4: one pairwise sum over the whole array, whatever the pieces it arrives in.
+TEST(NumpySumTest, WholePairwiseStreamsAnyPieces) {
+  std::mt19937 rng(11);
+  std::exponential_distribution<float> dist(1000.0f);
+  for (size_t total : {0u, 1u, 7u, 8u, 127u, 128u, 129u, 1000u, 8192u, 8193u, 100003u, 262147u}) {
+    std::vector<float> v(total);
+    for (float& x : v) x = dist(rng);
+    const float want = NumpyPairwiseSum(v.data(), total);
+    for (size_t piece : {1u, 3u, 128u, 129u, 8192u, 50000u, 1u << 20}) {
+      NumpyWholePairwiseSum s(total);
+      for (size_t i = 0; i < total; i += piece) s.Add(v.data() + i, std::min(piece, total - i));
+      EXPECT_EQ(s.Sum(), want) << "total " << total << " piece " << piece;
+    }
+    // Uneven pieces, as chunks of rows of different widths give.
+    NumpyWholePairwiseSum s(total);
+    std::uniform_int_distribution<size_t> len(0, 3000);
+    for (size_t i = 0; i < total;) {
+      size_t n = std::min(len(rng), total - i);
+      s.Add(v.data() + i, n);
+      i += n;
+    }
+    EXPECT_EQ(s.Sum(), want) << "total " << total << " random pieces";
+  }
+}
+
+// The two releases differ: numpy 1.24's 8192-value buffers against 2.4's single tree.
+TEST(NumpySumTest, ReleasesDifferOnLargeArrays) {
+  std::vector<float> v(3000 * 2048);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = 1e-4f * (1.0f + static_cast<float>(i % 977) / 977.0f);
+  NumpyFloat32Sum old_sum;
+  old_sum.Add(v.data(), v.size());
+  NumpyWholePairwiseSum new_sum(v.size());
+  new_sum.Add(v.data(), v.size());
+  EXPECT_NE(old_sum.Sum(), new_sum.Sum());
+  EXPECT_NEAR(old_sum.Sum(), new_sum.Sum(), 1e-5 * old_sum.Sum());
+}
+
 }  // namespace
 }  // namespace embed2onnx
