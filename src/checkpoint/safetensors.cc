@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -212,6 +213,17 @@ Result<std::vector<TensorInfo>> ReadSafetensorsHeader(const std::string& path) {
   }
   unsigned char prefix[8];
   E2O_RETURN_IF_ERROR(PReadFull(file.fd.get(), prefix, 8, 0, path, "header length"));
+  // A Git LFS pointer (a clone without `git lfs pull`) is a short text file: say so rather
+  // than reading "vers" as a header length.
+  if (std::memcmp(prefix, "version ", 8) == 0) {
+    char text[24] = {};
+    const uint64_t n = std::min<uint64_t>(file.size, sizeof(text));
+    E2O_RETURN_IF_ERROR(PReadFull(file.fd.get(), text, n, 0, path, "header length"));
+    if (std::string_view(text, n).rfind("version https://git-lfs", 0) == 0)
+      return Status::Corruption(path +
+                                ": is a Git LFS pointer, not the weights: run `git lfs pull` in its "
+                                "repository (or download the model with `hf download`)");
+  }
   uint64_t header_bytes = 0;
   for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | prefix[i];  // little-endian
   // Both checks come before the allocation: the length is the first hostile number.

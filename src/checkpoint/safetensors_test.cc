@@ -258,6 +258,21 @@ TEST(SafetensorsHeader, ParserWorksFromMemory) {
                           "mem", "past the end of the file"));
 }
 
+// A clone without `git lfs pull` holds pointer files where the weights should be.
+TEST(SafetensorsHeader, GitLfsPointerIsNamedAsSuch) {
+  TempDir dir;
+  const std::string path = dir.Join("model.safetensors");
+  WriteFile(path,
+            "version https://git-lfs.github.com/spec/v1\n"
+            "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 4965799096\n");
+  Status s = ReadSafetensorsHeader(path).status();
+  EXPECT_TRUE(FailsNaming(s, path, "Git LFS pointer")) << s.message();
+  EXPECT_NE(s.message().find("git lfs pull"), std::string::npos);
+  // Any other text starting "version " is still judged by its header length.
+  WriteFile(path, "version 2 of something else entirely");
+  EXPECT_TRUE(FailsNaming(ReadSafetensorsHeader(path).status(), path, "header length"));
+}
+
 TEST(SafetensorsHeader, HostileNamesAreEscapedInMessages) {
   TempDir dir;
   const std::string path = dir.Join("m.safetensors");
