@@ -1,0 +1,41 @@
+// Splice graphs (SPEC §8): the embedding stage of a Granite Speech pipeline in one ONNX
+// Runtime call. Inputs input_ids INT64 [B, N] and audio_features FLOAT
+// [num_audio_tokens, D]; output inputs_embeds FLOAT [B, N, D]. Walking the ids in
+// row-major order, a position holding the audio token id A gets the next row of
+// audio_features, every other position what the tier's plain graph outputs for its id
+// (transformers' masked_scatter over embed_tokens(where(ids == A, 0, ids))).
+//
+// How, with ai.onnx opset-20 operators only and no float arithmetic on any row (a float
+// Where, even a "+ 0", turns -0.0 into +0.0):
+//   text    = the tier's own nodes on where(ids == A, 0, ids)         [B, N, D]
+//   rows    = Concat(reshape(text, [-1, D]), audio_features)          [B*N + M, D]
+//   k       = CumSum(int64(ids == A)) over the flattened ids          (1-based audio rank)
+//   idx     = where(ids == A, B*N + k - 1, position)                  int64
+//   idx    += int64(count(A) != M) * (B*N + M)                        every index out of range
+//   out     = reshape(Gather(rows, idx), [B, N, D])
+// Gather copies rows bit for bit. A count of audio tokens that differs from M, in either
+// direction, pushes every index past the end of `rows`, so the run fails ("indices
+// element out of data bounds") on ONNX Runtime's CPU execution provider; the check sits
+// on the data path of the output, so no optimiser can drop it as dead or a no-op. Some
+// other execution providers do not range-check Gather indices (see docs/splice.md).
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <string>
+
+#include "embed2onnx/status.h"
+
+namespace embed2onnx {
+
+inline constexpr char kAudioInputName[] = "audio_features";
+
+// The splice model of a tier from its plain lookup model (as the tier writer built it:
+// IO input_ids / inputs_embeds, streamed initializers external in the tier's sidecar).
+// The copy keeps every initializer as it is, so its external data points into the same
+// sidecar at the same offsets: the table is on disk once. `graph_name` names the graph.
+Result<onnx::ModelProto> MakeSpliceModel(const onnx::ModelProto& plain, int64_t audio_token_id,
+                                         const std::string& graph_name);
+
+}  // namespace embed2onnx

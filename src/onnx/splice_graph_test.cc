@@ -1,0 +1,99 @@
+#include "onnx/splice_graph.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
+
+#include "onnx/graph_util.h"
+
+namespace embed2onnx {
+namespace {
+
+// A plain lookup model as a tier builds it: Gather of a [V, D] table.
+onnx::ModelProto PlainModel(int64_t v, int64_t d) {
+  onnx::ModelProto m;
+  m.set_ir_version(kOnnxIrVersion);
+  auto* op = m.add_opset_import();
+  op->set_domain("");
+  op->set_version(kOnnxOpset);
+  onnx::GraphProto* g = m.mutable_graph();
+  g->set_name("embed_tokens_fp32");
+  AddLookupIO(g, d);
+  AddRawInitializer(g, "embed_tokens.weight", onnx::TensorProto::FLOAT, {v, d},
+                    std::string(static_cast<size_t>(v * d * 4), '\0'));
+  SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
+             "axis", 0);
+  return m;
+}
+
+TEST(SpliceGraphTest, WrapsTheTierNodesBetweenTheSpliceNodes) {
+  auto m = MakeSpliceModel(PlainModel(10, 4), 9, "embed_tokens_audio");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const onnx::GraphProto& g = m->graph();
+  EXPECT_EQ(g.name(), "embed_tokens_audio");
+  ASSERT_EQ(g.input_size(), 2);
+  EXPECT_EQ(g.input(0).name(), kInputName);
+  EXPECT_EQ(g.input(1).name(), kAudioInputName);
+  EXPECT_EQ(g.input(1).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
+  EXPECT_EQ(g.input(1).type().tensor_type().shape().dim(0).dim_param(), "num_audio_tokens");
+  EXPECT_EQ(g.input(1).type().tensor_type().shape().dim(1).dim_value(), 4);
+  ASSERT_EQ(g.output_size(), 1);
+  EXPECT_EQ(g.output(0).name(), kOutputName);
+  // The tier's Gather now reads the text ids and writes the text rows; only the last
+  // node writes the output.
+  int writers = 0;
+  for (const auto& n : g.node()) {
+    if (n.name() == "EmbedTokens_Gather") {
+      EXPECT_EQ(n.input(1), "splice.text_ids");
+      EXPECT_EQ(n.output(0), "splice.text_embeds");
+    }
+    for (const auto& o : n.output()) writers += o == kOutputName;
+  }
+  EXPECT_EQ(writers, 1);
+  EXPECT_EQ(g.node(g.node_size() - 1).output(0), kOutputName);
+  // Topological order: every input is a graph input, an initializer or an earlier output.
+  std::set<std::string> known = {kInputName, kAudioInputName};
+  for (const auto& t : g.initializer()) known.insert(t.name());
+  for (const auto& n : g.node()) {
+    for (const auto& in : n.input())
+      EXPECT_TRUE(known.count(in)) << n.name() << " reads " << in << " too early";
+    for (const auto& o : n.output()) known.insert(o);
+  }
+  // No arithmetic or select touches a float row: only Gather, Concat, Reshape and Shape see them.
+  const std::set<std::string> float_rows = {"splice.text_embeds", "splice.text_rows", "splice.rows",
+                                            kAudioInputName, "splice.out_rows"};
+  const std::set<std::string> row_ops = {"Gather", "Concat", "Reshape", "Shape"};
+  for (const auto& n : g.node())
+    if (!row_ops.count(n.op_type()))
+      for (const auto& in : n.input()) EXPECT_FALSE(float_rows.count(in)) << n.name() << " reads " << in;
+}
+
+TEST(SpliceGraphTest, KeepsTheInitializersAndTheAudioId) {
+  auto m = MakeSpliceModel(PlainModel(10, 4), 123, "g");
+  ASSERT_TRUE(m.ok());
+  bool table = false, id = false;
+  for (const auto& t : m->graph().initializer()) {
+    if (t.name() == "embed_tokens.weight") table = t.raw_data().size() == 160;
+    if (t.name() == "splice.audio_token_id") {
+      int64_t v = 0;
+      ASSERT_EQ(t.raw_data().size(), sizeof v);
+      std::memcpy(&v, t.raw_data().data(), sizeof v);
+      id = v == 123 && t.dims_size() == 0 && t.data_type() == onnx::TensorProto::INT64;
+    }
+  }
+  EXPECT_TRUE(table);
+  EXPECT_TRUE(id);
+}
+
+TEST(SpliceGraphTest, RefusesWhatIsNotALookupGraph) {
+  onnx::ModelProto m = PlainModel(10, 4);
+  m.mutable_graph()->mutable_output(0)->set_name("other");
+  EXPECT_FALSE(MakeSpliceModel(m, 9, "g").ok());
+  onnx::ModelProto two = PlainModel(10, 4);
+  *two.mutable_graph()->add_input() = two.graph().input(0);
+  EXPECT_FALSE(MakeSpliceModel(two, 9, "g").ok());
+}
+
+}  // namespace
+}  // namespace embed2onnx
