@@ -27,6 +27,10 @@ Result<const TensorInfo*> FindEmbeddingTable(const Checkpoint& ckpt, const std::
 // NotFound naming what was expected and listing the candidates that are there.
 Result<const TensorInfo*> FindOneOf(const Checkpoint& ckpt, const std::vector<std::string>& accepted);
 
+// Why FindEmbeddingTable(ckpt, "") picks `name`, in words ("a well-known table name
+// (Granite Speech)", "the only 2-D tensor whose name ends like an embedding table").
+std::string WhyPicked(const Checkpoint& ckpt, const std::string& name);
+
 // The names of tensors that look like embedding tables, best first.
 std::vector<std::string> EmbeddingCandidates(const Checkpoint& ckpt);
 

@@ -116,6 +116,17 @@ Result<const TensorInfo*> PickOnly(const Checkpoint& ckpt, const std::vector<std
 
 }  // namespace
 
+std::string WhyPicked(const Checkpoint& ckpt, const std::string& name) {
+  for (std::string_view known : kWellKnown)
+    if (known == name) {
+      std::vector<std::string> present = WellKnownPresent(ckpt);
+      return present.size() == 1 ? "the only well-known embedding-table name in the checkpoint"
+                                 : "a well-known embedding-table name";
+    }
+  return "no well-known table name is there, and it is the only 2-D tensor whose name ends like an embedding "
+         "table";
+}
+
 std::vector<std::string> EmbeddingCandidates(const Checkpoint& ckpt) {
   std::vector<std::string> out = WellKnownPresent(ckpt);
   for (std::string& name : LookAlikes(ckpt, out)) out.push_back(std::move(name));
