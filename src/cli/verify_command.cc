@@ -91,9 +91,12 @@ void AddInspectCommand(CLI::App& app, InspectArgs* a) {
 }
 
 Status RunInspect(const InspectArgs& a) {
-  E2O_ASSIGN_OR_RETURN(std::string text, InspectModel(a.file, a.json));
+  // What could be read is printed even when the file is refused: the refusal follows as
+  // the one error line (and as "ok": false, "error" in the JSON).
+  std::string text;
+  Status s = InspectModel(a.file, a.json, &text);
   std::fputs(text.c_str(), stdout);
-  return Status::Ok();
+  return s;
 }
 
 }  // namespace embed2onnx

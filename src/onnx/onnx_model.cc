@@ -167,6 +167,11 @@ Status ParseModelBytes(const std::string& bytes, const std::string& name, onnx::
   return Status::Ok();
 }
 
+std::string SidecarPath(const std::string& onnx_path, const std::string& location) {
+  const std::string dir = Dirname(onnx_path);
+  return (dir == "/" ? "" : dir) + "/" + location;
+}
+
 const std::string& LoadedModel::sidecar_path() const {
   static const std::string kNone;
   return sidecars_.empty() ? kNone : sidecars_[0]->path;
@@ -182,14 +187,13 @@ Result<SidecarFile*> LoadedModel::SidecarFor(const InitializerData& d, const std
                               "')");
   auto s = std::make_unique<SidecarFile>();
   s->location = d.location;
+  const std::string whose =
+      " (external data of initializer '" + PrintableName(d.name) + "' in " + path_ + ")";
   if (!sidecar_override.empty()) {
     s->path = s->resolved = sidecar_override;
   } else {
-    // Where ONNX Runtime looks: beside the model as it was named, symlinks not resolved.
     const std::string dir = Dirname(path_);
-    s->path = (dir == "/" ? "" : dir) + "/" + d.location;
-    const std::string whose =
-        " (external data of initializer '" + PrintableName(d.name) + "' in " + path_ + ")";
+    s->path = SidecarPath(path_, d.location);
     if (!RealPath(s->path, &s->resolved)) {
       if (errno == ENOENT) return Status::NotFound(s->path + ": no such file" + whose);
       return ErrnoStatus(s->path, "cannot resolve" + whose, errno);
@@ -205,11 +209,21 @@ Result<SidecarFile*> LoadedModel::SidecarFor(const InitializerData& d, const std
           s->path + ": resolves to " + s->resolved + ", outside the model's folder " + real_dir +
           (real_model_dir != real_dir ? " and the folder of its file " + real_model_dir : "") + whose);
   }
-  // Opens the resolved name, so what is read is the file that was judged.
+  // Opens the resolved name, so what is read is the file that was judged. Its errors
+  // ("<resolved>: not a regular file") are told about the name the user knows.
   Result<OpenedFile> f = OpenRegularFile(s->resolved);
   if (!f.ok()) {
-    if (s->resolved == s->path) return f.status();
-    return f.status().WithPrefix(s->path);
+    const std::string& msg = f.status().message();
+    const std::string rest = msg.rfind(s->resolved, 0) == 0 ? msg.substr(s->resolved.size()) : ": " + msg;
+    const std::string text = s->path + rest + whose;
+    switch (f.status().code()) {
+      case Status::Code::kNotFound:
+        return Status::NotFound(text);
+      case Status::Code::kInvalidArgument:
+        return Status::InvalidArgument(text);
+      default:
+        return Status::IOError(text);
+    }
   }
   s->fd = std::move(f->fd);
   s->size = f->size;

@@ -109,6 +109,10 @@ class LoadedModel {
 // fuzzing and tests.
 Status ParseModelBytes(const std::string& bytes, const std::string& name, onnx::ModelProto* out);
 
+// Where the sidecar at `location` of the model named `onnx_path` is looked for (as ONNX
+// Runtime does: beside the model as named, its symlinks not resolved).
+std::string SidecarPath(const std::string& onnx_path, const std::string& location);
+
 // `s` with control bytes (below 0x20, and 0x7f) written as \xNN, so a name from a file
 // cannot break a one-line message. Other bytes are kept as they are.
 std::string PrintableName(const std::string& s);
