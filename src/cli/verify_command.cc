@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "embed2onnx/inspect.h"
 #include "embed2onnx/verify.h"
+#include "util/json_text.h"
 
 namespace embed2onnx {
 
@@ -38,16 +39,20 @@ Status RunVerify(const VerifyArgs& a) {
   o.threads = a.threads;
   E2O_ASSIGN_OR_RETURN(VerifyResult r, VerifyExport(o));
   if (a.json) {
-    nlohmann::ordered_json j = {
-        {"ok", r.ok()}, {"tensor", r.tensor}, {"vocab_size", r.vocab}, {"hidden_size", r.hidden}};
+    // Paths, names and messages may hold bytes that are not UTF-8 (util/json_text.h).
+    nlohmann::ordered_json j = {{"ok", r.ok()}};
+    SetText(j, "tensor", r.tensor);
+    j["vocab_size"] = r.vocab;
+    j["hidden_size"] = r.hidden;
     j["files"] = nlohmann::ordered_json::array();
     for (const FileVerification& f : r.files) {
-      nlohmann::ordered_json e = {{"file", f.file},
-                                  {"tier", f.tier},
-                                  {"ok", f.ok},
-                                  {"message", f.message},
-                                  {"rows_checked", f.rows_checked},
-                                  {"ids_evaluated", f.ids_evaluated}};
+      nlohmann::ordered_json e = nlohmann::ordered_json::object();
+      SetText(e, "file", f.file);
+      e["tier"] = f.tier;
+      e["ok"] = f.ok;
+      SetText(e, "message", f.message);
+      e["rows_checked"] = f.rows_checked;
+      e["ids_evaluated"] = f.ids_evaluated;
       if (f.has_stats) {
         e["table_stats"] = {{"max_abs_err", f.stats.max_abs_err},
                             {"mean_abs_err", f.stats.mean_abs_err},
@@ -57,7 +62,7 @@ Status RunVerify(const VerifyArgs& a) {
       }
       j["files"].push_back(e);
     }
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", DumpJson(j, 2).c_str());
   } else {
     std::printf("verify %s against %s [%llu x %llu]\n", a.export_dir.c_str(), r.tensor.c_str(),
                 static_cast<unsigned long long>(r.vocab), static_cast<unsigned long long>(r.hidden));
@@ -86,9 +91,12 @@ void AddInspectCommand(CLI::App& app, InspectArgs* a) {
 }
 
 Status RunInspect(const InspectArgs& a) {
-  E2O_ASSIGN_OR_RETURN(std::string text, InspectModel(a.file, a.json));
+  // What could be read is printed even when the file is refused: the refusal follows as
+  // the one error line (and as "ok": false, "error" in the JSON).
+  std::string text;
+  Status s = InspectModel(a.file, a.json, &text);
   std::fputs(text.c_str(), stdout);
-  return Status::Ok();
+  return s;
 }
 
 }  // namespace embed2onnx

@@ -17,6 +17,7 @@
 #include "export/report.h"
 #include "export/tier_writer.h"
 #include "tiers/tier.h"
+#include "util/no_throw.h"
 #include "util/thread_pool.h"
 
 namespace embed2onnx {
@@ -78,7 +79,7 @@ Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vect
 }
 }  // namespace
 
-Result<ExportSummary> ExportTable(const ExportOptions& opts) {
+static Result<ExportSummary> ExportTableImpl(const ExportOptions& opts) {
   const auto t0 = Clock::now();
   auto note = opts.note ? opts.note : [](const std::string&) {};
 
@@ -187,6 +188,12 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
       WriteStagedFile(out->Stage(kReportFileName), RenderReport(summary, opts.variant, base, ids)));
   E2O_RETURN_IF_ERROR(out->Commit(opts.fsync));
   return summary;
+}
+
+// The boundary: an exception from any stage (or from a caller's note/progress callback)
+// becomes a Status, and unwinding lets OutputDir remove the staged files.
+Result<ExportSummary> ExportTable(const ExportOptions& opts) {
+  return CatchAll(opts.model_dir, [&] { return ExportTableImpl(opts); });
 }
 
 }  // namespace embed2onnx

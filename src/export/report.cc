@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "util/json_text.h"
+
 namespace embed2onnx {
 
 namespace {
@@ -37,22 +39,32 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
   json variant_value = variant.empty() ? json(nullptr) : json(variant);
   json report;
   report["variant"] = variant_value;
-  report["info"] = {{"variant", variant_value},  {"embed_attr", EmbedAttr(s.tensor)},
-                    {"vocab_size", s.vocab},     {"hidden_size", s.hidden},
-                    {"tensor", s.tensor},        {"dtype", s.dtype},
-                    {"checkpoint", s.checkpoint}};
-  json tiers = json::object(), parity = json::object(), files = json::object();
+  // Paths are bytes: one that is not UTF-8 is written readable plus exact ("<key>_hex",
+  // util/json_text.h); ReadText gives the bytes back.
+  json info = {{"variant", variant_value}};
+  SetText(info, "embed_attr", EmbedAttr(s.tensor));
+  info["vocab_size"] = s.vocab;
+  info["hidden_size"] = s.hidden;
+  SetText(info, "tensor", s.tensor);
+  info["dtype"] = s.dtype;
+  SetText(info, "checkpoint", s.checkpoint);
+  report["info"] = info;
+  json tiers = json::object(), tiers_hex = json::object(), parity = json::object(), files = json::object();
   for (const TierOutcome& t : s.tiers) {
-    tiers[t.tier] = RelativePath(t.onnx_path, paths_base);
+    const std::string onnx = RelativePath(t.onnx_path, paths_base);
+    tiers[t.tier] = JsonText(onnx);
+    if (!IsValidUtf8(onnx)) tiers_hex[t.tier] = ToHex(onnx);
     json p = {{"shape", t.parity_shape}, {"dtype", "float32"}};
     p.update(Figures(t.parity));
     parity[t.tier] = p;
-    files[t.tier] = {
-        {"onnx_bytes", t.onnx_bytes},
-        {"sidecar", t.sidecar_path.empty() ? json(nullptr) : json(RelativePath(t.sidecar_path, paths_base))},
-        {"sidecar_bytes", t.sidecar_bytes}};
+    json f = {{"onnx_bytes", t.onnx_bytes}, {"sidecar", nullptr}};
+    if (!t.sidecar_path.empty()) SetText(f, "sidecar", RelativePath(t.sidecar_path, paths_base));
+    f["sidecar_bytes"] = t.sidecar_bytes;
+    files[t.tier] = f;
   }
   report["tiers"] = tiers;
+  // Beside "tiers" rather than inside it: its values stay plain paths (SPEC §5).
+  if (!tiers_hex.empty()) report["tiers_hex"] = tiers_hex;
   report["parity"] = parity;
   for (const auto& [key, fig] : s.table_stats) report[key] = Figures(fig);
   report["sample_ids"] = sample_ids;
@@ -63,7 +75,7 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
                          {"stream_p99_pass", s.seconds_pass2},
                          {"verify", s.seconds_verify},
                          {"total", s.seconds_total}};
-  return report.dump(2) + "\n";
+  return DumpJson(report, 2) + "\n";
 }
 
 }  // namespace embed2onnx

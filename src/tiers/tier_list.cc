@@ -2,6 +2,7 @@
 
 #include "embed2onnx/tiers.h"
 #include "tiers/tier.h"
+#include "util/no_throw.h"
 
 namespace embed2onnx {
 
@@ -30,7 +31,7 @@ std::string Trim(const std::string& s) {
 }
 }  // namespace
 
-Result<std::vector<std::string>> ParseTierList(const std::string& list) {
+static Result<std::vector<std::string>> ParseTierListImpl(const std::string& list) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= list.size()) {
@@ -61,6 +62,10 @@ std::string TierHelpText() {
   for (const Tier& t : AllTiers())
     s += "  " + std::string(t.name) + "  " + t.file_name + "  " + t.summary + "\n";
   return s;
+}
+
+Result<std::vector<std::string>> ParseTierList(const std::string& list) {
+  return CatchAll("--tiers", [&] { return ParseTierListImpl(list); });
 }
 
 }  // namespace embed2onnx

@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <exception>
+
 namespace embed2onnx {
 
 namespace {
@@ -49,9 +51,15 @@ void ThreadPool::WorkerLoop(int index) {
     }
     size_t b, e;
     Part(n, threads_, index, &b, &e);
-    if (b < e) (*job)(b, e, index);
+    std::exception_ptr thrown;
+    try {
+      if (b < e) (*job)(b, e, index);
+    } catch (...) {
+      thrown = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (thrown && !error_) error_ = thrown;
       if (--pending_ == 0) done_cv_.notify_one();
     }
   }
@@ -72,9 +80,19 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t, 
   start_cv_.notify_all();
   size_t b, e;
   Part(n, threads_, 0, &b, &e);
-  if (b < e) fn(b, e, 0);
+  // Even when our own part throws, the workers must be done with `fn` before it goes.
+  std::exception_ptr thrown;
+  try {
+    if (b < e) fn(b, e, 0);
+  } catch (...) {
+    thrown = std::current_exception();
+  }
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [&] { return pending_ == 0; });
+  if (!thrown) thrown = error_;
+  error_ = nullptr;
+  lock.unlock();
+  if (thrown) std::rethrow_exception(thrown);
 }
 
 }  // namespace embed2onnx

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,9 @@ class ThreadPool {
 
   int size() const { return threads_; }
   // REQUIRES: called from one thread at a time.
+  // An exception thrown by fn on any thread is rethrown here, on the calling thread, once
+  // every part has finished (the first one caught, when several throw): a worker thread
+  // must never end the process with std::terminate behind the library's CatchAll.
   void ParallelFor(size_t n, const std::function<void(size_t, size_t, int)>& fn);
 
  private:
@@ -33,6 +37,7 @@ class ThreadPool {
   std::condition_variable start_cv_, done_cv_;
   const std::function<void(size_t, size_t, int)>* job_ = nullptr;
   size_t job_n_ = 0;
+  std::exception_ptr error_;  // first exception of the current job, guarded by mu_
   unsigned long generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;

@@ -21,6 +21,7 @@
 #include "schema/names.h"
 #include "tiers/tier.h"
 #include "util/file_io.h"
+#include "util/no_throw.h"
 #include "util/thread_pool.h"
 
 namespace embed2onnx {
@@ -338,7 +339,7 @@ void CompareWithReport(TierFile& tf, const nlohmann::json& report) {
 
 }  // namespace
 
-Result<VerifyResult> VerifyExport(const VerifyOptions& opts) {
+static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
   E2O_ASSIGN_OR_RETURN(Checkpoint ckpt, Checkpoint::OpenDir(opts.model_dir));
   E2O_ASSIGN_OR_RETURN(const TensorInfo* info, FindEmbeddingTable(ckpt, opts.tensor));
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> table, TableReader::Open(*info));
@@ -373,6 +374,10 @@ Result<VerifyResult> VerifyExport(const VerifyOptions& opts) {
     if (!tf.failed && !report.is_discarded()) CompareWithReport(tf, report);
   }
   return result;
+}
+
+Result<VerifyResult> VerifyExport(const VerifyOptions& opts) {
+  return CatchAll(opts.export_dir, [&] { return VerifyExportImpl(opts); });
 }
 
 }  // namespace embed2onnx
