@@ -39,7 +39,7 @@ TEST_F(OutputDirTest, FilesAppearOnlyAtCommit) {
   fs::path dir = root_ / "a" / "b";
   auto out = OutputDir::Open(dir.string(), quiet_);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  std::string tmp = (*out)->Stage("x.onnx");
+  std::string tmp = *(*out)->Stage("x.onnx");
   std::ofstream(tmp) << "new";
   EXPECT_FALSE(fs::exists(dir / "x.onnx"));
   ASSERT_TRUE((*out)->Commit(false).ok());
@@ -52,8 +52,8 @@ TEST_F(OutputDirTest, FailedRunLeavesPreviousFilesAndRemovesWhatItCreated) {
   {
     auto out = OutputDir::Open(root_.string(), quiet_);
     ASSERT_TRUE(out.ok());
-    std::ofstream((*out)->Stage("x.onnx")) << "half-written";
-    std::ofstream((*out)->Stage("y.onnx")) << "half-written";
+    std::ofstream(*(*out)->Stage("x.onnx")) << "half-written";
+    std::ofstream(*(*out)->Stage("y.onnx")) << "half-written";
   }  // no Commit: the run failed
   EXPECT_EQ(Slurp(root_ / "x.onnx"), "old");
   EXPECT_EQ(std::distance(fs::directory_iterator(root_), fs::directory_iterator()), 1);
@@ -114,7 +114,7 @@ TEST_F(OutputDirTest, WaiterRecreatesTheFolderAFailedRunRemoved) {
   first->reset();  // the first run fails: its folders go, then its lock
   waiter.join();
   ASSERT_TRUE(second) << error;
-  std::ofstream(second->Stage("x.onnx")) << "new";
+  std::ofstream(*second->Stage("x.onnx")) << "new";
   ASSERT_TRUE(second->Commit(false).ok());
   EXPECT_EQ(Slurp(dir / "x.onnx"), "new");
 }
