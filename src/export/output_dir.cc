@@ -174,17 +174,24 @@ Status OutputDir::Commit(bool durable) {
   // What an earlier export left here: its report says which files are its own.
   E2O_ASSIGN_OR_RETURN(std::vector<std::string> names, disk_->List(dir_));
   EarlierExport earlier;
-  if (Result<std::string> text = disk_->ReadSmallFile(FinalPath(kReportFileName), kMaxReportBytes); text.ok())
+  Result<std::string> text = disk_->ReadSmallFile(FinalPath(kReportFileName), kMaxReportBytes);
+  if (text.ok()) {
     earlier = ParseEarlierReport(*text);
+  } else if (text.status().code() == Status::Code::kIOError) {
+    return text.status();  // a report we cannot read may list files we would leave behind
+  }                        // none, or too large or not a file to be one of ours
   std::vector<std::string> retire, strangers;
   for (const std::string& name : names) {
     if (name.rfind(kTempPrefix, 0) == 0 || name == kReportFileName || staged_names.count(name)) continue;
-    Result<EntryKind> kind = disk_->Kind(FinalPath(name));
     // Without a new report the old one still describes the folder: nothing is retired.
-    if (has_report && earlier.files.count(name) && kind.ok() && *kind == EntryKind::kFile)
-      retire.push_back(name);
-    else
-      strangers.push_back(name);
+    if (has_report && earlier.files.count(name)) {
+      E2O_ASSIGN_OR_RETURN(EntryKind kind, disk_->Kind(FinalPath(name)));
+      if (kind == EntryKind::kFile) {
+        retire.push_back(name);
+        continue;
+      }
+    }
+    strangers.push_back(name);
   }
 
   if (durable)

@@ -282,8 +282,8 @@ Status MemoryDisk::RemoveFolder(const std::string& path) {
   auto it = nodes_.find(path);
   if (it == nodes_.end()) return ErrnoStatus(path, "cannot remove folder", ENOENT);
   if (!it->second->folder) return ErrnoStatus(path, "cannot remove folder", ENOTDIR);
-  auto next = std::next(it);
-  if (next != nodes_.end() && next->first.rfind(path + "/", 0) == 0)
+  auto child = nodes_.lower_bound(path + "/");
+  if (child != nodes_.end() && child->first.rfind(path + "/", 0) == 0)
     return ErrnoStatus(path, "cannot remove folder", ENOTEMPTY);
   nodes_.erase(it);
   return Status::Ok();
@@ -296,7 +296,7 @@ Result<std::vector<std::string>> MemoryDisk::List(const std::string& dir) {
   if (it == nodes_.end() || !it->second->folder) return ErrnoStatus(dir, "cannot list folder", ENOENT);
   std::vector<std::string> names;
   const std::string prefix = dir + "/";
-  for (++it; it != nodes_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+  for (it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.rfind(prefix, 0) == 0; ++it) {
     std::string rest = it->first.substr(prefix.size());
     if (rest.find('/') == std::string::npos) names.push_back(rest);
   }
