@@ -15,6 +15,7 @@
 #include "export/report.h"
 #include "export/tier_writer.h"
 #include "tiers/tier.h"
+#include "util/no_throw.h"
 #include "util/thread_pool.h"
 
 namespace embed2onnx {
@@ -51,7 +52,9 @@ ErrorFigures ToFigures(const ErrorSummary& e) {
 }
 
 // The report's size can only grow with its figures: rendered with every number at its
-// longest ("-2.2250738585072014e-308", 20-digit sizes), it bounds the real one.
+// longest ("-2.2250738585072014e-308", 20-digit sizes), it bounds the real one. A field
+// of ExportSummary filled in only after streaming must be filled here at its longest, or
+// the bound falls short (a full disk is then found by the write, later but still safely).
 uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writers, const OutputDir& out,
                          const std::string& variant, const std::string& base,
                          const std::vector<int64_t>& ids) {
@@ -93,7 +96,12 @@ Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vect
 }
 }  // namespace
 
-Result<ExportSummary> ExportTable(const ExportOptions& opts) { return ExportTableOn(opts, DefaultDisk()); }
+// nlohmann::json throws on a path that is not UTF-8 when the report is rendered: the
+// exception stops here, after the output folder's destructor has cleaned up.
+Result<ExportSummary> ExportTable(const ExportOptions& opts) {
+  return CatchAll(opts.out_dir,
+                  [&]() -> Result<ExportSummary> { return ExportTableOn(opts, DefaultDisk()); });
+}
 
 Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   const auto t0 = Clock::now();

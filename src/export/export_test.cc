@@ -86,5 +86,19 @@ TEST_F(ExportDiskTest, ThePlannedBytesBoundWhatARealExportWrites) {
   EXPECT_LE(planned, written + 4096);  // the report's bound may cost one block more
 }
 
+TEST_F(ExportDiskTest, APathThatIsNotUtf8IsAnErrorNotAnException) {
+  // The report holds the checkpoint's path; JSON cannot hold these bytes.
+  const std::string odd = ckpt_.Join("ckpt\xfe");
+  std::filesystem::create_directory(odd);
+  WriteCheckpoint(odd);
+  test_util::TempDir out;
+  ExportOptions o = Options(out.path() + "/new");
+  o.model_dir = odd;
+  Result<ExportSummary> r = ExportTable(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(test_util::FailsNaming(r.status(), o.out_dir, "invalid UTF-8"));
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir));  // nothing left behind
+}
+
 }  // namespace
 }  // namespace embed2onnx
