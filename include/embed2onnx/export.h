@@ -4,7 +4,13 @@
 // stream its rows through every requested tier into staged files, read every file back
 // from disk and check it (contract, then the graph evaluated on the SPEC §5 sample ids
 // against the table), write `embed_tokens_parity.json`, and only then rename everything
-// into place. On any failure the previous export in the folder is left as it was.
+// into place. On any failure the previous export in the folder is left as it was. The
+// free space is checked before the first file is created; the graphs and sidecars of an
+// earlier export that this one does not rewrite are removed (docs/format.md).
+//
+// Signals: the first export installs handlers for SIGINT and SIGTERM (unless ignored)
+// that remove the run's temporaries, then restore the previous disposition and raise the
+// signal again; during the final renames the signal waits until they are done.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,7 @@
 #include "embed2onnx/export.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
+#include <limits>
 #include <memory>
 
 #include "check/contract.h"
@@ -12,6 +9,7 @@
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
+#include "export/export_disk.h"
 #include "export/output_dir.h"
 #include "export/pipeline.h"
 #include "export/report.h"
@@ -53,11 +51,30 @@ ErrorFigures ToFigures(const ErrorSummary& e) {
   return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err, false, 0};
 }
 
-Status WriteStagedFile(const std::string& path, const std::string& bytes) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return ErrnoStatus(path, "cannot create", errno);
-  E2O_RETURN_IF_ERROR(PWriteFull(fd.get(), bytes.data(), bytes.size(), 0, path));
-  return fd.Close(path);
+// The report's size can only grow with its figures: rendered with every number at its
+// longest ("-2.2250738585072014e-308", 20-digit sizes), it bounds the real one. A field
+// of ExportSummary filled in only after streaming must be filled here at its longest, or
+// the bound falls short (a full disk is then found by the write, later but still safely).
+uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writers, const OutputDir& out,
+                         const std::string& variant, const std::string& base,
+                         const std::vector<int64_t>& ids) {
+  const double longest = -std::numeric_limits<double>::min();
+  const ErrorFigures worst{longest, longest, longest, true, longest};
+  s.report_path = out.FinalPath(kReportFileName);
+  s.tiers.clear();
+  for (const TierWriter* w : writers) {
+    TierOutcome o;
+    o.tier = w->tier().name;
+    o.onnx_path = out.FinalPath(w->tier().file_name);
+    if (w->layout().sidecar_size > 0) o.sidecar_path = out.FinalPath(SidecarName(w->tier().file_name));
+    o.onnx_bytes = o.sidecar_bytes = UINT64_MAX;
+    o.parity_shape = {1, static_cast<int64_t>(ids.size()), static_cast<int64_t>(s.hidden)};
+    o.parity = worst;
+    s.tiers.push_back(o);
+    if (w->tier().stats_key) s.table_stats[w->tier().stats_key] = worst;
+  }
+  s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
+  return RenderReport(s, variant, base, ids).size();
 }
 
 // Reads one staged tier back from disk and checks it against the table.
@@ -79,7 +96,14 @@ Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vect
 }
 }  // namespace
 
-static Result<ExportSummary> ExportTableImpl(const ExportOptions& opts) {
+// The boundary: an exception from any stage (or from a caller's note/progress callback)
+// becomes a Status, and unwinding lets OutputDir remove the staged files.
+Result<ExportSummary> ExportTable(const ExportOptions& opts) {
+  return CatchAll(opts.out_dir,
+                  [&]() -> Result<ExportSummary> { return ExportTableOn(opts, DefaultDisk()); });
+}
+
+Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   const auto t0 = Clock::now();
   auto note = opts.note ? opts.note : [](const std::string&) {};
 
@@ -121,7 +145,7 @@ static Result<ExportSummary> ExportTableImpl(const ExportOptions& opts) {
   summary.hidden = table->cols();
 
   // 2. Stream every tier into staged files.
-  E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note));
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note, disk));
   ModelMeta meta{opts.producer_name.empty() ? kToolName : opts.producer_name,
                  opts.producer_version.empty() ? Version() : opts.producer_version};
   std::vector<std::unique_ptr<TierWriter>> writers;
@@ -132,6 +156,15 @@ static Result<ExportSummary> ExportTableImpl(const ExportOptions& opts) {
     writer_ptrs.push_back(w.get());
     writers.push_back(std::move(w));
   }
+  // Before the first byte: does all of it fit? (A full disk found halfway wastes the
+  // time it took to get there.)
+  const std::string base = opts.paths_relative_to.empty() ? opts.out_dir : opts.paths_relative_to;
+  const std::vector<int64_t> ids = SampleIds(table->rows());
+  std::vector<uint64_t> extents = {ReportSizeBound(summary, writer_ptrs, *out, opts.variant, base, ids)};
+  for (const TierWriter* w : writer_ptrs)
+    for (uint64_t e : w->planned_extents()) extents.push_back(e);
+  E2O_RETURN_IF_ERROR(out->CheckFreeSpace(extents));
+  for (TierWriter* w : writer_ptrs) E2O_RETURN_IF_ERROR(w->Open());
   PipelineOptions popts;
   popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
   if (opts.progress) {
@@ -163,7 +196,6 @@ static Result<ExportSummary> ExportTableImpl(const ExportOptions& opts) {
   const auto t1 = Clock::now();
 
   // 3. Read every file back from disk and check it.
-  const std::vector<int64_t> ids = SampleIds(table->rows());
   for (auto& w : writers) {
     TierOutcome o;
     o.tier = w->tier().name;
@@ -183,17 +215,9 @@ static Result<ExportSummary> ExportTableImpl(const ExportOptions& opts) {
 
   // 4. The report, then everything into place at once.
   summary.report_path = out->FinalPath(kReportFileName);
-  const std::string base = opts.paths_relative_to.empty() ? opts.out_dir : opts.paths_relative_to;
-  E2O_RETURN_IF_ERROR(
-      WriteStagedFile(out->Stage(kReportFileName), RenderReport(summary, opts.variant, base, ids)));
+  E2O_RETURN_IF_ERROR(out->WriteStaged(kReportFileName, RenderReport(summary, opts.variant, base, ids)));
   E2O_RETURN_IF_ERROR(out->Commit(opts.fsync));
   return summary;
-}
-
-// The boundary: an exception from any stage (or from a caller's note/progress callback)
-// becomes a Status, and unwinding lets OutputDir remove the staged files.
-Result<ExportSummary> ExportTable(const ExportOptions& opts) {
-  return CatchAll(opts.model_dir, [&] { return ExportTableImpl(opts); });
 }
 
 }  // namespace embed2onnx

@@ -1,10 +1,6 @@
 #include "export/tier_writer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "onnx/graph_util.h"
@@ -25,7 +21,7 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
                                                        uint64_t rows, uint64_t cols, const ModelMeta& meta,
                                                        OutputDir* out) {
   if (tier.check_params) E2O_RETURN_IF_ERROR(tier.check_params(cols, params));
-  std::unique_ptr<TierWriter> w(new TierWriter(tier, params));
+  std::unique_ptr<TierWriter> w(new TierWriter(tier, params, out));
   w->cols_ = cols;
   const std::string sidecar_name = SidecarName(tier.file_name);
 
@@ -54,22 +50,29 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
   AddLookupIO(g, static_cast<int64_t>(cols));
   for (int i = 0; i < tier.num_streamed; ++i) {
     const TensorPlacement& p = w->layout_.tensors[i];
-    AddPlacedInitializer(g, p, sidecar_name, std::string());
+    // Inline tensors hold zeros of their final size until Finish, so the model's
+    // serialised size is known now.
     if (!p.external) w->inline_data_[i].assign(p.byte_size, '\0');
+    AddPlacedInitializer(g, p, sidecar_name, w->inline_data_[i]);
   }
   tier.build_graph(static_cast<int64_t>(cols), params, g);
-
-  w->onnx_path_ = out->Stage(tier.file_name);
-  if (w->layout_.sidecar_size > 0) {
-    w->sidecar_path_ = out->Stage(sidecar_name);
-    w->sidecar_fd_ =
-        UniqueFd(::open(w->sidecar_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (w->sidecar_fd_.get() < 0) return ErrnoStatus(w->sidecar_path_, "cannot create", errno);
-  } else {
-    // A previous export of a bigger table may have left a sidecar this one lacks.
-    out->RemoveAtCommit(sidecar_name);
-  }
+  w->onnx_bytes_ = w->model_.ByteSizeLong();
   return w;
+}
+
+std::vector<uint64_t> TierWriter::planned_extents() const {
+  std::vector<uint64_t> extents = {onnx_bytes_};
+  for (const TensorPlacement& p : layout_.tensors)
+    if (p.external) extents.push_back(p.byte_size);
+  return extents;
+}
+
+Status TierWriter::Open() {
+  E2O_ASSIGN_OR_RETURN(onnx_path_, out_->Stage(tier_.file_name));
+  if (layout_.sidecar_size == 0) return Status::Ok();
+  E2O_ASSIGN_OR_RETURN(sidecar_path_, out_->Stage(SidecarName(tier_.file_name)));
+  E2O_ASSIGN_OR_RETURN(sidecar_, out_->disk()->Create(sidecar_path_));
+  return Status::Ok();
 }
 
 Status TierWriter::WriteRows(uint64_t first, uint64_t n, const uint8_t* const* outs) {
@@ -80,8 +83,11 @@ Status TierWriter::WriteRows(uint64_t first, uint64_t n, const uint8_t* const* o
     if (at + len > p.byte_size)
       return Status::InvalidArgument(p.name + ": rows written past the tensor's end");
     if (p.external) {
-      E2O_RETURN_IF_ERROR(
-          PWriteFull(sidecar_fd_.get(), outs[i], len, p.offset + at, sidecar_path_, kSidecarWritePiece));
+      if (!sidecar_) return Status::IOError(layout_.location + ": written before TierWriter::Open");
+      for (uint64_t done = 0; done < len; done += kSidecarWritePiece) {
+        const uint64_t piece = std::min(kSidecarWritePiece, len - done);
+        E2O_RETURN_IF_ERROR(sidecar_->WriteAt(outs[i] + done, piece, p.offset + at + done));
+      }
     } else {
       std::memcpy(inline_data_[i].data() + at, outs[i], len);
     }
@@ -96,21 +102,22 @@ Status TierWriter::Finish() {
     for (onnx::TensorProto& t : *g->mutable_initializer())
       if (t.name() == layout_.tensors[i].name) t.set_raw_data(inline_data_[i]);
   }
-  if (sidecar_fd_.get() >= 0) {
-    struct stat st;
-    if (::fstat(sidecar_fd_.get(), &st) != 0) return ErrnoStatus(sidecar_path_, "cannot stat", errno);
-    if (static_cast<uint64_t>(st.st_size) != layout_.sidecar_size)
-      return Status::IOError(sidecar_path_ + ": holds " + std::to_string(st.st_size) + " bytes, expected " +
+  if (onnx_path_.empty())
+    return Status::IOError(std::string(tier_.file_name) + ": finished before TierWriter::Open");
+  if (sidecar_) {
+    E2O_ASSIGN_OR_RETURN(uint64_t size, sidecar_->Size());
+    if (size != layout_.sidecar_size)
+      return Status::IOError(sidecar_path_ + ": holds " + std::to_string(size) + " bytes, expected " +
                              std::to_string(layout_.sidecar_size));
-    E2O_RETURN_IF_ERROR(sidecar_fd_.Close(sidecar_path_));
+    E2O_RETURN_IF_ERROR(sidecar_->Close());
   }
   std::string bytes;
   if (!model_.SerializeToString(&bytes)) return Status::IOError(onnx_path_ + ": cannot serialise the model");
-  UniqueFd fd(::open(onnx_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return ErrnoStatus(onnx_path_, "cannot create", errno);
-  E2O_RETURN_IF_ERROR(PWriteFull(fd.get(), bytes.data(), bytes.size(), 0, onnx_path_));
-  onnx_bytes_ = bytes.size();
-  return fd.Close(onnx_path_);
+  // The free-space check counted on this size.
+  if (bytes.size() != onnx_bytes_)
+    return Status::IOError(onnx_path_ + ": serialises to " + std::to_string(bytes.size()) +
+                           " bytes, planned " + std::to_string(onnx_bytes_));
+  return WriteWholeFile(out_->disk(), onnx_path_, bytes);
 }
 
 }  // namespace embed2onnx

@@ -1,9 +1,13 @@
 // Writes one tier's files: the .onnx graph and its sidecar, under staged names.
 //
 // The graph and the sidecar layout are fixed before any row is encoded (sizes follow
-// from V and D), so rows stream straight to their final offsets in the sidecar with
-// pwrite and no table-sized buffer exists. Tensors under 1024 bytes collect in memory
-// and go inline when Finish() writes the .onnx.
+// from V and D), so Create knows every byte the tier will write without touching the
+// disk, rows stream straight to their final offsets in the sidecar and no table-sized
+// buffer exists. Tensors under 1024 bytes collect in memory and go inline when Finish()
+// writes the .onnx. Every file goes through the OutputDir's Disk.
+//
+// Use: Create, (the caller checks the free space against planned_extents()), Open,
+// WriteRows..., Finish.
 #pragma once
 
 #include <onnx/onnx_pb.h>
@@ -11,12 +15,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "embed2onnx/status.h"
 #include "export/output_dir.h"
 #include "onnx/external_data.h"
 #include "tiers/tier.h"
-#include "util/file_io.h"
+#include "util/disk.h"
 
 namespace embed2onnx {
 
@@ -27,33 +32,43 @@ struct ModelMeta {
 
 class TierWriter {
  public:
+  // Plans the tier's files; writes nothing. REQUIRES: `out` outlives the writer.
   static Result<std::unique_ptr<TierWriter>> Create(const Tier& tier, const TierParams& params, uint64_t rows,
                                                     uint64_t cols, const ModelMeta& meta, OutputDir* out);
+
+  // The runs of bytes the tier will write, each starting on a block boundary: the .onnx
+  // (its exact size), then each tensor in the sidecar (the gaps between them stay holes).
+  std::vector<uint64_t> planned_extents() const;
+
+  // Stages both files and creates the sidecar.
+  Status Open();
 
   // outs[i] holds n encoded rows of streamed initializer i for rows [first, first + n).
   // Called by one thread at a time.
   Status WriteRows(uint64_t first, uint64_t n, const uint8_t* const* outs);
 
   // Puts inline data into the model, writes the .onnx, closes the sidecar and checks
-  // its size against the plan.
+  // both sizes against the plan.
   Status Finish();
 
   const Tier& tier() const { return tier_; }
   const TierParams& params() const { return params_; }
-  const std::string& onnx_path() const { return onnx_path_; }        // staged
+  const std::string& onnx_path() const { return onnx_path_; }        // staged, after Open
   const std::string& sidecar_path() const { return sidecar_path_; }  // staged, "" if none
   const SidecarLayout& layout() const { return layout_; }
-  uint64_t onnx_bytes() const { return onnx_bytes_; }
+  uint64_t onnx_bytes() const { return onnx_bytes_; }  // planned by Create, written by Finish
 
  private:
-  TierWriter(const Tier& tier, const TierParams& params) : tier_(tier), params_(params) {}
+  TierWriter(const Tier& tier, const TierParams& params, OutputDir* out)
+      : tier_(tier), params_(params), out_(out) {}
   const Tier& tier_;
   TierParams params_;
+  OutputDir* out_;
   uint64_t cols_ = 0;
   onnx::ModelProto model_;
   SidecarLayout layout_;
   std::string onnx_path_, sidecar_path_;
-  UniqueFd sidecar_fd_;
+  std::unique_ptr<WritableFile> sidecar_;
   std::string inline_data_[kMaxStreamed];  // for streamed tensors small enough to stay inline
   uint64_t onnx_bytes_ = 0;
 };
