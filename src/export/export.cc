@@ -9,6 +9,7 @@
 
 #include "check/contract.h"
 #include "check/parity.h"
+#include "checkpoint/dtype.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
@@ -34,18 +35,6 @@ uint32_t DefaultInt4Block(uint64_t d) {
   for (uint32_t b = 32; b >= 2; b -= 2)
     if (d % b == 0) return b;
   return 0;
-}
-
-const char* DTypeName(TableDType t) {
-  switch (t) {
-    case TableDType::kBF16:
-      return "BF16";
-    case TableDType::kF16:
-      return "F16";
-    case TableDType::kF32:
-      return "F32";
-  }
-  return "?";
 }
 
 ErrorFigures ToFigures(const ErrorSummary& e) {
@@ -114,7 +103,7 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
 
   ExportSummary summary;
   summary.tensor = info->name;
-  summary.dtype = DTypeName(table->dtype());
+  summary.dtype = std::string(DTypeName(table->dtype()));
   summary.checkpoint = ckpt.source();
   summary.vocab = table->rows();
   summary.hidden = table->cols();
