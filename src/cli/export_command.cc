@@ -115,16 +115,20 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing but errors");
 }
 
-Status RunExport(const ExportArgs& a) {
-  if (a.variant.empty() && a.model_dir.empty())
+Status CheckExportArgs(ExportArgs* a) {
+  if (a->variant.empty() && a->model_dir.empty())
     return Status::InvalidArgument(
         "--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
-  std::vector<std::string> tiers;  // empty: every tier
-  if (!a.tiers.empty()) {
-    E2O_ASSIGN_OR_RETURN(tiers, ParseTierList(a.tiers));
+  a->tier_list.clear();
+  if (!a->tiers.empty()) {
+    E2O_ASSIGN_OR_RETURN(a->tier_list, ParseTierList(a->tiers));
   }
+  return Status::Ok();
+}
+
+Status RunExport(const ExportArgs& a) {
   ExportOptions o;
-  o.tiers = tiers;
+  o.tiers = a.tier_list;
   o.threads = a.threads;
   o.fsync = a.fsync;
   o.int4_block = a.int4_block;
