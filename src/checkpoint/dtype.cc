@@ -2,12 +2,6 @@
 
 namespace embed2onnx {
 
-std::optional<DType> DTypeFromName(std::string_view name) {
-  for (const DTypeRow& r : kDTypes)
-    if (r.name == name) return r.type;
-  return std::nullopt;
-}
-
 std::string TableDTypeList() {
   std::string list, last;
   for (const DTypeRow& r : kDTypes) {

@@ -35,7 +35,7 @@ TEST(DTypeTest, OnlyBf16F16AndF32MayHoldATable) {
   std::set<std::string> table;
   for (const DTypeRow& r : kDTypes) {
     if (r.table) table.insert(std::string(r.name));
-    EXPECT_EQ(r.table, r.to_float != nullptr) << r.name;
+    EXPECT_EQ(r.table, r.widen != Widening::kNone) << r.name;
     EXPECT_EQ(&DTypeOf(r.type), &r) << r.name;  // rows sit at their enum's index
   }
   EXPECT_EQ(table, (std::set<std::string>{"BF16", "F16", "F32"}));

@@ -8,20 +8,21 @@
 
 namespace embed2onnx {
 
-void WidenBf16(const void* src, float* dst, size_t n) {
-  Bf16sToFloat(static_cast<const uint16_t*>(src), dst, n);
-}
-
-void WidenF16(const void* src, float* dst, size_t n) {
-  HalfsToFloat(static_cast<const uint16_t*>(src), dst, n);
-}
-
-void WidenF32(const void* src, float* dst, size_t n) { std::memcpy(dst, src, n * sizeof(float)); }
-
 int64_t DecodeToFloat(TableDType type, const void* src, float* dst, size_t n) {
-  WidenFn widen = DTypeOf(type).to_float;
-  assert(widen != nullptr);
-  widen(src, dst, n);
+  switch (DTypeOf(type).widen) {
+    case Widening::kBf16:
+      Bf16sToFloat(static_cast<const uint16_t*>(src), dst, n);
+      break;
+    case Widening::kF16:
+      HalfsToFloat(static_cast<const uint16_t*>(src), dst, n);
+      break;
+    case Widening::kF32:
+      std::memcpy(dst, src, n * sizeof(float));
+      break;
+    case Widening::kNone:
+      assert(false && "TableReader opens table dtypes only");
+      return 0;
+  }
   // An exponent of all ones marks NaN and inf in float32; widening keeps them so.
   uint32_t any = 0;
   for (size_t i = 0; i < n; ++i) any |= ((FloatBits(dst[i]) & 0x7f800000u) == 0x7f800000u);

@@ -1,5 +1,5 @@
 // Widening a checkpoint's stored elements (BF16, F16, F32; little-endian) to float32.
-// The dtype table (checkpoint/dtype.h) names which widening each table dtype uses.
+// The dtype table (checkpoint/dtype.h) names which Widening each table dtype uses.
 #pragma once
 
 #include <cstddef>
@@ -8,12 +8,6 @@
 #include "embed2onnx/checkpoint.h"
 
 namespace embed2onnx {
-
-// Converts n stored elements to float32, exactly.
-using WidenFn = void (*)(const void* src, float* dst, size_t n);
-void WidenBf16(const void* src, float* dst, size_t n);
-void WidenF16(const void* src, float* dst, size_t n);
-void WidenF32(const void* src, float* dst, size_t n);
 
 // Converts n elements exactly with the dtype table's widening for `type`. Returns the
 // index of the first element that is NaN or +-inf, or -1 when all are finite
