@@ -103,16 +103,16 @@ constexpr std::array<Tier, 5> kTiers = {{
     },
 }};
 
-// Each row names exactly num_streamed initializers, and every function a row needs.
+// Each row names exactly num_streamed initializers, and an exact tier claims no
+// statistics. (That every row has the functions its kind needs is checked by
+// tier_table_test: GCC's sanitizer builds cannot compare function addresses at
+// compile time.)
 constexpr bool RowsAreComplete() {
   for (const Tier& t : kTiers) {
-    if (!t.name || !t.file_name || !t.graph_name || !t.summary || !t.encode || !t.decode || !t.build_graph)
-      return false;
+    if (!t.name || !t.file_name || !t.graph_name || !t.summary) return false;
     if (t.num_streamed < 1 || t.num_streamed > kMaxStreamed) return false;
     for (int i = 0; i < kMaxStreamed; ++i)
       if ((t.streamed[i].name != nullptr) != (i < t.num_streamed)) return false;
-    // A quantised tier is checked against its bound; an exact one must not claim one.
-    if ((t.stats_key != nullptr) != (t.row_bound != nullptr)) return false;
     if (t.exact_output && t.stats_key) return false;
   }
   return true;

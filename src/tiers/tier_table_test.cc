@@ -48,6 +48,16 @@ TEST(TierTableTest, QuantisedTiersHaveStatsAndABound) {
   EXPECT_FALSE(FindTier("int8")->report_cosine);  // the original's report has no cosine
 }
 
+TEST(TierTableTest, EveryRowHasTheFunctionsItsKindNeeds) {
+  for (const Tier& t : AllTiers()) {
+    EXPECT_NE(t.encode, nullptr) << t.name;
+    EXPECT_NE(t.decode, nullptr) << t.name;
+    EXPECT_NE(t.build_graph, nullptr) << t.name;
+    // A quantised tier is checked against its bound; the others must match exactly.
+    EXPECT_EQ(t.stats_key != nullptr, t.row_bound != nullptr) << t.name;
+  }
+}
+
 TEST(TierTableTest, StreamedInitializersAreDescribedConsistently) {
   std::set<std::string> names;
   for (const Tier& t : AllTiers()) {
