@@ -32,13 +32,36 @@
 
 namespace embed2onnx {
 
-// Element types a table may be stored in. Other safetensors dtypes are parsed (so
-// their sizes are checked) but cannot be exported.
-enum class TableDType { kBF16, kF16, kF32 };
+// Every safetensors element type with a whole number of bytes per element, by size.
+// Sub-byte types (F4, F6_*) have no such size and are refused as unknown. One table
+// (src/checkpoint/dtype.h) gives each its name, size and, for those a table may be
+// stored in (BF16, F16, F32), its widening to float32. kCount is not a type but the
+// number of them, which that table's length is checked against.
+enum class DType : uint8_t {
+  kBool,
+  kU8,
+  kI8,
+  kF8E4M3,
+  kF8E5M2,
+  kF8E8M0,
+  kI16,
+  kU16,
+  kBF16,
+  kF16,
+  kI32,
+  kU32,
+  kF32,
+  kI64,
+  kU64,
+  kF64,
+  kCount
+};
+// The dtype of an embedding table: one whose row in the dtype table allows tables.
+// Other dtypes are parsed (so their sizes are checked) but cannot be exported.
+using TableDType = DType;
 
-// Bytes per element of a safetensors dtype name ("BF16" -> 2), or 0 if unknown.
-// Knows BOOL, U8, I8, F8_E4M3, F8_E5M2, F8_E8M0, I16, U16, F16, BF16, I32, U32, F32, I64,
-// U64, F64; sub-byte types (F4, F6_*) are unknown.
+// Bytes per element of a safetensors dtype name ("BF16" -> 2), or 0 if unknown: knows
+// every DType by its header name (BOOL, U8, I8, F8_E4M3, ..., F64).
 uint64_t SafetensorsDTypeSize(const std::string& dtype);
 
 struct TensorInfo {

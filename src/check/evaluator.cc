@@ -1,8 +1,11 @@
 #include "check/evaluator.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <map>
+#include <string_view>
 
 #include "numerics/half.h"
 #include "onnx/graph_util.h"
@@ -11,20 +14,52 @@ namespace embed2onnx {
 
 namespace {
 using TP = onnx::TensorProto;
-constexpr uint64_t kMaxMaterialize = 512ull << 20;
 
-uint64_t Product(const std::vector<int64_t>& dims, size_t from = 0) {
+// No tensor the evaluator makes may be larger: a lookup on a handful of ids needs a
+// few MB, and a hostile model's shapes must end in a Status, not an allocation of
+// whatever they multiply to.
+constexpr uint64_t kMaxTensorBytes = 512ull << 20;
+
+std::string DimsText(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// Elements of `dims`, refused (not wrapped) when a dimension is negative or the
+// product, or its size at `elem_bytes` each, passes kMaxTensorBytes.
+Result<uint64_t> CheckedCount(const std::vector<int64_t>& dims, uint32_t elem_bytes,
+                              const std::string& where) {
+  uint64_t n = 1;
+  bool over = false;
+  for (int64_t d : dims) {
+    if (d < 0) return Status::Corruption(where + ": negative dimension " + std::to_string(d));
+    over = over || __builtin_mul_overflow(n, static_cast<uint64_t>(d), &n);
+  }
+  uint64_t bytes = 0;
+  if (over || __builtin_mul_overflow(n, uint64_t{elem_bytes}, &bytes) || bytes > kMaxTensorBytes)
+    return Status::NotSupported(where + ": a tensor of shape " + DimsText(dims) + " exceeds the verifier's " +
+                                std::to_string(kMaxTensorBytes >> 20) + " MiB limit");
+  return n;
+}
+
+// Product of dims[from, to). REQUIRES: the dims passed CheckedCount (no overflow).
+uint64_t Product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
   uint64_t p = 1;
-  for (size_t i = from; i < dims.size(); ++i) p *= static_cast<uint64_t>(dims[i]);
+  for (size_t i = from; i < dims.size() && i < to; ++i) p *= static_cast<uint64_t>(dims[i]);
   return p;
 }
 
-bool IsFloatType(int32_t t) {
-  return t == TP::FLOAT || t == TP::FLOAT16 || t == TP::BFLOAT16 || t == TP::DOUBLE;
-}
-bool IsIntType(int32_t t) {
-  return t == TP::INT8 || t == TP::UINT8 || t == TP::INT16 || t == TP::UINT16 || t == TP::INT32 ||
-         t == TP::INT64;
+// A tensor of `dims` holding zeros, after CheckedCount.
+Result<HostTensor> NewTensor(int32_t elem_type, std::vector<int64_t> dims, const std::string& where) {
+  const uint32_t eb = OnnxElemBytes(elem_type);
+  if (eb == 0) return Status::NotSupported(where + ": element type " + OnnxElemName(elem_type));
+  E2O_ASSIGN_OR_RETURN(uint64_t n, CheckedCount(dims, eb, where));
+  HostTensor t;
+  t.elem_type = elem_type;
+  t.dims = std::move(dims);
+  t.data.resize(n * eb);
+  return t;
 }
 
 float LoadFloat(int32_t t, const uint8_t* p) {
@@ -125,16 +160,25 @@ void StoreInt(int32_t t, int64_t v, uint8_t* p) {
   }
 }
 
+// ONNX leaves out-of-range float -> integer casts undefined; C++ makes them undefined
+// behaviour. A hostile model may ask for one, so they saturate (NaN gives 0).
+int64_t FloatToInt64(float f) {
+  if (!(f == f)) return 0;
+  if (f >= 9.2233720368547758e18f) return INT64_MAX;
+  if (f <= -9.2233720368547758e18f) return INT64_MIN;
+  return static_cast<int64_t>(f);
+}
+
 // Converts n elements from type `from` to type `to`, as ONNX Cast does.
 void CastElements(int32_t from, const uint8_t* src, int32_t to, uint8_t* dst, uint64_t n) {
   const uint32_t fb = OnnxElemBytes(from), tb = OnnxElemBytes(to);
   for (uint64_t i = 0; i < n; ++i) {
     const uint8_t* s = src + i * fb;
     uint8_t* d = dst + i * tb;
-    if (IsFloatType(to)) {
-      StoreFloat(to, IsFloatType(from) ? LoadFloat(from, s) : static_cast<float>(LoadInt(from, s)), d);
+    if (OnnxIsFloat(to)) {
+      StoreFloat(to, OnnxIsFloat(from) ? LoadFloat(from, s) : static_cast<float>(LoadInt(from, s)), d);
     } else {
-      StoreInt(to, IsFloatType(from) ? static_cast<int64_t>(LoadFloat(from, s)) : LoadInt(from, s), d);
+      StoreInt(to, OnnxIsFloat(from) ? FloatToInt64(LoadFloat(from, s)) : LoadInt(from, s), d);
     }
   }
 }
@@ -151,6 +195,7 @@ struct Value {
 };
 
 // Reads `count` elements starting at element `first` of a lazy value, casts applied.
+// REQUIRES: the range lies inside the initializer (callers check it against dims).
 Status ReadLazy(const Value& v, uint64_t first, uint64_t count, std::vector<uint8_t>* out) {
   int32_t type = v.init->elem_type;
   std::vector<uint8_t> buf(count * OnnxElemBytes(type));
@@ -167,14 +212,16 @@ Status ReadLazy(const Value& v, uint64_t first, uint64_t count, std::vector<uint
 
 Result<HostTensor> Materialize(const Value& v, const std::string& where) {
   if (!v.lazy) return v.t;
-  uint64_t n = Product(v.init->dims);
-  if (n * OnnxElemBytes(v.elem_type()) > kMaxMaterialize)
+  // Bounded by the larger of the stored and the cast element sizes.
+  uint32_t widest = OnnxElemBytes(v.init->elem_type);
+  for (int32_t to : v.casts) widest = std::max(widest, OnnxElemBytes(to));
+  if (!CheckedCount(v.init->dims, widest, where).ok())
     return Status::NotSupported(where + ": needs all of initializer '" + v.init->name +
                                 "' in memory; the verifier only reads the rows a Gather selects");
   HostTensor t;
   t.elem_type = v.elem_type();
   t.dims = v.init->dims;
-  E2O_RETURN_IF_ERROR(ReadLazy(v, 0, n, &t.data));
+  E2O_RETURN_IF_ERROR(ReadLazy(v, 0, Product(v.init->dims), &t.data));
   return t;
 }
 
@@ -190,17 +237,35 @@ std::string GetStringAttr(const onnx::NodeProto& n, const std::string& name) {
 }
 
 Result<std::vector<int64_t>> IntValues(const HostTensor& t, const std::string& where) {
-  if (!IsIntType(t.elem_type)) return Status::Corruption(where + ": expected an integer tensor");
+  if (!OnnxIsInteger(t.elem_type)) return Status::Corruption(where + ": expected an integer tensor");
   std::vector<int64_t> v(t.count());
   for (uint64_t i = 0; i < v.size(); ++i)
     v[i] = LoadInt(t.elem_type, t.data.data() + i * OnnxElemBytes(t.elem_type));
   return v;
 }
 
-Result<HostTensor> Gather(const Value& data, const HostTensor& indices, int64_t axis,
-                          const std::string& where) {
+// What an op sees: its node, where to say an error is, and its inputs, whose count the
+// op table has already checked.
+struct OpArgs {
+  const onnx::NodeProto& node;
+  const std::string& where;
+  const std::vector<const Value*>& in;
+};
+
+Result<Value> TensorValue(Result<HostTensor> t) {
+  if (!t.ok()) return t.status();
+  Value v;
+  v.t = std::move(*t);
+  return v;
+}
+
+Result<Value> RunGather(const OpArgs& op) {
+  const Value& data = *op.in[0];
+  const std::string& where = op.where;
+  E2O_ASSIGN_OR_RETURN(HostTensor indices, Materialize(*op.in[1], where));
   const std::vector<int64_t>& dims = data.dims();
-  int64_t rank = static_cast<int64_t>(dims.size());
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  int64_t axis = GetIntAttr(op.node, "axis", 0);
   if (axis < 0) axis += rank;
   if (rank == 0 || axis < 0 || axis >= rank) return Status::Corruption(where + ": Gather axis out of range");
   E2O_ASSIGN_OR_RETURN(std::vector<int64_t> idx, IntValues(indices, where));
@@ -211,22 +276,20 @@ Result<HostTensor> Gather(const Value& data, const HostTensor& indices, int64_t 
                                      std::to_string(-extent) + ", " + std::to_string(extent - 1) + "]");
     if (i < 0) i += extent;
   }
-  HostTensor out;
-  out.elem_type = data.elem_type();
-  out.dims.assign(dims.begin(), dims.begin() + axis);
-  out.dims.insert(out.dims.end(), indices.dims.begin(), indices.dims.end());
-  out.dims.insert(out.dims.end(), dims.begin() + axis + 1, dims.end());
+  std::vector<int64_t> out_dims(dims.begin(), dims.begin() + axis);
+  out_dims.insert(out_dims.end(), indices.dims.begin(), indices.dims.end());
+  out_dims.insert(out_dims.end(), dims.begin() + axis + 1, dims.end());
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(data.elem_type(), std::move(out_dims), where));
   const uint64_t eb = OnnxElemBytes(out.elem_type);
-  const uint64_t inner = Product(dims, axis + 1),
-                 outer = Product(std::vector<int64_t>(dims.begin(), dims.begin() + axis));
-  out.data.resize(outer * idx.size() * inner * eb);
+  // The data's own dims passed the reader's checks (lazy) or CheckedCount (in memory).
+  const uint64_t inner = Product(dims, axis + 1), outer = Product(dims, 0, axis);
   if (data.lazy && axis == 0) {
     std::vector<uint8_t> row;
     for (size_t k = 0; k < idx.size(); ++k) {
       E2O_RETURN_IF_ERROR(ReadLazy(data, static_cast<uint64_t>(idx[k]) * inner, inner, &row));
       std::memcpy(out.data.data() + k * inner * eb, row.data(), row.size());
     }
-    return out;
+    return TensorValue(std::move(out));
   }
   E2O_ASSIGN_OR_RETURN(HostTensor src, Materialize(data, where));
   uint8_t* o = out.data.data();
@@ -236,7 +299,68 @@ Result<HostTensor> Gather(const Value& data, const HostTensor& indices, int64_t 
       std::memcpy(o, s, inner * eb);
       o += inner * eb;
     }
-  return out;
+  return TensorValue(std::move(out));
+}
+
+Result<Value> RunCast(const OpArgs& op) {
+  const int32_t to = static_cast<int32_t>(GetIntAttr(op.node, "to", 0));
+  if (OnnxElemBytes(to) == 0) return Status::NotSupported(op.where + ": cast to " + OnnxElemName(to));
+  const Value& in = *op.in[0];
+  if (in.lazy) {
+    // Applied to the rows a Gather reads, never to the whole initializer.
+    Value out = in;
+    out.casts.push_back(to);
+    return out;
+  }
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(to, in.t.dims, op.where));
+  CastElements(in.t.elem_type, in.t.data.data(), to, out.data.data(), in.t.count());
+  return TensorValue(std::move(out));
+}
+
+Result<Value> RunUnsqueeze(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor arg, Materialize(*op.in[1], op.where));
+  E2O_ASSIGN_OR_RETURN(std::vector<int64_t> axes, IntValues(arg, op.where));
+  const int64_t rank = static_cast<int64_t>(t.dims.size() + axes.size());
+  for (int64_t& a : axes) a = a < 0 ? a + rank : a;
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    return Status::Corruption(op.where + ": an axis is given twice");
+  for (int64_t a : axes) {
+    if (a < 0 || a > static_cast<int64_t>(t.dims.size())) return Status::Corruption(op.where + ": bad axis");
+    t.dims.insert(t.dims.begin() + a, 1);
+  }
+  return TensorValue(std::move(t));
+}
+
+Result<Value> RunReshape(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor arg, Materialize(*op.in[1], op.where));
+  E2O_ASSIGN_OR_RETURN(std::vector<int64_t> shape, IntValues(arg, op.where));
+  const uint64_t count = t.count();
+  uint64_t known = 1;
+  int64_t infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0 && i < t.dims.size()) shape[i] = t.dims[i];  // 0 keeps the input's dimension
+    if (shape[i] == -1) {
+      if (infer >= 0) return Status::Corruption(op.where + ": more than one -1 in the shape");
+      infer = static_cast<int64_t>(i);
+    } else if (shape[i] < 0 || __builtin_mul_overflow(known, static_cast<uint64_t>(shape[i]), &known)) {
+      return Status::Corruption(op.where + ": shape " + DimsText(shape) + " is not a valid target");
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || count % known != 0)
+      return Status::Corruption(op.where + ": shape " + DimsText(shape) + " does not divide " +
+                                std::to_string(count) + " elements");
+    shape[infer] = static_cast<int64_t>(count / known);
+    known = count;
+  }
+  if (known != count)
+    return Status::Corruption(op.where + ": shape " + DimsText(shape) + " does not match element count " +
+                              std::to_string(count));
+  t.dims = std::move(shape);
+  return TensorValue(std::move(t));
 }
 
 // numpy-style broadcasting of an elementwise binary op.
@@ -252,12 +376,9 @@ Result<HostTensor> Broadcast(const HostTensor& a, const HostTensor& b, const std
       return Status::Corruption(where + ": shapes do not broadcast");
     dout[i] = da[i] == 1 ? db[i] : da[i];
   }
-  HostTensor out;
-  out.elem_type = a.elem_type;
-  out.dims = dout;
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(a.elem_type, dout, where));
   const uint32_t eb = OnnxElemBytes(a.elem_type);
-  const uint64_t n = Product(dout);
-  out.data.resize(n * eb);
+  const uint64_t n = out.count();
   std::vector<int64_t> pos(rank, 0);
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t ia = 0, ib = 0;
@@ -274,60 +395,124 @@ Result<HostTensor> Broadcast(const HostTensor& a, const HostTensor& b, const std
   return out;
 }
 
-Result<HostTensor> Arithmetic(const std::string& op, const HostTensor& a, const HostTensor& b,
-                              const onnx::NodeProto& node, const std::string& where) {
+enum class Arith { kMul, kAdd, kSub };
+
+// Mul, Add, Sub on floats (in float32, as ONNX Runtime does for FLOAT) or integers.
+template <Arith kOp>
+Result<Value> RunArithmetic(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor a, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor b, Materialize(*op.in[1], op.where));
   const int32_t t = a.elem_type;
-  if (op == "Mul" || op == "Add" || op == "Sub") {
-    if (IsFloatType(t)) {
-      return Broadcast(a, b, where, [t, &op](const uint8_t* x, const uint8_t* y, uint8_t* z) {
-        float fx = LoadFloat(t, x), fy = LoadFloat(t, y);
-        StoreFloat(t, op == "Mul" ? fx * fy : op == "Add" ? fx + fy : fx - fy, z);
-      });
-    }
-    return Broadcast(a, b, where, [t, &op](const uint8_t* x, const uint8_t* y, uint8_t* z) {
-      int64_t ix = LoadInt(t, x), iy = LoadInt(t, y);
-      StoreInt(t, op == "Mul" ? ix * iy : op == "Add" ? ix + iy : ix - iy, z);
-    });
+  if (OnnxIsFloat(t)) {
+    return TensorValue(Broadcast(a, b, op.where, [t](const uint8_t* x, const uint8_t* y, uint8_t* z) {
+      const float fx = LoadFloat(t, x), fy = LoadFloat(t, y);
+      StoreFloat(t, kOp == Arith::kMul ? fx * fy : kOp == Arith::kAdd ? fx + fy : fx - fy, z);
+    }));
   }
-  if (!IsIntType(t)) return Status::Corruption(where + ": " + op + " needs integer operands");
-  if (op == "BitwiseAnd")
-    return Broadcast(a, b, where, [t](const uint8_t* x, const uint8_t* y, uint8_t* z) {
-      StoreInt(t, LoadInt(t, x) & LoadInt(t, y), z);
-    });
-  bool right = GetStringAttr(node, "direction") == "RIGHT";
-  const uint32_t bits = OnnxElemBytes(t) * 8;
-  return Broadcast(a, b, where, [t, right, bits](const uint8_t* x, const uint8_t* y, uint8_t* z) {
-    uint64_t v = static_cast<uint64_t>(LoadInt(t, x)), s = static_cast<uint64_t>(LoadInt(t, y));
-    StoreInt(t, s >= bits ? 0 : static_cast<int64_t>(right ? v >> s : v << s), z);
-  });
+  if (!OnnxIsInteger(t)) return Status::NotSupported(op.where + ": element type " + OnnxElemName(t));
+  return TensorValue(Broadcast(a, b, op.where, [t](const uint8_t* x, const uint8_t* y, uint8_t* z) {
+    // In uint64_t: wraps as the stored type does, without signed overflow.
+    const uint64_t ix = static_cast<uint64_t>(LoadInt(t, x)), iy = static_cast<uint64_t>(LoadInt(t, y));
+    StoreInt(t,
+             static_cast<int64_t>(kOp == Arith::kMul   ? ix * iy
+                                  : kOp == Arith::kAdd ? ix + iy
+                                                       : ix - iy),
+             z);
+  }));
 }
-Result<HostTensor> Concat(const std::vector<HostTensor>& parts, int64_t axis, const std::string& where) {
-  if (parts.empty()) return Status::Corruption(where + ": Concat without inputs");
-  const std::vector<int64_t>& d0 = parts[0].dims;
-  int64_t rank = static_cast<int64_t>(d0.size());
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) return Status::Corruption(where + ": Concat axis out of range");
-  HostTensor out;
-  out.elem_type = parts[0].elem_type;
-  out.dims = d0;
-  out.dims[axis] = 0;
-  for (const HostTensor& p : parts) {
-    bool same = p.elem_type == out.elem_type && p.dims.size() == d0.size();
-    for (int64_t i = 0; same && i < rank; ++i) same = i == axis || p.dims[i] == d0[i];
-    if (!same) return Status::Corruption(where + ": Concat inputs differ in type or shape");
-    out.dims[axis] += p.dims[axis];
+
+Result<Value> RunBitwiseAnd(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor a, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor b, Materialize(*op.in[1], op.where));
+  const int32_t t = a.elem_type;
+  if (!OnnxIsInteger(t)) return Status::Corruption(op.where + ": BitwiseAnd needs integer operands");
+  return TensorValue(Broadcast(a, b, op.where, [t](const uint8_t* x, const uint8_t* y, uint8_t* z) {
+    StoreInt(t, LoadInt(t, x) & LoadInt(t, y), z);
+  }));
+}
+
+Result<Value> RunBitShift(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor a, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor b, Materialize(*op.in[1], op.where));
+  const int32_t t = a.elem_type;
+  if (!OnnxIsInteger(t)) return Status::Corruption(op.where + ": BitShift needs integer operands");
+  const bool right = GetStringAttr(op.node, "direction") == "RIGHT";
+  const uint32_t bits = OnnxElemBytes(t) * 8;
+  return TensorValue(
+      Broadcast(a, b, op.where, [t, right, bits](const uint8_t* x, const uint8_t* y, uint8_t* z) {
+        uint64_t v = static_cast<uint64_t>(LoadInt(t, x)), s = static_cast<uint64_t>(LoadInt(t, y));
+        StoreInt(t, s >= bits ? 0 : static_cast<int64_t>(right ? v >> s : v << s), z);
+      }));
+}
+
+Result<Value> RunConcat(const OpArgs& op) {
+  std::vector<HostTensor> parts;
+  for (const Value* v : op.in) {
+    E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*v, op.where));
+    parts.push_back(std::move(t));
   }
+  const std::vector<int64_t>& d0 = parts[0].dims;
+  const int64_t rank = static_cast<int64_t>(d0.size());
+  int64_t axis = GetIntAttr(op.node, "axis", 0);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return Status::Corruption(op.where + ": Concat axis out of range");
+  std::vector<int64_t> out_dims = d0;
+  out_dims[axis] = 0;
+  for (const HostTensor& p : parts) {
+    bool same = p.elem_type == parts[0].elem_type && p.dims.size() == d0.size();
+    for (int64_t i = 0; same && i < rank; ++i) same = i == axis || p.dims[i] == d0[i];
+    if (!same) return Status::Corruption(op.where + ": Concat inputs differ in type or shape");
+    if (__builtin_add_overflow(out_dims[axis], p.dims[axis], &out_dims[axis]))
+      return Status::Corruption(op.where + ": Concat's joined dimension overflows");
+  }
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(parts[0].elem_type, std::move(out_dims), op.where));
   const uint64_t eb = OnnxElemBytes(out.elem_type);
-  const uint64_t outer = Product(std::vector<int64_t>(d0.begin(), d0.begin() + axis));
-  out.data.resize(out.count() * eb);
+  const uint64_t outer = Product(d0, 0, axis);
   uint8_t* o = out.data.data();
   for (uint64_t a = 0; a < outer; ++a)
     for (const HostTensor& p : parts) {
-      uint64_t chunk = Product(p.dims, axis) * eb;
+      const uint64_t chunk = Product(p.dims, axis) * eb;
       std::memcpy(o, p.data.data() + a * chunk, chunk);
       o += chunk;
     }
-  return out;
+  return TensorValue(std::move(out));
+}
+
+// The operators the evaluator runs (opset 20 semantics), with how many inputs each
+// takes. A node whose op is not here, or whose input count is outside its row's
+// range, is refused before it runs.
+struct OpRow {
+  std::string_view name;
+  int min_inputs = 0;
+  int max_inputs = 0;
+  Result<Value> (*run)(const OpArgs&) = nullptr;
+};
+
+constexpr int kAnyNumber = 1 << 30;
+
+constexpr OpRow kOps[] = {
+    {.name = "Gather", .min_inputs = 2, .max_inputs = 2, .run = RunGather},
+    {.name = "Cast", .min_inputs = 1, .max_inputs = 1, .run = RunCast},
+    {.name = "Unsqueeze", .min_inputs = 2, .max_inputs = 2, .run = RunUnsqueeze},
+    {.name = "Reshape", .min_inputs = 2, .max_inputs = 2, .run = RunReshape},
+    {.name = "Concat", .min_inputs = 1, .max_inputs = kAnyNumber, .run = RunConcat},
+    {.name = "Mul", .min_inputs = 2, .max_inputs = 2, .run = RunArithmetic<Arith::kMul>},
+    {.name = "Add", .min_inputs = 2, .max_inputs = 2, .run = RunArithmetic<Arith::kAdd>},
+    {.name = "Sub", .min_inputs = 2, .max_inputs = 2, .run = RunArithmetic<Arith::kSub>},
+    {.name = "BitShift", .min_inputs = 2, .max_inputs = 2, .run = RunBitShift},
+    {.name = "BitwiseAnd", .min_inputs = 2, .max_inputs = 2, .run = RunBitwiseAnd},
+};
+
+const OpRow* FindOp(const std::string& name) {
+  for (const OpRow& r : kOps)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+std::string ArityText(const OpRow& r) {
+  if (r.min_inputs == r.max_inputs) return std::to_string(r.min_inputs);
+  if (r.max_inputs == kAnyNumber) return "at least " + std::to_string(r.min_inputs);
+  return std::to_string(r.min_inputs) + " to " + std::to_string(r.max_inputs);
 }
 }  // namespace
 
@@ -345,6 +530,11 @@ HostTensor MakeIdsTensor(const std::vector<int64_t>& ids, int64_t rows, int64_t 
 Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& input_ids) {
   const onnx::GraphProto& g = model.proto().graph();
   const std::string& path = model.path();
+  if (input_ids.elem_type != TP::INT64) return Status::InvalidArgument(path + ": input_ids must be INT64");
+  E2O_ASSIGN_OR_RETURN(uint64_t id_count, CheckedCount(input_ids.dims, 8, path + ": input_ids"));
+  if (id_count * 8 != input_ids.data.size())
+    return Status::InvalidArgument(path + ": input_ids holds " + std::to_string(input_ids.data.size()) +
+                                   " bytes, not the " + std::to_string(id_count * 8) + " its shape needs");
   std::map<std::string, Value> values;
   for (const auto& [name, init] : model.initializers()) {
     Value v;
@@ -360,6 +550,12 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
     const std::string where = path + ": node '" + node.name() + "' (" + node.op_type() + ")";
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       return Status::NotSupported(where + ": domain '" + node.domain() + "' is not ai.onnx");
+    const OpRow* row = FindOp(node.op_type());
+    if (!row) return Status::NotSupported(where + ": op not supported by the verifier");
+    if (node.input_size() < row->min_inputs || node.input_size() > row->max_inputs)
+      return Status::Corruption(where + ": " + std::to_string(node.input_size()) + " inputs, " +
+                                std::string(row->name) + " takes " + ArityText(*row));
+    if (node.output_size() != 1) return Status::NotSupported(where + ": expected one output");
     std::vector<const Value*> in;
     for (const std::string& name : node.input()) {
       auto it = values.find(name);
@@ -367,72 +563,7 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
         return Status::Corruption(where + ": input '" + name + "' is not defined before use");
       in.push_back(&it->second);
     }
-    if (node.output_size() != 1) return Status::NotSupported(where + ": expected one output");
-    if (node.op_type() == "Concat" && !in.empty()) {
-      std::vector<HostTensor> parts;
-      for (const Value* v : in) {
-        E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*v, where));
-        parts.push_back(std::move(t));
-      }
-      Value out;
-      E2O_ASSIGN_OR_RETURN(out.t, Concat(parts, GetIntAttr(node, "axis", 0), where));
-      values[node.output(0)] = std::move(out);
-      continue;
-    }
-    auto need = [&](int n) { return static_cast<int>(in.size()) == n; };
-    const std::string& op = node.op_type();
-    Value out;
-    if (op == "Gather" && need(2)) {
-      E2O_ASSIGN_OR_RETURN(HostTensor idx, Materialize(*in[1], where));
-      E2O_ASSIGN_OR_RETURN(out.t, Gather(*in[0], idx, GetIntAttr(node, "axis", 0), where));
-    } else if (op == "Cast" && need(1)) {
-      int32_t to = static_cast<int32_t>(GetIntAttr(node, "to", 0));
-      if (OnnxElemBytes(to) == 0) return Status::NotSupported(where + ": cast to " + OnnxElemName(to));
-      if (in[0]->lazy) {
-        out = *in[0];
-        out.casts.push_back(to);
-      } else {
-        out.t.elem_type = to;
-        out.t.dims = in[0]->t.dims;
-        out.t.data.resize(in[0]->t.count() * OnnxElemBytes(to));
-        CastElements(in[0]->t.elem_type, in[0]->t.data.data(), to, out.t.data.data(), in[0]->t.count());
-      }
-    } else if ((op == "Unsqueeze" || op == "Reshape") && need(2)) {
-      E2O_ASSIGN_OR_RETURN(out.t, Materialize(*in[0], where));
-      E2O_ASSIGN_OR_RETURN(HostTensor arg, Materialize(*in[1], where));
-      E2O_ASSIGN_OR_RETURN(std::vector<int64_t> v, IntValues(arg, where));
-      std::vector<int64_t> dims = out.t.dims;
-      if (op == "Unsqueeze") {
-        int64_t rank = static_cast<int64_t>(dims.size() + v.size());
-        for (int64_t& a : v) a = a < 0 ? a + rank : a;
-        std::sort(v.begin(), v.end());
-        for (int64_t a : v) {
-          if (a < 0 || a > static_cast<int64_t>(dims.size())) return Status::Corruption(where + ": bad axis");
-          dims.insert(dims.begin() + a, 1);
-        }
-      } else {
-        int64_t known = 1, infer = -1;
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (v[i] == 0 && i < dims.size()) v[i] = dims[i];
-          if (v[i] == -1)
-            infer = static_cast<int64_t>(i);
-          else
-            known *= v[i];
-        }
-        if (infer >= 0 && known > 0) v[infer] = static_cast<int64_t>(out.t.count()) / known;
-        dims = v;
-      }
-      if (Product(dims) != out.t.count())
-        return Status::Corruption(where + ": shape does not match element count");
-      out.t.dims = dims;
-    } else if ((op == "Mul" || op == "Add" || op == "Sub" || op == "BitShift" || op == "BitwiseAnd") &&
-               need(2)) {
-      E2O_ASSIGN_OR_RETURN(HostTensor a, Materialize(*in[0], where));
-      E2O_ASSIGN_OR_RETURN(HostTensor b, Materialize(*in[1], where));
-      E2O_ASSIGN_OR_RETURN(out.t, Arithmetic(op, a, b, node, where));
-    } else {
-      return Status::NotSupported(where + ": op or input count not supported by the verifier");
-    }
+    E2O_ASSIGN_OR_RETURN(Value out, row->run(OpArgs{node, where, in}));
     values[node.output(0)] = std::move(out);
   }
   if (g.output_size() != 1) return Status::Corruption(path + ": graph must have exactly one output");

@@ -1,44 +1,18 @@
 #include "checkpoint/safetensors.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
+#include "checkpoint/dtype.h"
 #include "checkpoint/json_util.h"
 #include "util/file_io.h"
 
 namespace embed2onnx {
 
 namespace {
-
-struct DTypeEntry {
-  std::string_view name;
-  uint64_t bytes;
-};
-
-// Every dtype the safetensors format defines with a whole number of bytes per element.
-// Sub-byte types (F4, F6_*) have no such size and are refused as unknown.
-constexpr std::array<DTypeEntry, 16> kDTypes = {{
-    {"BOOL", 1},
-    {"U8", 1},
-    {"I8", 1},
-    {"F8_E4M3", 1},
-    {"F8_E5M2", 1},
-    {"F8_E8M0", 1},
-    {"I16", 2},
-    {"U16", 2},
-    {"F16", 2},
-    {"BF16", 2},
-    {"I32", 4},
-    {"U32", 4},
-    {"F32", 4},
-    {"I64", 8},
-    {"U64", 8},
-    {"F64", 8},
-}};
-static_assert(kDTypes.size() == 16, "update the dtype list in checkpoint.h with the table");
 
 constexpr char kMetadataKey[] = "__metadata__";
 
@@ -172,10 +146,8 @@ Status CheckNoOverlap(const std::string& path, const std::vector<TensorInfo>& te
 }  // namespace
 
 uint64_t SafetensorsDTypeSize(const std::string& dtype) {
-  for (const DTypeEntry& e : kDTypes) {
-    if (e.name == dtype) return e.bytes;
-  }
-  return 0;
+  std::optional<DType> t = DTypeFromName(dtype);
+  return t ? DTypeOf(*t).bytes : 0;
 }
 
 Result<std::vector<TensorInfo>> ParseSafetensorsHeader(const std::string& path, std::string_view header_json,

@@ -1,6 +1,9 @@
 // TableReader: reads rows of one 2-D tensor with pread, and nothing else of the file.
 #include <unistd.h>
 
+#include <optional>
+
+#include "checkpoint/dtype.h"
 #include "checkpoint/json_util.h"
 #include "embed2onnx/checkpoint.h"
 #include "util/file_io.h"
@@ -27,22 +30,16 @@ Result<std::unique_ptr<TableReader>> TableReader::Open(const TensorInfo& info) {
     if (info.shape[0] == 0 || info.shape[1] == 0) {
       return Status::InvalidArgument(where + " is " + what + ": an embedding table cannot be empty");
     }
-    TableDType dtype;
-    if (info.dtype == "BF16") {
-      dtype = TableDType::kBF16;
-    } else if (info.dtype == "F16") {
-      dtype = TableDType::kF16;
-    } else if (info.dtype == "F32") {
-      dtype = TableDType::kF32;
-    } else {
-      return Status::InvalidArgument(where + " is " + what + ": tables must be BF16, F16 or F32");
+    std::optional<DType> dtype = DTypeFromName(info.dtype);
+    if (!dtype || !DTypeOf(*dtype).table) {
+      return Status::InvalidArgument(where + " is " + what + ": tables must be " + TableDTypeList());
     }
 
     std::unique_ptr<TableReader> reader(new TableReader());
     reader->info_ = info;
     reader->rows_ = info.shape[0];
     reader->cols_ = info.shape[1];
-    reader->dtype_ = dtype;
+    reader->dtype_ = *dtype;
     // Checkpoint guarantees this; a hand-made TensorInfo might not, and every read
     // below trusts it.
     uint64_t row_bytes, bytes;
@@ -67,17 +64,7 @@ TableReader::~TableReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-uint64_t TableReader::bytes_per_element() const {
-  switch (dtype_) {
-    case TableDType::kBF16:
-      return 2;
-    case TableDType::kF16:
-      return 2;
-    case TableDType::kF32:
-      return 4;
-  }
-  return 4;
-}
+uint64_t TableReader::bytes_per_element() const { return DTypeOf(dtype_).bytes; }
 
 Status TableReader::ReadRows(uint64_t first, uint64_t count, void* out) const {
   return CatchAll(info_.file, [&]() -> Status {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "embed2onnx/status.h"
 
@@ -14,8 +15,12 @@ struct ExportArgs {
   bool quiet = false;
   bool fsync = false;
   uint32_t int4_block = 0;
+  std::vector<std::string> tier_list;  // --tiers parsed by CheckExportArgs; empty: every tier
 };
 void AddExportCommand(CLI::App& app, ExportArgs* args);
+// The flag checks CLI11 cannot express; a refusal is a usage error. Fills tier_list.
+Status CheckExportArgs(ExportArgs* args);
+// REQUIRES: CheckExportArgs(&args) returned OK.
 Status RunExport(const ExportArgs& args);
 
 struct VerifyArgs {

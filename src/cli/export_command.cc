@@ -18,6 +18,9 @@
 namespace embed2onnx {
 
 namespace {
+// --variant's name for every preset in turn.
+constexpr char kAllVariants[] = "all";
+
 std::string HumanBytes(uint64_t b) {
   if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
   if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
@@ -77,9 +80,16 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
               "  embed2onnx export --model-dir ./Llama-3.2-1B --out-dir ./llama-embed --tiers fp16w,int8\n"
               "  embed2onnx export --model-dir ./ckpt --out-dir ./out --tensor "
               "model.language_model.embed_tokens.weight\n");
-  auto* variant = cmd->add_option("--variant", a->variant,
-                                  "Granite Speech 4.1 2B preset: base, plus, nar or all (in that order)")
-                      ->check(CLI::IsMember({"base", "plus", "nar", "all"}));
+  // The accepted names come from the preset table, plus "all" for every one of them.
+  std::vector<std::string> variants;
+  for (const Preset& p : GranitePresets()) variants.push_back(p.variant);
+  std::string listed;
+  for (const std::string& v : variants) listed += v + ", ";
+  variants.push_back(kAllVariants);
+  auto* variant =
+      cmd->add_option("--variant", a->variant,
+                      "Granite Speech 4.1 2B preset: " + listed + "or " + kAllVariants + " (in that order)")
+          ->check(CLI::IsMember(variants));
   cmd->add_option("--root", a->root, "preset mode: folder holding models/ and exports/ (default: .)")
       ->needs(variant);
   auto* model =
@@ -105,16 +115,20 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing but errors");
 }
 
-Status RunExport(const ExportArgs& a) {
-  if (a.variant.empty() && a.model_dir.empty())
+Status CheckExportArgs(ExportArgs* a) {
+  if (a->variant.empty() && a->model_dir.empty())
     return Status::InvalidArgument(
         "--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
-  std::vector<std::string> tiers;  // empty: every tier
-  if (!a.tiers.empty()) {
-    E2O_ASSIGN_OR_RETURN(tiers, ParseTierList(a.tiers));
+  a->tier_list.clear();
+  if (!a->tiers.empty()) {
+    E2O_ASSIGN_OR_RETURN(a->tier_list, ParseTierList(a->tiers));
   }
+  return Status::Ok();
+}
+
+Status RunExport(const ExportArgs& a) {
   ExportOptions o;
-  o.tiers = tiers;
+  o.tiers = a.tier_list;
   o.threads = a.threads;
   o.fsync = a.fsync;
   o.int4_block = a.int4_block;
@@ -132,7 +146,7 @@ Status RunExport(const ExportArgs& a) {
     return Status::Ok();
   }
   std::vector<const Preset*> presets;
-  if (a.variant == "all") {
+  if (a.variant == kAllVariants) {
     for (const Preset& p : GranitePresets()) presets.push_back(&p);
   } else {
     presets.push_back(FindPreset(a.variant));

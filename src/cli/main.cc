@@ -1,5 +1,6 @@
 // embed2onnx: the command line. Parses flags, calls the library, prints the result.
-// Every failure ends as one line "embed2onnx: error: ..." on stderr and a non-zero exit.
+// Every failure ends as one line "embed2onnx: error: ..." on stderr and a non-zero exit
+// status from util/exit_status.h.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -9,8 +10,16 @@
 #include "cli/commands.h"
 #include "embed2onnx/export.h"
 #include "embed2onnx/tiers.h"
+#include "util/exit_status.h"
 
 using namespace embed2onnx;
+
+namespace {
+int Fail(const Status& s, ExitStatus status) {
+  std::fprintf(stderr, "embed2onnx: error: %s\n", s.message().c_str());
+  return static_cast<int>(status);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"embed2onnx " + std::string(Version()) +
@@ -24,6 +33,7 @@ int main(int argc, char** argv) {
   AddVerifyCommand(app, &verify_args);
   InspectArgs inspect_args;
   AddInspectCommand(app, &inspect_args);
+  app.footer(ExitStatusHelp());
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -34,15 +44,21 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "embed2onnx: error: %s (see embed2onnx --help)\n", e.what());
-    return 2;
+    return static_cast<int>(ExitStatus::kUsage);
   }
-  Status s = Status::InvalidArgument("no command given");
-  if (app.got_subcommand("export")) s = RunExport(export_args);
-  if (app.got_subcommand("verify")) s = RunVerify(verify_args);
-  if (app.got_subcommand("inspect")) s = RunInspect(inspect_args);
-  if (!s.ok()) {
-    std::fprintf(stderr, "embed2onnx: error: %s\n", s.message().c_str());
-    return s.code() == Status::Code::kInvalidArgument && s.message().rfind("--", 0) == 0 ? 2 : 1;
+  // require_subcommand(1) leaves exactly one of these.
+  Command command = Command::kInspect;
+  Status s;
+  if (app.got_subcommand("export")) {
+    command = Command::kExport;
+    s = CheckExportArgs(&export_args);
+    if (!s.ok()) return Fail(s, ExitStatus::kUsage);
+    s = RunExport(export_args);
+  } else if (app.got_subcommand("verify")) {
+    command = Command::kVerify;
+    s = RunVerify(verify_args);
+  } else {
+    s = RunInspect(inspect_args);
   }
-  return 0;
+  return s.ok() ? static_cast<int>(ExitStatus::kSuccess) : Fail(s, ExitStatusFor(command, s));
 }

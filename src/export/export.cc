@@ -6,6 +6,7 @@
 
 #include "check/contract.h"
 #include "check/parity.h"
+#include "checkpoint/dtype.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
@@ -33,18 +34,6 @@ uint32_t DefaultInt4Block(uint64_t d) {
   for (uint32_t b = 32; b >= 2; b -= 2)
     if (d % b == 0) return b;
   return 0;
-}
-
-const char* DTypeName(TableDType t) {
-  switch (t) {
-    case TableDType::kBF16:
-      return "BF16";
-    case TableDType::kF16:
-      return "F16";
-    case TableDType::kF32:
-      return "F32";
-  }
-  return "?";
 }
 
 ErrorFigures ToFigures(const ErrorSummary& e) {
@@ -89,9 +78,9 @@ Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vect
   E2O_ASSIGN_OR_RETURN(ParityResult parity, CheckParity(*model, table, ids));
   outcome->parity_shape = parity.shape;
   outcome->parity = ToFigures(parity.error);
-  // fp32 stores the table itself: anything but an exact match is a bug.
-  if (std::string(w.tier().name) == "fp32" && parity.error.max_abs_err != 0.0)
-    return Status::Mismatch(w.onnx_path() + ": fp32 output differs from the table");
+  // An exact tier stores the table itself: anything but an exact match is a bug.
+  if (w.tier().exact_output && parity.error.max_abs_err != 0.0)
+    return Status::Mismatch(w.onnx_path() + ": " + w.tier().name + " output differs from the table");
   return Status::Ok();
 }
 }  // namespace
@@ -139,7 +128,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
 
   ExportSummary summary;
   summary.tensor = info->name;
-  summary.dtype = DTypeName(table->dtype());
+  summary.dtype = std::string(DTypeName(table->dtype()));
   summary.checkpoint = ckpt.source();
   summary.vocab = table->rows();
   summary.hidden = table->cols();

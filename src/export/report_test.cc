@@ -52,5 +52,90 @@ TEST(Report, PathsThatAreBytesComeBackExactly) {
   EXPECT_EQ(r["info"]["tensor"], "model.embed_tokens.weight");
 }
 
+using ojson = nlohmann::ordered_json;
+
+std::vector<std::string> Keys(const ojson& j) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  return keys;
+}
+
+// `want` appear in `keys` in this order (other keys may sit between them).
+::testing::AssertionResult InOrder(const std::vector<std::string>& keys,
+                                   const std::vector<std::string>& want) {
+  size_t at = 0;
+  for (const std::string& k : keys)
+    if (at < want.size() && k == want[at]) ++at;
+  if (at == want.size()) return ::testing::AssertionSuccess();
+  std::string got;
+  for (const std::string& k : keys) got += k + " ";
+  return ::testing::AssertionFailure() << "missing or out of order: '" << want[at] << "' in " << got;
+}
+
+ExportSummary FullSummary() {
+  ExportSummary s;
+  s.tensor = "language_model.model.embed_tokens.weight";
+  s.dtype = "BF16";
+  s.checkpoint = "granite-speech-4.1-2b";
+  s.vocab = 100353;
+  s.hidden = 2048;
+  for (const char* tier : {"fp32", "int8", "int4"}) {
+    TierOutcome t;
+    t.tier = tier;
+    t.onnx_path =
+        std::string("/r/exports/g/") +
+        (std::string(tier) == "fp32" ? "embed_tokens.onnx" : "embed_tokens_" + std::string(tier) + ".onnx");
+    t.sidecar_path = t.onnx_path + "_data";
+    t.parity_shape = {1, 8, 2048};
+    t.parity.max_abs_err = std::string(tier) == "fp32" ? 0.0 : 0.25;
+    s.tiers.push_back(t);
+  }
+  s.table_stats["int8_table_quant_stats"] = {0.5, 0.125, 0.375, false, 0};
+  s.table_stats["int4_table_quant_stats"] = {1.5, 0.25, 1.0, true, 0.996};
+  return s;
+}
+
+TEST(ReportTest, RelativePathIsRelativeToTheBase) {
+  EXPECT_EQ(RelativePath("/r/exports/g/embed_tokens.onnx", "/r"), "exports/g/embed_tokens.onnx");
+  EXPECT_EQ(RelativePath("/r/exports/g/embed_tokens.onnx", "/r/exports/g"), "embed_tokens.onnx");
+  EXPECT_EQ(RelativePath("/r/exports/./g/../g/x.onnx", "/r/"), "exports/g/x.onnx");  // normalised first
+  EXPECT_EQ(RelativePath("/a/x.onnx", "/b/c"), "../../a/x.onnx");
+}
+
+TEST(ReportTest, KeysOfTheOriginalComeFirstAndInItsOrder) {
+  ojson r = ojson::parse(RenderReport(FullSummary(), "base", "/r", {0, 1, 100}));
+  // SPEC §5: these keys, in this order; more may follow.
+  EXPECT_TRUE(InOrder(Keys(r), {"variant", "info", "tiers", "parity", "int8_table_quant_stats"}));
+  EXPECT_EQ(Keys(r)[0], "variant");
+  EXPECT_EQ(r["variant"], "base");
+  EXPECT_TRUE(InOrder(Keys(r["info"]), {"variant", "embed_attr", "vocab_size", "hidden_size"}));
+  EXPECT_EQ(r["info"]["embed_attr"], "language_model.model.embed_tokens");  // the name without .weight
+  EXPECT_EQ(r["info"]["vocab_size"], 100353);
+  EXPECT_EQ(r["info"]["hidden_size"], 2048);
+  EXPECT_EQ(Keys(r["tiers"]), (std::vector<std::string>{"fp32", "int8", "int4"}));  // export order
+  EXPECT_EQ(r["tiers"]["fp32"], "exports/g/embed_tokens.onnx");
+  EXPECT_EQ(r["tiers"]["int8"], "exports/g/embed_tokens_int8.onnx");
+  EXPECT_TRUE(
+      InOrder(Keys(r["parity"]["int8"]), {"shape", "dtype", "max_abs_err", "mean_abs_err", "p99_abs_err"}));
+  EXPECT_EQ(r["parity"]["int8"]["shape"], (std::vector<int64_t>{1, 8, 2048}));
+  EXPECT_EQ(r["parity"]["int8"]["dtype"], "float32");
+  EXPECT_EQ(r["parity"]["int8"]["max_abs_err"], 0.25);
+  EXPECT_EQ(r["sample_ids"], (std::vector<int64_t>{0, 1, 100}));
+}
+
+TEST(ReportTest, TableStatisticsCarryCosineOnlyWhereReported) {
+  ojson r = ojson::parse(RenderReport(FullSummary(), "", "/r/exports/g", {}));
+  EXPECT_TRUE(r["variant"].is_null());  // generic mode: no preset
+  EXPECT_TRUE(r["info"]["variant"].is_null());
+  EXPECT_EQ(r["tiers"]["fp32"], "embed_tokens.onnx");
+  const ojson& i8 = r["int8_table_quant_stats"];
+  EXPECT_TRUE(InOrder(Keys(i8), {"max_abs_err", "mean_abs_err", "p99_abs_err"}));
+  EXPECT_EQ(i8["max_abs_err"], 0.5);
+  EXPECT_EQ(i8["mean_abs_err"], 0.125);
+  EXPECT_EQ(i8["p99_abs_err"], 0.375);
+  EXPECT_FALSE(i8.contains("mean_row_cosine"));
+  EXPECT_EQ(r["int4_table_quant_stats"]["mean_row_cosine"], 0.996);
+}
+
 }  // namespace
 }  // namespace embed2onnx

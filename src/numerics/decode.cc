@@ -1,22 +1,27 @@
 #include "numerics/decode.h"
 
+#include <cassert>
 #include <cstring>
 
+#include "checkpoint/dtype.h"
 #include "numerics/half.h"
 
 namespace embed2onnx {
 
 int64_t DecodeToFloat(TableDType type, const void* src, float* dst, size_t n) {
-  switch (type) {
-    case TableDType::kBF16:
+  switch (DTypeOf(type).widen) {
+    case Widening::kBf16:
       Bf16sToFloat(static_cast<const uint16_t*>(src), dst, n);
       break;
-    case TableDType::kF16:
+    case Widening::kF16:
       HalfsToFloat(static_cast<const uint16_t*>(src), dst, n);
       break;
-    case TableDType::kF32:
+    case Widening::kF32:
       std::memcpy(dst, src, n * sizeof(float));
       break;
+    case Widening::kNone:
+      assert(false && "TableReader opens table dtypes only");
+      return 0;
   }
   // An exponent of all ones marks NaN and inf in float32; widening keeps them so.
   uint32_t any = 0;

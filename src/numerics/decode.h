@@ -1,4 +1,5 @@
 // Widening a checkpoint's stored elements (BF16, F16, F32; little-endian) to float32.
+// The dtype table (checkpoint/dtype.h) names which Widening each table dtype uses.
 #pragma once
 
 #include <cstddef>
@@ -8,8 +9,10 @@
 
 namespace embed2onnx {
 
-// Converts n elements exactly. Returns the index of the first element that is NaN or
-// +-inf, or -1 when all are finite (non-finite weights are an input error, SPEC §4).
+// Converts n elements exactly with the dtype table's widening for `type`. Returns the
+// index of the first element that is NaN or +-inf, or -1 when all are finite
+// (non-finite weights are an input error, SPEC §4).
+// REQUIRES: `type` is a table dtype (TableReader only opens those).
 int64_t DecodeToFloat(TableDType type, const void* src, float* dst, size_t n);
 
 }  // namespace embed2onnx

@@ -1,34 +1,57 @@
 #include "onnx/graph_util.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace embed2onnx {
 
-uint32_t OnnxElemBytes(int32_t t) {
-  switch (t) {
-    case onnx::TensorProto::FLOAT:
-      return 4;
-    case onnx::TensorProto::UINT8:
-      return 1;
-    case onnx::TensorProto::INT8:
-      return 1;
-    case onnx::TensorProto::INT32:
-      return 4;
-    case onnx::TensorProto::INT64:
-      return 8;
-    case onnx::TensorProto::FLOAT16:
-      return 2;
-    case onnx::TensorProto::BFLOAT16:
-      return 2;
-    case onnx::TensorProto::UINT16:
-      return 2;
-    case onnx::TensorProto::INT16:
-      return 2;
-    case onnx::TensorProto::DOUBLE:
-      return 8;
-    default:
-      return 0;
+namespace {
+using TP = onnx::TensorProto;
+
+constexpr OnnxElemRow kOnnxElems[] = {
+    {.type = TP::FLOAT, .bytes = 4, .kind = OnnxKind::kFloat},
+    {.type = TP::FLOAT16, .bytes = 2, .kind = OnnxKind::kFloat},
+    {.type = TP::BFLOAT16, .bytes = 2, .kind = OnnxKind::kFloat},
+    {.type = TP::DOUBLE, .bytes = 8, .kind = OnnxKind::kFloat},
+    {.type = TP::INT8, .bytes = 1, .kind = OnnxKind::kSigned},
+    {.type = TP::INT16, .bytes = 2, .kind = OnnxKind::kSigned},
+    {.type = TP::INT32, .bytes = 4, .kind = OnnxKind::kSigned},
+    {.type = TP::INT64, .bytes = 8, .kind = OnnxKind::kSigned},
+    {.type = TP::UINT8, .bytes = 1, .kind = OnnxKind::kUnsigned},
+    {.type = TP::UINT16, .bytes = 2, .kind = OnnxKind::kUnsigned},
+};
+
+// A type listed twice would make the lookup's answer depend on row order.
+constexpr bool TypesAreDistinct() {
+  for (size_t i = 0; i < std::size(kOnnxElems); ++i) {
+    if (kOnnxElems[i].bytes == 0 || kOnnxElems[i].type == TP::UNDEFINED) return false;
+    for (size_t j = i + 1; j < std::size(kOnnxElems); ++j)
+      if (kOnnxElems[i].type == kOnnxElems[j].type) return false;
   }
+  return true;
+}
+static_assert(TypesAreDistinct(), "each ONNX element type has one row, with a size");
+}  // namespace
+
+const OnnxElemRow* FindOnnxElem(int32_t t) {
+  for (const OnnxElemRow& r : kOnnxElems)
+    if (r.type == t) return &r;
+  return nullptr;
+}
+
+uint32_t OnnxElemBytes(int32_t t) {
+  const OnnxElemRow* r = FindOnnxElem(t);
+  return r ? r->bytes : 0;
+}
+
+bool OnnxIsFloat(int32_t t) {
+  const OnnxElemRow* r = FindOnnxElem(t);
+  return r && r->kind == OnnxKind::kFloat;
+}
+
+bool OnnxIsInteger(int32_t t) {
+  const OnnxElemRow* r = FindOnnxElem(t);
+  return r && r->kind != OnnxKind::kFloat;
 }
 
 std::string OnnxElemName(int32_t t) {

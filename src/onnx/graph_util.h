@@ -15,9 +15,24 @@ inline constexpr int64_t kOnnxOpset = 20;
 inline constexpr char kInputName[] = "input_ids";
 inline constexpr char kOutputName[] = "inputs_embeds";
 
-// Bytes per element of an ONNX tensor type we use (0 for others).
+// The ONNX element types this project reads and writes, one row each: what the .onnx
+// reader, the contract check and the reference evaluator know about a type comes from
+// here. Others (strings, complex, 4-bit and 8-bit floats, BOOL) are refused where met.
+enum class OnnxKind { kFloat, kSigned, kUnsigned };
+struct OnnxElemRow {
+  int32_t type = 0;  // onnx::TensorProto::DataType
+  uint32_t bytes = 0;
+  OnnxKind kind = OnnxKind::kFloat;
+};
+// nullptr for a type not in the table.
+const OnnxElemRow* FindOnnxElem(int32_t elem_type);
+
+// Bytes per element of an ONNX tensor type in the table (0 for others).
 uint32_t OnnxElemBytes(int32_t elem_type);
-// "FLOAT", "INT8", ... for messages.
+// Whether the type is in the table and of that kind; an integer is signed or unsigned.
+bool OnnxIsFloat(int32_t elem_type);
+bool OnnxIsInteger(int32_t elem_type);
+// "FLOAT", "INT8", ... for messages (any valid DataType, or "type <n>").
 std::string OnnxElemName(int32_t elem_type);
 
 // Appends a node; `ints` are INT attributes (name, value).

@@ -33,10 +33,10 @@ enum class RowShape {
 };
 
 struct StreamedInitializer {
-  const char* name;
-  int32_t elem_type;    // onnx::TensorProto::DataType
-  uint32_t elem_bytes;  // bytes per element
-  RowShape shape;
+  const char* name = nullptr;
+  int32_t elem_type = 0;    // onnx::TensorProto::DataType
+  uint32_t elem_bytes = 0;  // bytes per element
+  RowShape shape = RowShape::kD;
 };
 
 inline constexpr int kMaxStreamed = 3;
@@ -58,29 +58,48 @@ using RowBoundFn = void (*)(const uint8_t* const* stored_row, size_t d, const Ti
 // Checks the tier's parameters against the table width (e.g. the int4 block divides D).
 using CheckParamsFn = Status (*)(uint64_t d, const TierParams& p);
 
+// One row of the tier table. Rows are written with designated initializers; a field a
+// row leaves out keeps the default given here, which is what a tier without that
+// feature needs.
 struct Tier {
-  const char* name;        // the --tiers name, also the report key
-  const char* file_name;   // e.g. "embed_tokens_int8.onnx"
-  const char* graph_name;  // e.g. "embed_tokens_int8"
-  const char* summary;     // one line for --help
-  int num_streamed;
-  StreamedInitializer streamed[kMaxStreamed];
-  EncodeFn encode;
-  DecodeFn decode;
-  BuildGraphFn build_graph;
+  // Names.
+  const char* name = nullptr;        // the --tiers name, also the report key
+  const char* file_name = nullptr;   // e.g. "embed_tokens_int8.onnx"
+  const char* graph_name = nullptr;  // e.g. "embed_tokens_int8"
+  const char* summary = nullptr;     // one line for --help
+
+  // What the .onnx stores, row by row.
+  int num_streamed = 0;
+  StreamedInitializer streamed[kMaxStreamed] = {};
+
+  // How the rows are made, read back, and looked up.
+  EncodeFn encode = nullptr;
+  DecodeFn decode = nullptr;
+  BuildGraphFn build_graph = nullptr;
+  CheckParamsFn check_params = nullptr;  // nullptr: the tier takes no parameters
+
+  // What verification may expect of the tier's output.
+  // true: the graph outputs the source table itself, bit for bit; any difference in
+  // the read-back is a bug, not rounding.
+  bool exact_output = false;
   // Quantised tiers: the report key of their whole-table statistics, whether the
-  // statistics include the mean row cosine similarity, and their error bound. Exact
-  // tiers (nullptr stats_key) must store exactly encode(source).
-  const char* stats_key;
-  bool report_cosine;
-  RowBoundFn row_bound;
-  CheckParamsFn check_params;  // nullptr: no parameters
+  // statistics include the mean row cosine similarity, and their error bound. Tiers
+  // without a stats_key must store exactly encode(source).
+  const char* stats_key = nullptr;
+  bool report_cosine = false;
+  RowBoundFn row_bound = nullptr;
 };
 
 // Every tier, in the default export order.
 std::span<const Tier> AllTiers();
 // nullptr when unknown.
 const Tier* FindTier(const std::string& name);
+// The tier whose .onnx is called `file_name` ("embed_tokens_int8.onnx"); nullptr for none.
+const Tier* FindTierByFileName(const std::string& file_name);
+// What every tier's file name starts with ("embed_tokens"): the longest common prefix
+// of the table's file names, so a folder listing can pick out tier files without a
+// name written twice.
+const std::string& TierFilePrefix();
 
 // Elements and bytes per table row of streamed initializer i.
 uint64_t TierRowElems(const Tier& tier, int i, uint64_t d, const TierParams& p);

@@ -1,4 +1,6 @@
 #include <array>
+#include <string>
+#include <vector>
 
 #include "embed2onnx/tiers.h"
 #include "tiers/tier_impl.h"
@@ -8,77 +10,127 @@ namespace embed2onnx {
 namespace {
 using TP = onnx::TensorProto;
 
-const std::array<Tier, 5> kTiers = {{
-    {"fp32",
-     "embed_tokens.onnx",
-     "embed_tokens_fp32",
-     "float32 table, exact (4 bytes/value)",
-     1,
-     {{"embed_tokens.weight", TP::FLOAT, 4, RowShape::kD}},
-     EncodeFp32,
-     DecodeFp32,
-     BuildFp32Graph,
-     nullptr,
-     false,
-     nullptr,
-     nullptr},
-    {"fp16w",
-     "embed_tokens_fp16w.onnx",
-     "embed_tokens_fp16w",
-     "float16 table, round-to-nearest-even, gathered then cast to float32 (2 bytes/value)",
-     1,
-     {{"embed_tokens.weight", TP::FLOAT16, 2, RowShape::kD}},
-     EncodeFp16w,
-     DecodeFp16w,
-     BuildFp16wGraph,
-     nullptr,
-     false,
-     nullptr,
-     nullptr},
-    {"bf16w",
-     "embed_tokens_bf16w.onnx",
-     "embed_tokens_bf16w",
-     "bfloat16 table, lossless for bf16 checkpoints, gathered then cast to float32 (2 bytes/value)",
-     1,
-     {{"embed_tokens.weight", TP::BFLOAT16, 2, RowShape::kD}},
-     EncodeBf16w,
-     DecodeBf16w,
-     BuildBf16wGraph,
-     nullptr,
-     false,
-     nullptr,
-     nullptr},
-    {"int8",
-     "embed_tokens_int8.onnx",
-     "embed_tokens_int8",
-     "int8 codes with a float32 scale per row, symmetric (1 byte/value + 4 bytes/row)",
-     2,
-     {{"embed_tokens.weight_int8", TP::INT8, 1, RowShape::kD},
-      {"embed_tokens.scales", TP::FLOAT, 4, RowShape::kOne}},
-     EncodeInt8,
-     DecodeInt8,
-     BuildInt8Graph,
-     "int8_table_quant_stats",
-     false,
-     Int8RowBound,
-     nullptr},
-    {"int4",
-     "embed_tokens_int4.onnx",
-     "embed_tokens_int4",
-     "4-bit codes per block of --int4-block values with an fp16 scale and a zero point (0.59 bytes/value at "
-     "32)",
-     3,
-     {{"embed_tokens.weight_int4", TP::UINT8, 1, RowShape::kHalfD},
-      {"embed_tokens.scales_int4", TP::FLOAT16, 2, RowShape::kBlocks},
-      {"embed_tokens.zero_points_int4", TP::UINT8, 1, RowShape::kBlocks}},
-     EncodeInt4,
-     DecodeInt4,
-     BuildInt4Graph,
-     "int4_table_quant_stats",
-     true,
-     Int4RowBound,
-     CheckInt4Params},
+// Rows in the default export order (also the order of --help and the report).
+constexpr std::array<Tier, 5> kTiers = {{
+    {
+        .name = "fp32",
+        .file_name = "embed_tokens.onnx",
+        .graph_name = "embed_tokens_fp32",
+        .summary = "float32 table, exact (4 bytes/value)",
+        .num_streamed = 1,
+        .streamed =
+            {{.name = "embed_tokens.weight", .elem_type = TP::FLOAT, .elem_bytes = 4, .shape = RowShape::kD}},
+        .encode = EncodeFp32,
+        .decode = DecodeFp32,
+        .build_graph = BuildFp32Graph,
+        .exact_output = true,
+    },
+    {
+        .name = "fp16w",
+        .file_name = "embed_tokens_fp16w.onnx",
+        .graph_name = "embed_tokens_fp16w",
+        .summary = "float16 table, round-to-nearest-even, gathered then cast to float32 (2 bytes/value)",
+        .num_streamed = 1,
+        .streamed = {{.name = "embed_tokens.weight",
+                      .elem_type = TP::FLOAT16,
+                      .elem_bytes = 2,
+                      .shape = RowShape::kD}},
+        .encode = EncodeFp16w,
+        .decode = DecodeFp16w,
+        .build_graph = BuildFp16wGraph,
+    },
+    {
+        .name = "bf16w",
+        .file_name = "embed_tokens_bf16w.onnx",
+        .graph_name = "embed_tokens_bf16w",
+        .summary =
+            "bfloat16 table, lossless for bf16 checkpoints, gathered then cast to float32 (2 bytes/value)",
+        .num_streamed = 1,
+        .streamed = {{.name = "embed_tokens.weight",
+                      .elem_type = TP::BFLOAT16,
+                      .elem_bytes = 2,
+                      .shape = RowShape::kD}},
+        .encode = EncodeBf16w,
+        .decode = DecodeBf16w,
+        .build_graph = BuildBf16wGraph,
+    },
+    {
+        .name = "int8",
+        .file_name = "embed_tokens_int8.onnx",
+        .graph_name = "embed_tokens_int8",
+        .summary = "int8 codes with a float32 scale per row, symmetric (1 byte/value + 4 bytes/row)",
+        .num_streamed = 2,
+        .streamed = {{.name = "embed_tokens.weight_int8",
+                      .elem_type = TP::INT8,
+                      .elem_bytes = 1,
+                      .shape = RowShape::kD},
+                     {.name = "embed_tokens.scales",
+                      .elem_type = TP::FLOAT,
+                      .elem_bytes = 4,
+                      .shape = RowShape::kOne}},
+        .encode = EncodeInt8,
+        .decode = DecodeInt8,
+        .build_graph = BuildInt8Graph,
+        .stats_key = "int8_table_quant_stats",
+        .row_bound = Int8RowBound,
+    },
+    {
+        .name = "int4",
+        .file_name = "embed_tokens_int4.onnx",
+        .graph_name = "embed_tokens_int4",
+        .summary = "4-bit codes per block of --int4-block values with an fp16 scale and a zero point "
+                   "(0.59 bytes/value at 32)",
+        .num_streamed = 3,
+        .streamed = {{.name = "embed_tokens.weight_int4",
+                      .elem_type = TP::UINT8,
+                      .elem_bytes = 1,
+                      .shape = RowShape::kHalfD},
+                     {.name = "embed_tokens.scales_int4",
+                      .elem_type = TP::FLOAT16,
+                      .elem_bytes = 2,
+                      .shape = RowShape::kBlocks},
+                     {.name = "embed_tokens.zero_points_int4",
+                      .elem_type = TP::UINT8,
+                      .elem_bytes = 1,
+                      .shape = RowShape::kBlocks}},
+        .encode = EncodeInt4,
+        .decode = DecodeInt4,
+        .build_graph = BuildInt4Graph,
+        .check_params = CheckInt4Params,
+        .stats_key = "int4_table_quant_stats",
+        .report_cosine = true,
+        .row_bound = Int4RowBound,
+    },
 }};
+
+// Each row names exactly num_streamed initializers, and an exact tier claims no
+// statistics. (That every row has the functions its kind needs is checked by
+// tier_table_test: GCC's sanitizer builds cannot compare function addresses at
+// compile time.)
+constexpr bool RowsAreComplete() {
+  for (const Tier& t : kTiers) {
+    if (!t.name || !t.file_name || !t.graph_name || !t.summary) return false;
+    if (t.num_streamed < 1 || t.num_streamed > kMaxStreamed) return false;
+    for (int i = 0; i < kMaxStreamed; ++i)
+      if ((t.streamed[i].name != nullptr) != (i < t.num_streamed)) return false;
+    if (t.exact_output && t.stats_key) return false;
+  }
+  return true;
+}
+static_assert(RowsAreComplete(), "a tier row is missing a field its kind needs");
+
+std::string CommonFilePrefix() {
+  std::string prefix = kTiers[0].file_name;
+  for (const Tier& t : kTiers) {
+    size_t n = 0;
+    while (n < prefix.size() && t.file_name[n] == prefix[n]) ++n;
+    prefix.resize(n);
+  }
+  // "embed_tokens.onnx" and "embed_tokens_int8.onnx" share "embed_tokens": stop before
+  // a separator so the prefix is a name, not "embed_tokens_" for a table without fp32.
+  while (!prefix.empty() && (prefix.back() == '_' || prefix.back() == '.')) prefix.pop_back();
+  return prefix;
+}
 }  // namespace
 
 std::span<const Tier> AllTiers() { return kTiers; }
@@ -87,6 +139,17 @@ const Tier* FindTier(const std::string& name) {
   for (const Tier& t : kTiers)
     if (name == t.name) return &t;
   return nullptr;
+}
+
+const Tier* FindTierByFileName(const std::string& file_name) {
+  for (const Tier& t : kTiers)
+    if (file_name == t.file_name) return &t;
+  return nullptr;
+}
+
+const std::string& TierFilePrefix() {
+  static const std::string prefix = CommonFilePrefix();
+  return prefix;
 }
 
 uint64_t TierRowElems(const Tier& tier, int i, uint64_t d, const TierParams& p) {

@@ -67,7 +67,7 @@ std::vector<std::string> ListTierFiles(const std::string& dir) {
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n.rfind("embed_tokens", 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".onnx") == 0)
+      if (n.rfind(TierFilePrefix(), 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".onnx") == 0)
         names.push_back(n);
     }
     ::closedir(d);
@@ -79,8 +79,7 @@ std::vector<std::string> ListTierFiles(const std::string& dir) {
 // Loads one file and checks everything that does not need the table's rows.
 void Prepare(const std::string& dir, const std::string& name, const TableReader& table, TierFile* tf) {
   tf->out->file = dir + "/" + name;
-  for (const Tier& t : AllTiers())
-    if (name == t.file_name) tf->tier = &t;
+  tf->tier = FindTierByFileName(name);
   if (!tf->tier) return tf->Fail(tf->out->file + ": not a file name of any tier embed2onnx knows");
   tf->out->tier = tf->tier->name;
   auto model = LoadedModel::Load(tf->out->file);
@@ -344,7 +343,8 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
   E2O_ASSIGN_OR_RETURN(const TensorInfo* info, FindEmbeddingTable(ckpt, opts.tensor));
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> table, TableReader::Open(*info));
   std::vector<std::string> names = ListTierFiles(opts.export_dir);
-  if (names.empty()) return Status::NotFound(opts.export_dir + ": no embed_tokens*.onnx to verify");
+  if (names.empty())
+    return Status::NotFound(opts.export_dir + ": no " + TierFilePrefix() + "*.onnx to verify");
 
   VerifyResult result;
   result.tensor = info->name;

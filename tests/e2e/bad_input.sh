@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input is refused without touching a previous good export: a NaN in row 7, and a
-# model dir that does not exist. Each refusal exits 1..125 with one "embed2onnx: error:"
+# model dir that does not exist, both failures on the input (exit 1), and a bad flag (a
+# usage error, exit 2). Each refusal has one "embed2onnx: error:"
 # line, and the out dir stays byte-identical (listing with sizes and mtimes, sha256 of
 # every file) with no new files left behind.
 set -euo pipefail
@@ -19,19 +20,19 @@ snapshot() {
 }
 before=$(snapshot)
 
-refuse() {  # label, regex the error line must match, export args...
-  local label=$1 pattern=$2
-  shift 2
+refuse() {  # label, exit status wanted, regex the error line must match, export args...
+  local label=$1 want=$2 pattern=$3
+  shift 3
   local rc=0
   "$E2O_BIN" export "$@" >"$WORK/$label.stdout" 2>"$WORK/$label.stderr" || rc=$?
-  if [[ $rc -lt 1 || $rc -gt 125 ]]; then
-    echo "$label: exit code $rc, expected 1..125" >&2
+  if [[ $rc -ne $want ]]; then
+    echo "$label: exit code $rc, expected $want" >&2
     cat "$WORK/$label.stderr" >&2
     exit 1
   fi
   local lines
   lines=$(grep -c '^embed2onnx: error: ' "$WORK/$label.stderr" || true)
-  if [[ "$lines" != 1 ]] || ! grep '^embed2onnx: error: ' "$WORK/$label.stderr" | grep -Eq "$pattern"; then
+  if [[ "$lines" != 1 ]] || ! grep '^embed2onnx: error: ' "$WORK/$label.stderr" | grep -Eq -e "$pattern"; then
     echo "$label: expected one 'embed2onnx: error:' line matching /$pattern/; stderr was:" >&2
     cat "$WORK/$label.stderr" >&2
     exit 1
@@ -46,6 +47,9 @@ refuse() {  # label, regex the error line must match, export args...
   echo "$label: refused with exit $rc: $(grep '^embed2onnx: error: ' "$WORK/$label.stderr")"
 }
 
-refuse nonfinite '[Rr]ow[^0-9]{0,3}7([^0-9]|$)' --model-dir "$BAD" --out-dir "$OUT"
-refuse missing_dir 'no_such_model' --model-dir "$WORK/no_such_model" --out-dir "$OUT"
+refuse nonfinite 1 '[Rr]ow[^0-9]{0,3}7([^0-9]|$)' --model-dir "$BAD" --out-dir "$OUT"
+refuse missing_dir 1 'no_such_model' --model-dir "$WORK/no_such_model" --out-dir "$OUT"
+refuse unknown_tier 2 "--tiers: unknown tier 'int9'" --model-dir "$GOOD" --out-dir "$OUT" --tiers fp32,int9
+refuse unknown_variant 2 'variant' --variant large --root "$WORK"
+refuse no_source 2 '--variant or --model-dir' --tiers fp32
 echo "bad_input: ok"

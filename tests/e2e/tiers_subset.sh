@@ -40,8 +40,8 @@ refuse() {  # out dir, label
   local out=$1 label=$2
   local rc=0
   "$E2O_BIN" export --model-dir "$CKPT" --out-dir "$out" --tiers fp32,bogus >"$WORK/$label.stdout" 2>"$WORK/$label.stderr" || rc=$?
-  if [[ $rc -eq 0 ]]; then
-    echo "$label: --tiers fp32,bogus exited 0" >&2
+  if [[ $rc -ne 2 ]]; then
+    echo "$label: --tiers fp32,bogus exited $rc, expected 2 (usage error)" >&2
     exit 1
   fi
   local errors

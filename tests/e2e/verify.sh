@@ -28,11 +28,13 @@ grep -q '"ok": true' "$WORK/verify_orig.json"
 grep -q '"report_stats_matched": true' "$WORK/verify_orig.json" \
   || { echo "verify did not match the original script's int8 figures (numpy's)" >&2; cat "$WORK/verify_orig.json" >&2; exit 1; }
 
-# Each broken copy must be refused: non-zero exit, an error line naming the file.
+# Each broken copy must be refused: exit 1 (the export is wrong), an error line naming
+# the file.
 expect_refused() {  # label, folder, file the message must name
   local label=$1 dir=$2 name=$3 rc=0
   "$E2O_BIN" verify "$dir" --model-dir "$CKPT" >"$WORK/$label.out" 2>"$WORK/$label.err" || rc=$?
   if [[ $rc -eq 0 ]]; then echo "$label: verify accepted a broken export" >&2; exit 1; fi
+  if [[ $rc -ne 1 ]]; then echo "$label: verify exited $rc, expected 1 (export wrong)" >&2; exit 1; fi
   if ! grep -q "^embed2onnx: error: .*$name" "$WORK/$label.err"; then
     echo "$label: no error line naming $name:" >&2; cat "$WORK/$label.err" >&2; exit 1
   fi
@@ -90,6 +92,26 @@ fresh "$ORIG"
 tamper "$WORK/broken" int8_table_quant_stats mean_abs_err 1e-5
 "$E2O_BIN" verify "$WORK/broken" --model-dir "$CKPT" >/dev/null \
   || { echo "verify refused the original's report with its mean 1e-5 off (within another numpy's rounding)" >&2; exit 1; }
+
+# A check that cannot run is not a verdict on the export: exit 2.
+cannot_run() {  # label, what the message must name, verify args...
+  local label=$1 name=$2 rc=0
+  shift 2
+  "$E2O_BIN" verify "$@" >"$WORK/$label.out" 2>"$WORK/$label.err" || rc=$?
+  if [[ $rc -ne 2 ]] || ! grep -q "^embed2onnx: error: .*$name" "$WORK/$label.err"; then
+    echo "$label: expected exit 2 and an error naming $name, got $rc:" >&2; cat "$WORK/$label.err" >&2; exit 1
+  fi
+  echo "$label: could not run (exit $rc): $(head -c 200 "$WORK/$label.err")"
+}
+cannot_run no-export-folder no_such_export "$WORK/no_such_export" --model-dir "$CKPT"
+cannot_run moved-checkpoint moved_ckpt "$OURS" --model-dir "$WORK/moved_ckpt"
+rc=0
+"$E2O_BIN" inspect "$WORK/no_such.onnx" >/dev/null 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || { echo "inspect of a missing file exited $rc, expected 2" >&2; exit 1; }
+printf 'not a model' >"$WORK/garbage.onnx"
+rc=0
+"$E2O_BIN" inspect "$WORK/garbage.onnx" >/dev/null 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { echo "inspect of a damaged file exited $rc, expected 1" >&2; exit 1; }
 
 "$E2O_BIN" inspect "$OURS/embed_tokens_int4.onnx" | grep -q "every external range fits"
 "$E2O_BIN" inspect "$OURS/embed_tokens_int8.onnx" --json | grep -q '"ranges_fit": true'
