@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "embed2onnx/inspect.h"
+#include "embed2onnx/inspect_checkpoint.h"
 #include "embed2onnx/verify.h"
 #include "util/json_text.h"
 
@@ -84,15 +85,30 @@ Status RunVerify(const VerifyArgs& a) {
 }
 
 void AddInspectCommand(CLI::App& app, InspectArgs* a) {
-  CLI::App* cmd = app.add_subcommand("inspect", "Describe an .onnx file: IO, nodes, initializers, sidecar.");
-  cmd->footer("Example:\n  embed2onnx inspect exports/granite-speech-4.1-2b/embed_tokens_int8.onnx --json\n");
-  cmd->add_option("file", a->file, "the .onnx file")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect",
+      "Describe an .onnx file (IO, nodes, initializers, sidecar) or a checkpoint (tensors, the table).");
+  cmd->footer(
+      "A checkpoint (a folder, a .safetensors file or a model.safetensors.index.json) is listed tensor by "
+      "tensor,\n"
+      "with the one export would take as the table and why, and what config.json says of it.\n\n"
+      "Examples:\n"
+      "  embed2onnx inspect exports/granite-speech-4.1-2b/embed_tokens_int8.onnx --json\n"
+      "  embed2onnx inspect models/granite-speech-4.1-2b\n");
+  cmd->add_option("file", a->file, "the .onnx file, or a checkpoint folder, .safetensors or index")
+      ->required();
   cmd->add_flag("--json", a->json, "print as JSON");
 }
 
 Status RunInspect(const InspectArgs& a) {
   // What could be read is printed even when the file is refused: the refusal follows as
   // the one error line (and as "ok": false, "error" in the JSON).
+  if (LooksLikeCheckpoint(a.file)) {
+    auto r = InspectCheckpoint(a.file, a.json);
+    if (!r.ok()) return r.status();
+    std::fputs(r->c_str(), stdout);
+    return Status::Ok();
+  }
   std::string text;
   Status s = InspectModel(a.file, a.json, &text);
   std::fputs(text.c_str(), stdout);

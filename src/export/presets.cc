@@ -7,16 +7,20 @@ const std::vector<Preset>& GranitePresets() {
       {"base",
        "models/granite-speech-4.1-2b",
        "exports/granite-speech-4.1-2b",
-       {"language_model.model.embed_tokens.weight"}},
+       // As published, then as transformers 5 writes it (SPEC §9).
+       {"language_model.model.embed_tokens.weight", "model.language_model.embed_tokens.weight"}},
       {"plus",
        "models/granite-speech-4.1-2b-plus",
        "exports/granite-speech-4.1-2b-plus",
-       {"language_model.model.embed_tokens.weight"}},
-      // The NAR checkpoint names its LLM `llm` in older revisions, `language_model` in newer.
+       {"language_model.model.embed_tokens.weight", "model.language_model.embed_tokens.weight"}},
+      // The NAR checkpoint names its LLM `llm` in older revisions (the remote-code NLE
+      // model), `language_model` in newer; transformers' own GraniteSpeechNarForCTC writes
+      // `model.language_model`.
       {"nar",
        "models/granite-speech-4.1-2b-nar",
        "exports/granite-speech-4.1-2b-nar",
-       {"llm.model.embed_tokens.weight", "language_model.model.embed_tokens.weight"}},
+       {"llm.model.embed_tokens.weight", "language_model.model.embed_tokens.weight",
+        "model.language_model.embed_tokens.weight"}},
   };
   return presets;
 }

@@ -32,6 +32,10 @@ TEST(PresetsTest, FoldersAndTensorsFollowSpec6) {
   ASSERT_GE(nar->tensors.size(), 2u);
   EXPECT_EQ(nar->tensors[0], "llm.model.embed_tokens.weight");
   EXPECT_EQ(nar->tensors[1], "language_model.model.embed_tokens.weight");
+  // The transformers-native layouts (SPEC §9) are accepted too, after the published ones.
+  EXPECT_EQ(nar->tensors.back(), "model.language_model.embed_tokens.weight");
+  EXPECT_EQ(base->tensors.back(), "model.language_model.embed_tokens.weight");
+  for (const Preset& p : GranitePresets()) EXPECT_EQ(p.audio_token_id, 100352) << p.variant;
 }
 
 TEST(PresetsTest, EachVariantFindsItsOwnRowAndNothingElseMatches) {
