@@ -2,9 +2,11 @@
 //
 // ExportTable runs the whole job: open and validate the checkpoint, find the table,
 // stream its rows through every requested tier into staged files, read every file back
-// from disk and check it (contract, then the graph evaluated on the SPEC §5 sample ids
-// against the table), write `embed_tokens_parity.json`, and only then rename everything
-// into place. On any failure the previous export in the folder is left as it was.
+// from disk and check it (contract; a checksum of every stored byte against what was
+// encoded; the sample rows' bytes against their encoding; the graph evaluated on the
+// SPEC §5 sample ids against its stored rows and the table), write
+// `embed_tokens_parity.json`, and only then rename everything into place. On any failure
+// the previous export in the folder is left as it was.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "embed2onnx/figures.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
@@ -32,7 +35,8 @@ struct ExportOptions {
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
   std::string paths_relative_to;  // report tier paths are relative to this folder
-  // One-line notes for the user (lock waits, cleanup); may be empty.
+  // One-line notes for the user (lock waits, cleanup, values a tier stores as +-inf);
+  // may be empty.
   std::function<void(const std::string&)> note;
   // Progress while the table streams: per tier, bytes of its sidecar written so far;
   // `pass` 1 writes, pass 2 (only when the sampled guess of a p99 missed) re-reads the
@@ -45,19 +49,14 @@ struct ExportOptions {
   std::function<void(const Progress&)> progress;
 };
 
-struct ErrorFigures {
-  double max_abs_err = 0, mean_abs_err = 0, p99_abs_err = 0;
-  bool has_cosine = false;
-  double mean_row_cosine = 0;  // quantised tiers that report it (int4)
-};
-
 struct TierOutcome {
   std::string tier;
   std::string onnx_path;     // final path
   std::string sidecar_path;  // final path, "" if none
   uint64_t onnx_bytes = 0, sidecar_bytes = 0;
   std::vector<int64_t> parity_shape;
-  ErrorFigures parity;
+  ErrorFigures parity;       // on the sample ids
+  OverflowFigures overflow;  // over the whole table; the report's `<tier>_overflow` when any
 };
 
 struct ExportSummary {

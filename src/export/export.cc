@@ -1,21 +1,23 @@
 #include "embed2onnx/export.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <memory>
 
-#include "check/contract.h"
 #include "check/parity.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
 #include "export/output_dir.h"
-#include "export/pipeline.h"
+#include "export/read_back.h"
 #include "export/report.h"
 #include "export/tier_writer.h"
+#include "stream/row_source.h"
+#include "stream/table_pass.h"
 #include "tiers/tier.h"
 #include "util/thread_pool.h"
 
@@ -48,10 +50,6 @@ const char* DTypeName(TableDType t) {
   return "?";
 }
 
-ErrorFigures ToFigures(const ErrorSummary& e) {
-  return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err, false, 0};
-}
-
 Status WriteStagedFile(const std::string& path, const std::string& bytes) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0) return ErrnoStatus(path, "cannot create", errno);
@@ -59,22 +57,12 @@ Status WriteStagedFile(const std::string& path, const std::string& bytes) {
   return fd.Close(path);
 }
 
-// Reads one staged tier back from disk and checks it against the table.
-Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vector<int64_t>& ids,
-                  TierOutcome* outcome) {
-  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
-                       LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
-  ContractOptions contract;
-  contract.hidden = static_cast<int64_t>(table.cols());
-  contract.expected_location = SidecarName(w.tier().file_name);
-  E2O_RETURN_IF_ERROR(CheckLookupContract(*model, contract));
-  E2O_ASSIGN_OR_RETURN(ParityResult parity, CheckParity(*model, table, ids));
-  outcome->parity_shape = parity.shape;
-  outcome->parity = ToFigures(parity.error);
-  // fp32 stores the table itself: anything but an exact match is a bug.
-  if (std::string(w.tier().name) == "fp32" && parity.error.max_abs_err != 0.0)
-    return Status::Mismatch(w.onnx_path() + ": fp32 output differs from the table");
-  return Status::Ok();
+// The note for values a tier stores as +-inf, as numpy's astype does.
+std::string OverflowNote(const Tier& tier, const RowSource& source, const OverflowFigures& o) {
+  return fmt::format(
+      "{}: {} value{} of tensor '{}' (largest |x| {:.9g}) exceed the tier's range and are "
+      "stored as +-inf, as numpy's astype stores them",
+      tier.name, o.count, o.count == 1 ? "" : "s", source.tensor(), o.max_abs_source);
 }
 }  // namespace
 
@@ -124,14 +112,16 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
   ModelMeta meta{opts.producer_name.empty() ? kToolName : opts.producer_name,
                  opts.producer_version.empty() ? Version() : opts.producer_version};
   std::vector<std::unique_ptr<TierWriter>> writers;
-  std::vector<TierWriter*> writer_ptrs;
+  std::vector<std::unique_ptr<ExportSink>> sinks;
+  std::vector<PassTier> pass_tiers;
   for (const Tier* t : tiers) {
     E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w,
                          TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
-    writer_ptrs.push_back(w.get());
+    sinks.push_back(std::make_unique<ExportSink>(w.get()));
+    pass_tiers.push_back({t, params, sinks.back().get()});
     writers.push_back(std::move(w));
   }
-  PipelineOptions popts;
+  PassOptions popts;
   popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
   if (opts.progress) {
     popts.progress = [&](int pass, uint64_t rows_done) {
@@ -148,31 +138,33 @@ Result<ExportSummary> ExportTable(const ExportOptions& opts) {
       opts.progress(p);
     };
   }
-  popts.seconds_pass1 = &summary.seconds_pass1;
-  popts.seconds_pass2 = &summary.seconds_pass2;
-  std::vector<TableStats> stats;
-  E2O_RETURN_IF_ERROR(StreamTable(*table, writer_ptrs, popts, &stats));
+  const TableSource source(*table);
+  PassResult pass;
+  E2O_RETURN_IF_ERROR(RunTablePass(source, pass_tiers, popts, &pass));
+  summary.seconds_pass1 = pass.seconds_pass1;
+  summary.seconds_pass2 = pass.seconds_pass2;
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());
-  for (const TableStats& s : stats) {
-    ErrorFigures f = ToFigures(s.summary);
-    f.has_cosine = s.has_cosine;
-    f.mean_row_cosine = s.mean_row_cosine;
-    summary.table_stats[FindTier(s.tier)->stats_key] = f;
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    const TierPassResult& r = pass.tiers[k];
+    if (r.has_figures) summary.table_stats[tiers[k]->stats_key] = r.figures;
+    if (r.overflow.count > 0) note(OverflowNote(*tiers[k], source, r.overflow));
   }
   const auto t1 = Clock::now();
 
-  // 3. Read every file back from disk and check it.
+  // 3. Read every file back from disk and check it (export/read_back.h says how).
   const std::vector<int64_t> ids = SampleIds(table->rows());
-  for (auto& w : writers) {
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    const TierWriter& w = *writers[k];
     TierOutcome o;
-    o.tier = w->tier().name;
-    o.onnx_path = out->FinalPath(w->tier().file_name);
-    o.onnx_bytes = w->onnx_bytes();
-    if (!w->sidecar_path().empty()) {
-      o.sidecar_path = out->FinalPath(SidecarName(w->tier().file_name));
-      o.sidecar_bytes = w->layout().sidecar_size;
+    o.tier = w.tier().name;
+    o.onnx_path = out->FinalPath(w.tier().file_name);
+    o.onnx_bytes = w.onnx_bytes();
+    if (!w.sidecar_path().empty()) {
+      o.sidecar_path = out->FinalPath(SidecarName(w.tier().file_name));
+      o.sidecar_bytes = w.layout().sidecar_size;
     }
-    E2O_RETURN_IF_ERROR(VerifyTier(*w, *table, ids, &o));
+    o.overflow = pass.tiers[k].overflow;
+    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o));
     summary.tiers.push_back(o);
   }
   const auto t2 = Clock::now();

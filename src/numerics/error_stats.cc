@@ -36,8 +36,8 @@ void SplitIndex(double index, uint64_t n, uint64_t* lo, uint64_t* hi, double* t)
 }
 }  // namespace
 
-ErrorSummary SummarizeErrors(std::vector<float>& errors) {
-  ErrorSummary s;
+ErrorFigures SummarizeErrors(std::vector<float>& errors) {
+  ErrorFigures s;
   if (errors.empty()) return s;
   NumpyFloat32Sum sum;
   sum.Add(errors.data(), errors.size());
@@ -222,17 +222,17 @@ bool TwoPassQuantile::ResolvedInPass1() {
   return true;
 }
 
-LowBitsHistogram TwoPassQuantile::StartPass2() {
-  LowBitsHistogram empty;
-  FindBuckets(empty.bucket);
-  low_ = empty;
-  return empty;
+QuantileWindow TwoPassQuantile::StartPass2() {
+  low_ = LowBitsHistogram();
+  FindBuckets(low_.bucket);
+  // The buckets between the two hold no value (the ranks are adjacent).
+  QuantileWindow w;
+  w.first = low_.bucket[0];
+  w.last = low_.bucket[1];
+  return w;
 }
 
-void TwoPassQuantile::MergePass2(const LowBitsHistogram& h) {
-  for (int k = 0; k < 2; ++k)
-    for (size_t i = 0; i < 65536; ++i) low_.counts[k][i] += h.counts[k][i];
-}
+void TwoPassQuantile::AddPass2(const float* v, size_t n) { low_.Add(v, n); }
 
 double TwoPassQuantile::Result() const {
   if (total_ == 0) return 0.0;
