@@ -1,5 +1,6 @@
 #include "export/read_back.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "check/contract.h"
@@ -9,11 +10,30 @@
 
 namespace embed2onnx {
 
+namespace {
+constexpr uint64_t kSinkGroupBytes = 256 << 10;
+}  // namespace
+
 Status ExportSink::Consume(const EncodedChunk& chunk) {
   const Tier& tier = writer_->tier();
-  for (int i = 0; i < tier.num_streamed; ++i)
-    sums_[i].Add(chunk.encoded[i], chunk.rows * TierRowBytes(tier, i, chunk.cols, writer_->params()));
-  return writer_->WriteRows(chunk.first, chunk.rows, chunk.encoded);
+  uint64_t row_bytes[kMaxStreamed], widest = 1;
+  for (int i = 0; i < tier.num_streamed; ++i) {
+    row_bytes[i] = TierRowBytes(tier, i, chunk.cols, writer_->params());
+    widest = std::max(widest, row_bytes[i]);
+  }
+  // Rows in groups that fit the cache: the checksum brings them in, the write's copy
+  // finds them there.
+  const uint64_t group = std::max<uint64_t>(1, kSinkGroupBytes / widest);
+  for (uint64_t r = 0; r < chunk.rows; r += group) {
+    const uint64_t n = std::min(group, chunk.rows - r);
+    const uint8_t* rows[kMaxStreamed];
+    for (int i = 0; i < tier.num_streamed; ++i) {
+      rows[i] = chunk.encoded[i] + r * row_bytes[i];
+      sums_[i].Add(rows[i], n * row_bytes[i]);
+    }
+    E2O_RETURN_IF_ERROR(writer_->WriteRows(chunk.first + r, n, rows));
+  }
+  return Status::Ok();
 }
 
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,

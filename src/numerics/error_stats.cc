@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cmath>
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE__)
 #include <immintrin.h>
 #endif
 
@@ -49,6 +49,31 @@ ErrorFigures SummarizeErrors(std::vector<float>& errors) {
   SplitIndex(NumpyQuantileIndex(errors.size(), 0.99), errors.size(), &lo, &hi, &t);
   s.p99_abs_err = NumpyLerp(errors[lo], errors[hi], t);
   return s;
+}
+
+float RunningMaxPortable(const float* v, size_t n, float m) {
+  for (size_t i = 0; i < n; ++i) m = v[i] > m ? v[i] : m;
+  return m;
+}
+
+float RunningMax(const float* v, size_t n, float m) {
+#if defined(__SSE__)
+  // maxps(a, b) is `a > b ? a : b` lane by lane: the loop above, on four lanes that
+  // start from m; without -0 the order in which lanes meet does not matter.
+  __m128 acc[2] = {_mm_set1_ps(m), _mm_set1_ps(m)};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc[0] = _mm_max_ps(_mm_loadu_ps(v + i), acc[0]);
+    acc[1] = _mm_max_ps(_mm_loadu_ps(v + i + 4), acc[1]);
+  }
+  float lanes[8];
+  _mm_storeu_ps(lanes, acc[0]);
+  _mm_storeu_ps(lanes + 4, acc[1]);
+  for (float l : lanes) m = l > m ? l : m;
+  return RunningMaxPortable(v + i, n - i, m);
+#else
+  return RunningMaxPortable(v, n, m);
+#endif
 }
 
 double RowCosine(const float* x, const float* y, size_t n) {

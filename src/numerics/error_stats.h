@@ -38,6 +38,13 @@ double NumpyLerp(float a, float b, double t);
 // Empty -> all zeros.
 ErrorFigures SummarizeErrors(std::vector<float>& errors);
 
+// The running maximum `m = v[i] > m ? v[i] : m` over v[0..n), starting from m (NaN never
+// wins), for values without -0 (errors are fabs'd): four SSE lanes where there are SSE,
+// which the plain loop cannot be turned into without fast-math.
+float RunningMax(const float* v, size_t n, float m);
+// The same as a plain loop: what the tests hold the SSE path to.
+float RunningMaxPortable(const float* v, size_t n, float m);
+
 // Cosine similarity of a decoded row y to its source x, in double. Two zero rows are
 // identical (1); a zero row against a non-zero one shares no direction (0).
 double RowCosine(const float* x, const float* y, size_t n);

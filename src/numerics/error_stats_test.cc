@@ -197,6 +197,26 @@ TEST(ErrorStatsTest, WindowFilterPathsAgree) {
   }
 }
 
+// The SSE running max equals the plain loop bit for bit, NaN and inf included, at
+// every tail length and from any starting value.
+TEST(ErrorStatsTest, RunningMaxPathsAgree) {
+  std::mt19937 rng(8);
+  std::exponential_distribution<float> dist(10.0f);
+  for (size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 16u, 17u, 1001u}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      std::vector<float> v(n);
+      for (float& x : v) x = dist(rng);
+      if (n > 2 && variant == 1) v[n / 2] = NAN;
+      if (n > 2 && variant == 2) v[n - 1] = INFINITY;
+      if (n > 0 && variant == 3) v[0] = NAN;
+      for (float start : {0.0f, 0.5f, 1e9f}) {
+        const float a = RunningMax(v.data(), n, start), b = RunningMaxPortable(v.data(), n, start);
+        ASSERT_EQ(FloatBits(a), FloatBits(b)) << "n " << n << " variant " << variant << " start " << start;
+      }
+    }
+  }
+}
+
 TEST(ErrorStatsTest, LerpMatchesNumpyForm) {
   EXPECT_EQ(NumpyLerp(1.0f, 3.0f, 0.25), 1.5);
   EXPECT_EQ(NumpyLerp(1.0f, 3.0f, 0.75), 3.0 - 2.0 * 0.25);

@@ -37,9 +37,7 @@ void FiguresAccumulator::Keep(Worker& w, const QuantileWindow& window, const flo
 void FiguresAccumulator::CountPass1(int worker, const float* errs, size_t n) {
   Worker& w = workers_[static_cast<size_t>(worker)];
   w.high->Add(errs, n);
-  float m = w.max;
-  for (size_t i = 0; i < n; ++i) m = errs[i] > m ? errs[i] : m;
-  w.max = m;
+  w.max = RunningMax(errs, n, w.max);
   Keep(w, quantile_.window(), errs, n);
 }
 

@@ -1,9 +1,14 @@
 #include "stream/stored_rows.h"
 
 #include <fmt/core.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
+
+#include "util/file_io.h"
 
 namespace embed2onnx {
 
@@ -96,56 +101,76 @@ Status VerifySink::Consume(const EncodedChunk& chunk) {
   return CompareStoredRows(st_, chunk.first, chunk.rows, chunk.source, chunk.encoded, stored);
 }
 
-void ByteChecksum::AddWords(const uint8_t* p, size_t words) {
-  uint64_t a = a_, b = b_;
-  for (size_t k = 0; k < words; ++k) {
-    uint64_t w;
-    std::memcpy(&w, p + 8 * k, 8);  // little-endian hosts only, as the whole tool
-    a += w;
-    b += a;
+void ByteChecksum::AddGroups(const uint8_t* p, size_t groups) {
+  uint64_t a[kLanes], b[kLanes];
+  for (size_t j = 0; j < kLanes; ++j) a[j] = a_[j], b[j] = b_[j];
+  for (size_t g = 0; g < groups; ++g) {
+    uint64_t w[kLanes];
+    std::memcpy(w, p + g * kGroup, kGroup);  // little-endian hosts only, as the whole tool
+    for (size_t j = 0; j < kLanes; ++j) {
+      a[j] += w[j];
+      b[j] += a[j];
+    }
   }
-  a_ = a;
-  b_ = b;
+  for (size_t j = 0; j < kLanes; ++j) a_[j] = a[j], b_[j] = b[j];
 }
 
 void ByteChecksum::Add(const void* data, size_t n) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
   length_ += n;
   if (tail_n_ > 0) {
-    const size_t take = std::min(n, 8 - tail_n_);
+    const size_t take = std::min(n, kGroup - tail_n_);
     std::memcpy(tail_ + tail_n_, p, take);
     tail_n_ += take;
     p += take;
     n -= take;
-    if (tail_n_ < 8) return;
-    AddWords(tail_, 1);
+    if (tail_n_ < kGroup) return;
+    AddGroups(tail_, 1);
     tail_n_ = 0;
   }
-  AddWords(p, n / 8);
-  tail_n_ = n % 8;
+  AddGroups(p, n / kGroup);
+  tail_n_ = n % kGroup;
   std::memcpy(tail_, p + (n - tail_n_), tail_n_);
 }
 
 bool ByteChecksum::operator==(const ByteChecksum& o) const {
-  return a_ == o.a_ && b_ == o.b_ && length_ == o.length_ && tail_n_ == o.tail_n_ &&
-         std::memcmp(tail_, o.tail_, tail_n_) == 0;
+  return std::memcmp(a_, o.a_, sizeof a_) == 0 && std::memcmp(b_, o.b_, sizeof b_) == 0 &&
+         length_ == o.length_ && tail_n_ == o.tail_n_ && std::memcmp(tail_, o.tail_, tail_n_) == 0;
 }
 
 std::string ByteChecksum::ToString() const {
-  uint64_t last = 0;
-  std::memcpy(&last, tail_, tail_n_);
-  return fmt::format("{:016x}{:016x}+{:x}", a_ + last, b_ + a_ + last, length_);
+  // The unfinished group counts as if padded with zeros.
+  ByteChecksum c = *this;
+  if (c.tail_n_ > 0) {
+    std::memset(c.tail_ + c.tail_n_, 0, kGroup - c.tail_n_);
+    c.AddGroups(c.tail_, 1);
+  }
+  uint64_t a = 0, b = 0;
+  for (size_t j = 0; j < kLanes; ++j) {
+    a = a * 0x9e3779b97f4a7c15ull + c.a_[j];
+    b = b * 0x9e3779b97f4a7c15ull + c.b_[j];
+  }
+  return fmt::format("{:016x}{:016x}+{:x}", a, b, length_);
 }
 
 Result<ByteChecksum> ChecksumStored(const InitializerData& init) {
-  // Pieces small enough to stay in the cache between the read and the sum.
-  constexpr uint64_t kPiece = 1 << 20;
-  std::vector<uint8_t> buf(std::min<uint64_t>(kPiece, init.byte_size));
   ByteChecksum sum;
-  for (uint64_t at = 0; at < init.byte_size; at += kPiece) {
-    const uint64_t n = std::min(kPiece, init.byte_size - at);
-    E2O_RETURN_IF_ERROR(init.Read(at, n, buf.data()));
-    sum.Add(buf.data(), n);
+  if (!init.external) {
+    sum.Add(init.raw->data(), init.byte_size);
+    return sum;
+  }
+  // Windows of 8 MiB: large enough that mapping costs little, small enough to stay
+  // out of the peak resident memory.
+  constexpr uint64_t kWindow = 8ull << 20;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  for (uint64_t at = 0; at < init.byte_size; at += kWindow) {
+    const uint64_t n = std::min(kWindow, init.byte_size - at);
+    const uint64_t start = init.offset + at, map_at = start / page * page, lead = start - map_at;
+    void* m = ::mmap(nullptr, lead + n, PROT_READ, MAP_SHARED | MAP_POPULATE, init.sidecar_fd,
+                     static_cast<off_t>(map_at));
+    if (m == MAP_FAILED) return ErrnoStatus(init.sidecar_path, "cannot map for reading", errno);
+    sum.Add(static_cast<const uint8_t*>(m) + lead, n);
+    ::munmap(m, lead + n);
   }
   return sum;
 }

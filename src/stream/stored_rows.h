@@ -54,10 +54,11 @@ class VerifySink final : public TierSink {
   std::vector<uint8_t>* scratch_;  // kMaxStreamed buffers
 };
 
-// A position-dependent checksum of a byte stream (Fletcher's two sums over 64-bit
-// little-endian words, modulo 2^64, and the length): any one changed byte changes it,
-// and so do most reorderings. Equal for the same bytes however they are split into Add
-// calls.
+// A position-dependent checksum of a byte stream: Fletcher's two sums modulo 2^64 over
+// the 64-bit little-endian words, in four interleaved lanes (word k goes to lane k % 4,
+// so the compiler can keep the lanes in vector registers), plus the length. Any one
+// changed byte changes it, and so do most reorderings. Equal for the same bytes however
+// they are split into Add calls.
 class ByteChecksum {
  public:
   void Add(const void* data, size_t n);
@@ -65,13 +66,17 @@ class ByteChecksum {
   std::string ToString() const;  // hex, for messages
 
  private:
-  void AddWords(const uint8_t* p, size_t words);
-  uint64_t a_ = 0, b_ = 0, length_ = 0;
-  uint8_t tail_[8] = {};
+  static constexpr size_t kLanes = 4, kGroup = kLanes * 8;
+  void AddGroups(const uint8_t* p, size_t groups);
+  uint64_t a_[kLanes] = {}, b_[kLanes] = {};
+  uint64_t length_ = 0;
+  uint8_t tail_[kGroup] = {};  // the bytes of an unfinished group
   size_t tail_n_ = 0;
 };
 
-// The checksum of every byte of one stored initializer, read from disk in pieces.
+// The checksum of every byte of one stored initializer as the file holds it: external
+// data is mapped from the sidecar a window at a time (no copy, and resident memory
+// stays one window), inline data read from the model.
 Result<ByteChecksum> ChecksumStored(const InitializerData& init);
 
 }  // namespace embed2onnx
