@@ -30,7 +30,7 @@ struct VerifyOptions {
   std::string tensor;  // "" = find it
   uint32_t random_ids = 256;
   uint64_t seed = 20261128;
-  int threads = 0;  // 0: every core
+  int threads = 0;  // 0: every core; at most 64 are used
 };
 
 struct FileVerification {
