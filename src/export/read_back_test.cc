@@ -75,8 +75,12 @@ TEST_F(ReadBackTest, CleanExportPassesWithItsParity) {
     ASSERT_TRUE(s.ok()) << s.message();
     EXPECT_EQ(o.parity_shape, (std::vector<int64_t>{1, 4, static_cast<int64_t>(kD)}));  // 0, 1, 100, 599
     const std::string name = writers_[t]->tier().name;
-    if (name == "fp32") EXPECT_EQ(o.parity.max_abs_err, 0.0);
-    if (name == "int8") EXPECT_GT(o.parity.max_abs_err, 0.0);
+    if (name == "fp32") {
+      EXPECT_EQ(o.parity.max_abs_err, 0.0);
+    }
+    if (name == "int8") {
+      EXPECT_GT(o.parity.max_abs_err, 0.0);
+    }
   }
 }
 

@@ -68,6 +68,7 @@ class Runner {
         opts_(opts),
         pool_(std::clamp(opts.threads, 1, kMaxPassThreads)),
         d_(source.cols()),
+        stats_of_(tiers.size()),
         dead_(new std::atomic<bool>[tiers.size()]),
         results_(tiers.size()) {
     chunk_rows_ = std::max<uint64_t>(1, opts.chunk_bytes / (d_ * sizeof(float)));
@@ -121,7 +122,7 @@ class Runner {
       if (dead_[t]) continue;
       if (tiers_[t].tier->stats_key) {
         r.has_figures = true;
-        r.figures = figures_[stats_of_.at(t)].Figures();
+        r.figures = figures_[stats_of_[t]].Figures();
       }
       for (const std::vector<Overflow>& per_worker : overflow_) {
         r.overflow.count += per_worker[t].count;
@@ -336,8 +337,8 @@ class Runner {
   ThreadPool pool_;
   const uint64_t d_;
   uint64_t chunk_rows_ = 0;
-  std::vector<size_t> stats_;          // indices of the quantised tiers
-  std::map<size_t, size_t> stats_of_;  // tier index -> its index in stats_
+  std::vector<size_t> stats_;     // indices of the quantised tiers
+  std::vector<size_t> stats_of_;  // [tier]: its index in stats_ (quantised tiers)
   std::vector<FiguresAccumulator> figures_;
   std::unique_ptr<std::atomic<bool>[]> dead_;    // [tier]: its sink failed (isolated)
   std::vector<char> refine_;                     // [tier]: pass 2 re-encodes it
