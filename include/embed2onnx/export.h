@@ -2,11 +2,13 @@
 //
 // ExportTable runs the whole job: open and validate the checkpoint, find the table,
 // stream its rows through every requested tier into staged files, read every file back
-// from disk and check it (contract, then the graph evaluated on the SPEC §5 sample ids
-// against the table), write `embed_tokens_parity.json`, and only then rename everything
-// into place. On any failure the previous export in the folder is left as it was. The
-// free space is checked before the first file is created; the graphs and sidecars of an
-// earlier export that this one does not rewrite are removed (docs/format.md).
+// from disk and check it (contract; a checksum of every stored byte against what was
+// encoded; the sample rows' bytes against their encoding; the graph evaluated on the
+// SPEC §5 sample ids against its stored rows and the table), write
+// `embed_tokens_parity.json`, and only then rename everything into place. On any failure
+// the previous export in the folder is left as it was. The free space is checked before
+// the first file is created; the graphs and sidecars of an earlier export that this one
+// does not rewrite are removed (docs/format.md).
 //
 // Signals: the first export installs handlers for SIGINT and SIGTERM (unless ignored)
 // that remove the run's temporaries, then restore the previous disposition and raise the
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "embed2onnx/figures.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
@@ -29,7 +32,7 @@ struct ExportOptions {
   std::string tensor;                       // table name; "" = find it
   std::vector<std::string> preset_tensors;  // preset mode: accept the first of these present
   std::vector<std::string> tiers;           // validated tier names (ParseTierList); empty = all
-  int threads = 0;                          // 0: every available core
+  int threads = 0;                          // 0: every available core; at most 64 are used
   bool fsync = false;                       // flush every file to disk before the rename
   // Values per int4 block (even, divides D). 0: 32, or the largest even divisor of D
   // below it; with the default tier list, int4 is left out (with a note) if D has none.
@@ -38,7 +41,8 @@ struct ExportOptions {
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
   std::string paths_relative_to;  // report tier paths are relative to this folder
-  // One-line notes for the user (lock waits, cleanup); may be empty.
+  // One-line notes for the user (lock waits, cleanup, values a tier stores as +-inf);
+  // may be empty.
   std::function<void(const std::string&)> note;
   // Progress while the table streams: per tier, bytes of its sidecar written so far;
   // `pass` 1 writes, pass 2 (only when the sampled guess of a p99 missed) re-reads the
@@ -51,19 +55,14 @@ struct ExportOptions {
   std::function<void(const Progress&)> progress;
 };
 
-struct ErrorFigures {
-  double max_abs_err = 0, mean_abs_err = 0, p99_abs_err = 0;
-  bool has_cosine = false;
-  double mean_row_cosine = 0;  // quantised tiers that report it (int4)
-};
-
 struct TierOutcome {
   std::string tier;
   std::string onnx_path;     // final path
   std::string sidecar_path;  // final path, "" if none
   uint64_t onnx_bytes = 0, sidecar_bytes = 0;
   std::vector<int64_t> parity_shape;
-  ErrorFigures parity;
+  ErrorFigures parity;       // on the sample ids
+  OverflowFigures overflow;  // over the whole table; the report's `<tier>_overflow` when any
 };
 
 struct ExportSummary {

@@ -2,23 +2,24 @@
 //
 // VerifyExport reads every `embed_tokens*.onnx` in the folder from disk and, per file:
 // checks the graph contract (IO names, types, symbolic dims, IR 10, ai.onnx opset 20,
-// external-data keys, lengths, sidecar bounds); checks every row of every stored table
-// against the checkpoint in one streaming pass (fp32 and bf16w exact to the source's
-// encoding, fp16w exact to fp16 rounding, int8 and int4 within their quantisation
-// bound, their table statistics recomputed and compared with the report when there is
-// one); and evaluates the graph with the reference interpreter on the SPEC sample ids
-// and `random_ids` random ids against its own decoding of the stored bytes, bit for
-// bit. Exports written by the original Python script (Cast before Gather, unaligned
-// offsets, other node names) are accepted.
+// external-data keys, lengths, sidecar bounds); compares every stored byte of every
+// table with the encoding of the checkpoint, in one streaming pass for all files (the
+// pass export runs, stream/table_pass.h), which also recomputes the quantised tiers'
+// statistics and the values a tier stores as +-inf, compared with the report when it has
+// them; and evaluates the graph with the reference interpreter on the SPEC sample ids and
+// `random_ids` ids drawn from `seed` (the same ids for the same seed) against its own
+// decoding of the stored bytes, bit for bit. Exports written by the original Python
+// script (Cast before Gather, unaligned offsets, other node names) are accepted.
 //
-// Memory is bounded (a few chunks of rows) whatever the table size.
+// Memory is bounded (a few chunks of rows; ids are drawn and evaluated in batches)
+// whatever the table size and the number of random ids.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "embed2onnx/export.h"
+#include "embed2onnx/figures.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
@@ -29,7 +30,7 @@ struct VerifyOptions {
   std::string tensor;  // "" = find it
   uint32_t random_ids = 256;
   uint64_t seed = 20261128;
-  int threads = 0;  // 0: every core
+  int threads = 0;  // 0: every core; at most 64 are used
 };
 
 struct FileVerification {
@@ -42,6 +43,7 @@ struct FileVerification {
   bool has_stats = false;
   ErrorFigures stats;           // recomputed over the whole table (quantised tiers)
   bool stats_compared = false;  // the report had them and they matched
+  OverflowFigures overflow;     // values the tier stores as +-inf, over the whole table
 };
 
 struct VerifyResult {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "check/evaluator.h"
-#include "numerics/decode.h"
+#include "numerics/error_stats.h"
 
 namespace embed2onnx {
 
@@ -17,40 +17,33 @@ std::vector<int64_t> SampleIds(uint64_t vocab) {
   return ids;
 }
 
-Status ReadTableRows(const TableReader& table, const std::vector<int64_t>& ids, std::vector<float>* out) {
-  const uint64_t d = table.cols();
-  out->assign(ids.size() * d, 0.0f);
-  std::vector<uint8_t> raw(table.row_bytes());
-  for (size_t k = 0; k < ids.size(); ++k) {
-    if (ids[k] < 0 || static_cast<uint64_t>(ids[k]) >= table.rows())
-      return Status::InvalidArgument("token id " + std::to_string(ids[k]) + " is out of range [0, " +
-                                     std::to_string(table.rows() - 1) + "]");
-    E2O_RETURN_IF_ERROR(table.ReadRows(static_cast<uint64_t>(ids[k]), 1, raw.data()));
-    int64_t bad = DecodeToFloat(table.dtype(), raw.data(), out->data() + k * d, d);
-    if (bad >= 0)
-      return Status::InvalidArgument(table.info().file + ": tensor '" + table.info().name + "' row " +
-                                     std::to_string(ids[k]) + " holds a non-finite value at column " +
-                                     std::to_string(bad));
-  }
-  return Status::Ok();
-}
-
-Result<ParityResult> CheckParity(const LoadedModel& model, const TableReader& table,
-                                 const std::vector<int64_t>& ids) {
-  std::vector<float> ref;
-  E2O_RETURN_IF_ERROR(ReadTableRows(table, ids, &ref));
+Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std::vector<int64_t>& ids,
+                       const float* source, ErrorFigures* parity, std::vector<int64_t>* shape) {
+  const uint64_t d = st.cols;
   E2O_ASSIGN_OR_RETURN(HostTensor got,
                        EvaluateLookup(model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size()))));
-  ParityResult r;
-  r.shape = got.dims;
-  if (got.elem_type != onnx::TensorProto::FLOAT || got.count() != ref.size())
-    return Status::Mismatch(model.path() + ": output has " + std::to_string(got.count()) +
-                            " values, expected " + std::to_string(ref.size()) + " float32");
-  std::vector<float> err(ref.size());
+  if (got.elem_type != onnx::TensorProto::FLOAT || got.count() != ids.size() * d)
+    return Status::Mismatch(st.file + ": the graph's output is not float32 [1, " +
+                            std::to_string(ids.size()) + ", " + std::to_string(d) + "]");
   const float* out = reinterpret_cast<const float*>(got.data.data());
-  for (size_t i = 0; i < ref.size(); ++i) err[i] = std::fabs(out[i] - ref[i]);
-  r.error = SummarizeErrors(err);
-  return r;
+  std::vector<uint8_t> bufs[kMaxStreamed];
+  std::vector<float> expect(d);
+  for (size_t k = 0; k < ids.size(); ++k) {
+    E2O_RETURN_IF_ERROR(st.ReadRows(static_cast<uint64_t>(ids[k]), 1, bufs));
+    const uint8_t* row[kMaxStreamed];
+    for (int i = 0; i < st.tier->num_streamed; ++i) row[i] = bufs[i].data();
+    st.tier->decode(row, 1, d, st.params, expect.data());
+    if (std::memcmp(expect.data(), out + k * d, d * sizeof(float)) != 0)
+      return Status::Mismatch(st.file + ": graph output for id " + std::to_string(ids[k]) +
+                              " differs from the decoding of its stored row");
+  }
+  if (shape) *shape = got.dims;
+  if (source && parity) {
+    std::vector<float> err(ids.size() * d);
+    for (size_t i = 0; i < err.size(); ++i) err[i] = std::fabs(out[i] - source[i]);
+    *parity = SummarizeErrors(err);
+  }
+  return Status::Ok();
 }
 
 }  // namespace embed2onnx

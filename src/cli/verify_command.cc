@@ -61,6 +61,7 @@ Status RunVerify(const VerifyArgs& a) {
         if (f.stats.has_cosine) e["table_stats"]["mean_row_cosine"] = f.stats.mean_row_cosine;
         e["report_stats_matched"] = f.stats_compared;
       }
+      e["overflow"] = {{"count", f.overflow.count}, {"max_abs_source", f.overflow.max_abs_source}};
       j["files"].push_back(e);
     }
     std::printf("%s\n", DumpJson(j, 2).c_str());
@@ -68,13 +69,17 @@ Status RunVerify(const VerifyArgs& a) {
     std::printf("verify %s against %s [%llu x %llu]\n", a.export_dir.c_str(), r.tensor.c_str(),
                 static_cast<unsigned long long>(r.vocab), static_cast<unsigned long long>(r.hidden));
     for (const FileVerification& f : r.files) {
-      std::printf("  %-4s %-6s %s\n", f.ok ? "ok" : "FAIL", f.tier.c_str(),
-                  f.ok ? fmt::format("{}: {} rows, {} ids{}", f.file, f.rows_checked, f.ids_evaluated,
-                                     f.has_stats ? fmt::format(", max err {:.3e}{}", f.stats.max_abs_err,
-                                                               f.stats_compared ? ", report stats match" : "")
-                                                 : "")
-                             .c_str()
-                       : f.message.c_str());
+      std::string line = f.message;
+      if (f.ok) {
+        line = fmt::format("{}: {} rows, {} ids", f.file, f.rows_checked, f.ids_evaluated);
+        if (f.has_stats)
+          line += fmt::format(", max err {:.3e}{}", f.stats.max_abs_err,
+                              f.stats_compared ? ", report stats match" : "");
+        if (f.overflow.count > 0)
+          line += fmt::format(", {} values stored as +-inf (largest |x| {:.9g})", f.overflow.count,
+                              f.overflow.max_abs_source);
+      }
+      std::printf("  %-4s %-6s %s\n", f.ok ? "ok" : "FAIL", f.tier.c_str(), line.c_str());
     }
   }
   if (!r.ok()) {

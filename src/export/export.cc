@@ -1,10 +1,11 @@
 #include "embed2onnx/export.h"
 
+#include <fmt/core.h>
+
 #include <chrono>
 #include <limits>
 #include <memory>
 
-#include "check/contract.h"
 #include "check/parity.h"
 #include "checkpoint/dtype.h"
 #include "embed2onnx/checkpoint.h"
@@ -12,9 +13,11 @@
 #include "embed2onnx/tiers.h"
 #include "export/export_disk.h"
 #include "export/output_dir.h"
-#include "export/pipeline.h"
+#include "export/read_back.h"
 #include "export/report.h"
 #include "export/tier_writer.h"
+#include "stream/row_source.h"
+#include "stream/table_pass.h"
 #include "tiers/tier.h"
 #include "util/no_throw.h"
 #include "util/thread_pool.h"
@@ -36,10 +39,6 @@ uint32_t DefaultInt4Block(uint64_t d) {
   return 0;
 }
 
-ErrorFigures ToFigures(const ErrorSummary& e) {
-  return {e.max_abs_err, e.mean_abs_err, e.p99_abs_err, false, 0};
-}
-
 // The report's size can only grow with its figures: rendered with every number at its
 // longest ("-2.2250738585072014e-308", 20-digit sizes), it bounds the real one. A field
 // of ExportSummary filled in only after streaming must be filled here at its longest, or
@@ -59,6 +58,7 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
     o.onnx_bytes = o.sidecar_bytes = UINT64_MAX;
     o.parity_shape = {1, static_cast<int64_t>(ids.size()), static_cast<int64_t>(s.hidden)};
     o.parity = worst;
+    o.overflow = {UINT64_MAX, longest};
     s.tiers.push_back(o);
     if (w->tier().stats_key) s.table_stats[w->tier().stats_key] = worst;
   }
@@ -66,22 +66,12 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
   return RenderReport(s, variant, base, ids).size();
 }
 
-// Reads one staged tier back from disk and checks it against the table.
-Status VerifyTier(const TierWriter& w, const TableReader& table, const std::vector<int64_t>& ids,
-                  TierOutcome* outcome) {
-  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
-                       LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
-  ContractOptions contract;
-  contract.hidden = static_cast<int64_t>(table.cols());
-  contract.expected_location = SidecarName(w.tier().file_name);
-  E2O_RETURN_IF_ERROR(CheckLookupContract(*model, contract));
-  E2O_ASSIGN_OR_RETURN(ParityResult parity, CheckParity(*model, table, ids));
-  outcome->parity_shape = parity.shape;
-  outcome->parity = ToFigures(parity.error);
-  // An exact tier stores the table itself: anything but an exact match is a bug.
-  if (w.tier().exact_output && parity.error.max_abs_err != 0.0)
-    return Status::Mismatch(w.onnx_path() + ": " + w.tier().name + " output differs from the table");
-  return Status::Ok();
+// The note for values a tier stores as +-inf, as numpy's astype does.
+std::string OverflowNote(const Tier& tier, const RowSource& source, const OverflowFigures& o) {
+  return fmt::format(
+      "{}: {} value{} of tensor '{}' (largest |x| {:.9g}) exceed the tier's range and are "
+      "stored as +-inf, as numpy's astype stores them",
+      tier.name, o.count, o.count == 1 ? "" : "s", source.tensor(), o.max_abs_source);
 }
 }  // namespace
 
@@ -139,9 +129,13 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
                  opts.producer_version.empty() ? Version() : opts.producer_version};
   std::vector<std::unique_ptr<TierWriter>> writers;
   std::vector<TierWriter*> writer_ptrs;
+  std::vector<std::unique_ptr<ExportSink>> sinks;
+  std::vector<PassTier> pass_tiers;
   for (const Tier* t : tiers) {
     E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w,
                          TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
+    sinks.push_back(std::make_unique<ExportSink>(w.get()));
+    pass_tiers.push_back({t, params, sinks.back().get()});
     writer_ptrs.push_back(w.get());
     writers.push_back(std::move(w));
   }
@@ -154,7 +148,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
     for (uint64_t e : w->planned_extents()) extents.push_back(e);
   E2O_RETURN_IF_ERROR(out->CheckFreeSpace(extents));
   for (TierWriter* w : writer_ptrs) E2O_RETURN_IF_ERROR(w->Open());
-  PipelineOptions popts;
+  PassOptions popts;
   popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
   if (opts.progress) {
     popts.progress = [&](int pass, uint64_t rows_done) {
@@ -171,30 +165,32 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
       opts.progress(p);
     };
   }
-  popts.seconds_pass1 = &summary.seconds_pass1;
-  popts.seconds_pass2 = &summary.seconds_pass2;
-  std::vector<TableStats> stats;
-  E2O_RETURN_IF_ERROR(StreamTable(*table, writer_ptrs, popts, &stats));
+  const TableSource source(*table);
+  PassResult pass;
+  E2O_RETURN_IF_ERROR(RunTablePass(source, pass_tiers, popts, &pass));
+  summary.seconds_pass1 = pass.seconds_pass1;
+  summary.seconds_pass2 = pass.seconds_pass2;
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());
-  for (const TableStats& s : stats) {
-    ErrorFigures f = ToFigures(s.summary);
-    f.has_cosine = s.has_cosine;
-    f.mean_row_cosine = s.mean_row_cosine;
-    summary.table_stats[FindTier(s.tier)->stats_key] = f;
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    const TierPassResult& r = pass.tiers[k];
+    if (r.has_figures) summary.table_stats[tiers[k]->stats_key] = r.figures;
+    if (r.overflow.count > 0) note(OverflowNote(*tiers[k], source, r.overflow));
   }
   const auto t1 = Clock::now();
 
-  // 3. Read every file back from disk and check it.
-  for (auto& w : writers) {
+  // 3. Read every file back from disk and check it (export/read_back.h says how).
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    const TierWriter& w = *writers[k];
     TierOutcome o;
-    o.tier = w->tier().name;
-    o.onnx_path = out->FinalPath(w->tier().file_name);
-    o.onnx_bytes = w->onnx_bytes();
-    if (!w->sidecar_path().empty()) {
-      o.sidecar_path = out->FinalPath(SidecarName(w->tier().file_name));
-      o.sidecar_bytes = w->layout().sidecar_size;
+    o.tier = w.tier().name;
+    o.onnx_path = out->FinalPath(w.tier().file_name);
+    o.onnx_bytes = w.onnx_bytes();
+    if (!w.sidecar_path().empty()) {
+      o.sidecar_path = out->FinalPath(SidecarName(w.tier().file_name));
+      o.sidecar_bytes = w.layout().sidecar_size;
     }
-    E2O_RETURN_IF_ERROR(VerifyTier(*w, *table, ids, &o));
+    o.overflow = pass.tiers[k].overflow;
+    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o));
     summary.tiers.push_back(o);
   }
   const auto t2 = Clock::now();

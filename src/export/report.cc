@@ -67,6 +67,12 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
   if (!tiers_hex.empty()) report["tiers_hex"] = tiers_hex;
   report["parity"] = parity;
   for (const auto& [key, fig] : s.table_stats) report[key] = Figures(fig);
+  // Values a tier stores as +-inf (numpy's astype semantics), only when there are any.
+  for (const TierOutcome& t : s.tiers)
+    if (t.overflow.count > 0)
+      report[t.tier + report_key::kOverflowSuffix] = {
+          {report_key::kOverflowCount, t.overflow.count},
+          {report_key::kOverflowMaxAbsSource, t.overflow.max_abs_source}};
   report["sample_ids"] = sample_ids;
   report["files"] = files;
   report["tool"] = {{"name", kToolName}, {"version", Version()}};

@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cmath>
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE__)
 #include <immintrin.h>
 #endif
 
@@ -36,8 +36,8 @@ void SplitIndex(double index, uint64_t n, uint64_t* lo, uint64_t* hi, double* t)
 }
 }  // namespace
 
-ErrorSummary SummarizeErrors(std::vector<float>& errors) {
-  ErrorSummary s;
+ErrorFigures SummarizeErrors(std::vector<float>& errors) {
+  ErrorFigures s;
   if (errors.empty()) return s;
   NumpyFloat32Sum sum;
   sum.Add(errors.data(), errors.size());
@@ -49,6 +49,31 @@ ErrorSummary SummarizeErrors(std::vector<float>& errors) {
   SplitIndex(NumpyQuantileIndex(errors.size(), 0.99), errors.size(), &lo, &hi, &t);
   s.p99_abs_err = NumpyLerp(errors[lo], errors[hi], t);
   return s;
+}
+
+float RunningMaxPortable(const float* v, size_t n, float m) {
+  for (size_t i = 0; i < n; ++i) m = v[i] > m ? v[i] : m;
+  return m;
+}
+
+float RunningMax(const float* v, size_t n, float m) {
+#if defined(__SSE__)
+  // maxps(a, b) is `a > b ? a : b` lane by lane: the loop above, on four lanes that
+  // start from m; without -0 the order in which lanes meet does not matter.
+  __m128 acc[2] = {_mm_set1_ps(m), _mm_set1_ps(m)};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc[0] = _mm_max_ps(_mm_loadu_ps(v + i), acc[0]);
+    acc[1] = _mm_max_ps(_mm_loadu_ps(v + i + 4), acc[1]);
+  }
+  float lanes[8];
+  _mm_storeu_ps(lanes, acc[0]);
+  _mm_storeu_ps(lanes + 4, acc[1]);
+  for (float l : lanes) m = l > m ? l : m;
+  return RunningMaxPortable(v + i, n - i, m);
+#else
+  return RunningMaxPortable(v, n, m);
+#endif
 }
 
 double RowCosine(const float* x, const float* y, size_t n) {
@@ -222,17 +247,17 @@ bool TwoPassQuantile::ResolvedInPass1() {
   return true;
 }
 
-LowBitsHistogram TwoPassQuantile::StartPass2() {
-  LowBitsHistogram empty;
-  FindBuckets(empty.bucket);
-  low_ = empty;
-  return empty;
+QuantileWindow TwoPassQuantile::StartPass2() {
+  low_ = LowBitsHistogram();
+  FindBuckets(low_.bucket);
+  // The buckets between the two hold no value (the ranks are adjacent).
+  QuantileWindow w;
+  w.first = low_.bucket[0];
+  w.last = low_.bucket[1];
+  return w;
 }
 
-void TwoPassQuantile::MergePass2(const LowBitsHistogram& h) {
-  for (int k = 0; k < 2; ++k)
-    for (size_t i = 0; i < 65536; ++i) low_.counts[k][i] += h.counts[k][i];
-}
+void TwoPassQuantile::AddPass2(const float* v, size_t n) { low_.Add(v, n); }
 
 double TwoPassQuantile::Result() const {
   if (total_ == 0) return 0.0;

@@ -11,6 +11,8 @@
 // pass 1 also counts the low bits of every value inside a window of high-bit buckets
 // around the guess. When both wanted ranks fall inside the window, the answer is already
 // exact; when they do not, pass 2 runs as before. The guess only decides the speed.
+// Both passes hand over only the values inside their window (QuantileWindow::Filter, run
+// by each worker on its own errors), so no worker holds a low-bits histogram of its own.
 //
 // The mean is numpy's float32 pairwise sum (numerics/numpy_sum.h), fed in array order,
 // so it does not depend on how work was split between threads.
@@ -22,13 +24,9 @@
 #include <memory>
 #include <vector>
 
-namespace embed2onnx {
+#include "embed2onnx/figures.h"
 
-struct ErrorSummary {
-  double max_abs_err = 0.0;
-  double mean_abs_err = 0.0;
-  double p99_abs_err = 0.0;
-};
+namespace embed2onnx {
 
 // numpy's virtual index for method "linear": (n - 1) * q, as numpy 1.24 computes it.
 double NumpyQuantileIndex(uint64_t n, double q);
@@ -36,18 +34,27 @@ double NumpyQuantileIndex(uint64_t n, double q);
 // b - a is a float32 subtraction like numpy's, the rest in double.
 double NumpyLerp(float a, float b, double t);
 
-// Summary of values held in memory (they are sorted in place). Empty -> all zeros.
-ErrorSummary SummarizeErrors(std::vector<float>& errors);
+// Max, mean and p99 of values held in memory (they are sorted in place); no cosine.
+// Empty -> all zeros.
+ErrorFigures SummarizeErrors(std::vector<float>& errors);
+
+// The running maximum `m = v[i] > m ? v[i] : m` over v[0..n), starting from m (NaN never
+// wins), for values without -0 (errors are fabs'd): four SSE lanes where there are SSE,
+// which the plain loop cannot be turned into without fast-math.
+float RunningMax(const float* v, size_t n, float m);
+// The same as a plain loop: what the tests hold the SSE path to.
+float RunningMaxPortable(const float* v, size_t n, float m);
 
 // Cosine similarity of a decoded row y to its source x, in double. Two zero rows are
 // identical (1); a zero row against a non-zero one shares no direction (0).
 double RowCosine(const float* x, const float* y, size_t n);
 
-// One worker's counts for a pass; merged into TwoPassQuantile in any order.
+// One worker's counts for pass 1; merged into TwoPassQuantile in any order.
 struct HighBitsHistogram {
   std::vector<uint64_t> counts = std::vector<uint64_t>(65536, 0);
   void Add(const float* v, size_t n);
 };
+// Pass 2's counts, kept by TwoPassQuantile.
 struct LowBitsHistogram {
   // Counts of low 16 bits for the (at most two) high-bit buckets being refined.
   uint32_t bucket[2] = {0, 0};
@@ -89,11 +96,12 @@ class TwoPassQuantile {
   // After every pass-1 merge: true when the window counted both wanted ranks' buckets
   // in full, so Result() is ready without pass 2.
   bool ResolvedInPass1();
-  // After every pass-1 merge: picks the buckets to refine. Returns an empty histogram
-  // set up for pass 2 (copy it per worker).
-  LowBitsHistogram StartPass2();
-  void MergePass2(const LowBitsHistogram& h);
-  // After every pass-2 merge.
+  // After every pass-1 merge: picks the (one or two) buckets to refine and returns the
+  // window that holds them: pass 2 filters its values with it and hands them to AddPass2.
+  QuantileWindow StartPass2();
+  // During pass 2, from one thread at a time: values outside the window are ignored.
+  void AddPass2(const float* v, size_t n);
+  // When resolved in pass 1, or after pass 2.
   double Result() const;
 
  private:

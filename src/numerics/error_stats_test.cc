@@ -15,7 +15,7 @@ TEST(ErrorStatsTest, QuantileOfSmallArraysByHand) {
   // n = 101: h = 0.99 * 100 = 99 (up to rounding), so p99 is the 100th smallest value.
   std::vector<float> v;
   for (int i = 0; i <= 100; ++i) v.push_back(static_cast<float>(i));
-  ErrorSummary s = SummarizeErrors(v);
+  ErrorFigures s = SummarizeErrors(v);
   EXPECT_EQ(s.max_abs_err, 100.0);
   EXPECT_EQ(s.mean_abs_err, 50.0);
   EXPECT_NEAR(s.p99_abs_err, 99.0, 1e-9);
@@ -34,7 +34,7 @@ TEST(ErrorStatsTest, TwoPassEqualsSort) {
     std::exponential_distribution<float> dist(3000.0f);
     for (float& x : v) x = (rng() % 7 == 0) ? 0.0f : dist(rng);  // ties and zeros
     std::vector<float> copy = v;
-    ErrorSummary expect = SummarizeErrors(copy);
+    ErrorFigures expect = SummarizeErrors(copy);
 
     TwoPassQuantile q(n, 0.99);
     HighBitsHistogram h1, h2;  // two "workers"
@@ -42,11 +42,11 @@ TEST(ErrorStatsTest, TwoPassEqualsSort) {
     h2.Add(v.data() + n / 2, n - n / 2);
     q.MergePass1(h1);
     q.MergePass1(h2);
-    LowBitsHistogram l1 = q.StartPass2(), l2 = l1;
-    l1.Add(v.data(), n / 3);
-    l2.Add(v.data() + n / 3, n - n / 3);
-    q.MergePass2(l2);
-    q.MergePass2(l1);
+    // Pass 2 as two workers hand it over: only what the window keeps, in any order.
+    const QuantileWindow w = q.StartPass2();
+    std::vector<float> kept(n);
+    q.AddPass2(kept.data(), w.Filter(v.data() + n / 3, n - n / 3, kept.data()));
+    q.AddPass2(kept.data(), w.Filter(v.data(), n / 3, kept.data()));
     EXPECT_EQ(q.Result(), expect.p99_abs_err) << "n=" << n;
   }
 }
@@ -67,9 +67,8 @@ bool OnePassThenMaybeTwo(const std::vector<float>& v, QuantileWindow window, dou
   q.MergePass1(h1);
   const bool resolved = q.ResolvedInPass1();
   if (!resolved) {
-    LowBitsHistogram l = q.StartPass2();
-    l.Add(v.data(), n);
-    q.MergePass2(l);
+    const QuantileWindow w2 = q.StartPass2();
+    q.AddPass2(kept.data(), w2.Filter(v.data(), n, kept.data()));
   }
   *result = q.Result();
   return resolved;
@@ -146,9 +145,8 @@ TEST(ErrorStatsTest, WindowMissingValuesIsNotTrusted) {
   std::vector<float> kept(v.size());
   q.AddToWindow(kept.data(), w.Filter(v.data(), v.size() / 2, kept.data()));  // half never arrives
   EXPECT_FALSE(q.ResolvedInPass1());
-  LowBitsHistogram l = q.StartPass2();
-  l.Add(v.data(), v.size());
-  q.MergePass2(l);
+  q.StartPass2();
+  q.AddPass2(v.data(), v.size());  // unfiltered: values outside its buckets are ignored
   EXPECT_EQ(q.Result(), expect);
 }
 
@@ -195,6 +193,26 @@ TEST(ErrorStatsTest, WindowFilterPathsAgree) {
       ASSERT_EQ(ka, kb) << "n " << n << " window " << w.first << ".." << w.last;
       for (size_t i = 0; i < ka; ++i) ASSERT_EQ(FloatBits(a[i]), FloatBits(b[i])) << "n " << n << " at " << i;
       EXPECT_EQ(a[n], -1.0f);  // nothing written past room for n
+    }
+  }
+}
+
+// The SSE running max equals the plain loop bit for bit, NaN and inf included, at
+// every tail length and from any starting value.
+TEST(ErrorStatsTest, RunningMaxPathsAgree) {
+  std::mt19937 rng(8);
+  std::exponential_distribution<float> dist(10.0f);
+  for (size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 16u, 17u, 1001u}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      std::vector<float> v(n);
+      for (float& x : v) x = dist(rng);
+      if (n > 2 && variant == 1) v[n / 2] = NAN;
+      if (n > 2 && variant == 2) v[n - 1] = INFINITY;
+      if (n > 0 && variant == 3) v[0] = NAN;
+      for (float start : {0.0f, 0.5f, 1e9f}) {
+        const float a = RunningMax(v.data(), n, start), b = RunningMaxPortable(v.data(), n, start);
+        ASSERT_EQ(FloatBits(a), FloatBits(b)) << "n " << n << " variant " << variant << " start " << start;
+      }
     }
   }
 }

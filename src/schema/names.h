@@ -28,6 +28,10 @@ inline constexpr char kMaxAbsErr[] = "max_abs_err";
 inline constexpr char kMeanAbsErr[] = "mean_abs_err";
 inline constexpr char kP99AbsErr[] = "p99_abs_err";
 inline constexpr char kMeanRowCosine[] = "mean_row_cosine";
+// "<tier>_overflow": {"count": N, "max_abs_source": x}, values a tier stores as +-inf.
+inline constexpr char kOverflowSuffix[] = "_overflow";
+inline constexpr char kOverflowCount[] = "count";
+inline constexpr char kOverflowMaxAbsSource[] = "max_abs_source";
 }  // namespace report_key
 
 inline std::string SidecarName(const std::string& onnx_file_name) { return onnx_file_name + kSidecarSuffix; }

@@ -9,16 +9,15 @@
 #include <random>
 
 #include "check/contract.h"
-#include "check/evaluator.h"
 #include "check/parity.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/verify.h"
-#include "numerics/decode.h"
-#include "numerics/error_stats.h"
-#include "numerics/numpy_sum.h"
 #include "onnx/onnx_model.h"
 #include "schema/names.h"
+#include "stream/row_source.h"
+#include "stream/stored_rows.h"
+#include "stream/table_pass.h"
 #include "tiers/tier.h"
 #include "util/file_io.h"
 #include "util/no_throw.h"
@@ -35,23 +34,14 @@ bool VerifyResult::ok() const {
 
 namespace {
 
-constexpr uint64_t kChunkFloatBytes = 4ull << 20;
-
-// One .onnx being verified, with its per-worker accumulators.
+// One .onnx being verified.
 struct TierFile {
   FileVerification* out = nullptr;
   const Tier* tier = nullptr;
-  TierParams params;
   std::unique_ptr<LoadedModel> model;
-  const InitializerData* stored[kMaxStreamed] = {};
+  StoredTier stored;
+  std::unique_ptr<VerifySink> sink;
   bool failed = false;
-  // Quantised tiers: whole-table statistics.
-  std::vector<HighBitsHistogram> high;
-  std::vector<LowBitsHistogram> low;
-  std::vector<float> max;
-  std::unique_ptr<TwoPassQuantile> quantile;
-  NumpyFloat32Sum sum;  // fed in table order, as the exporter and numpy do
-  double cosine_sum = 0;
 
   void Fail(const std::string& msg) {
     if (failed) return;
@@ -59,7 +49,6 @@ struct TierFile {
     out->ok = false;
     out->message = msg;
   }
-  uint64_t RowBytes(int i, uint64_t d) const { return TierRowBytes(*tier, i, d, params); }
 };
 
 std::vector<std::string> ListTierFiles(const std::string& dir) {
@@ -90,219 +79,60 @@ void Prepare(const std::string& dir, const std::string& name, const TableReader&
   contract.our_layout = false;  // exports of the original script are welcome
   Status s = CheckLookupContract(*tf->model, contract);
   if (!s.ok()) return tf->Fail(s.message());
-
-  const uint64_t d = table.cols();
-  for (int i = 0; i < tf->tier->num_streamed; ++i) {
-    const StreamedInitializer& si = tf->tier->streamed[i];
-    auto it = tf->model->initializers().find(si.name);
-    if (it == tf->model->initializers().end())
-      return tf->Fail(tf->out->file + ": initializer '" + si.name + "' is missing");
-    const InitializerData& init = it->second;
-    if (init.elem_type != si.elem_type)
-      return tf->Fail(tf->out->file + ": initializer '" + si.name + "' has the wrong element type");
-    // int4: the block size follows from the scales' shape.
-    if (si.shape == RowShape::kBlocks && init.dims.size() == 2 && init.dims[1] > 0 && d % init.dims[1] == 0)
-      tf->params.int4_block = static_cast<uint32_t>(d / init.dims[1]);
-    tf->stored[i] = &init;
-  }
-  if (tf->tier->check_params) {
-    s = tf->tier->check_params(d, tf->params);
-    if (!s.ok()) return tf->Fail(tf->out->file + ": " + s.message());
-  }
-  for (int i = 0; i < tf->tier->num_streamed; ++i) {
-    const InitializerData& init = *tf->stored[i];
-    std::vector<int64_t> want = {static_cast<int64_t>(table.rows())};
-    if (tf->tier->streamed[i].shape != RowShape::kOne)
-      want.push_back(static_cast<int64_t>(TierRowElems(*tf->tier, i, d, tf->params)));
-    if (init.dims != want)
-      return tf->Fail(tf->out->file + ": initializer '" + init.name + "' does not have the table's shape");
-  }
+  auto stored = FindStoredTier(*tf->model, *tf->tier, table.rows(), table.cols());
+  if (!stored.ok()) return tf->Fail(stored.status().message());
+  tf->stored = std::move(*stored);
 }
 
-// Reads rows [first, first + n) of every streamed initializer.
-Status ReadStored(const TierFile& tf, uint64_t first, uint64_t n, uint64_t d,
-                  std::vector<std::vector<uint8_t>>* bufs) {
-  bufs->resize(tf.tier->num_streamed);
-  for (int i = 0; i < tf.tier->num_streamed; ++i) {
-    uint64_t rb = tf.RowBytes(i, d);
-    (*bufs)[i].resize(n * rb);
-    E2O_RETURN_IF_ERROR(tf.stored[i]->Read(first * rb, n * rb, (*bufs)[i].data()));
-  }
-  return Status::Ok();
-}
-
-class Verifier {
+// The SPEC sample ids, then `random` ids drawn from `seed`, handed out in batches so that
+// memory does not grow with their number.
+class IdStream {
  public:
-  Verifier(const TableReader& table, std::vector<TierFile>& files, int threads)
-      : table_(table), files_(files), pool_(threads) {
-    d_ = table.cols();
-    chunk_rows_ = std::min<uint64_t>(table.rows(), std::max<uint64_t>(1, kChunkFloatBytes / (d_ * 4)));
-    for (TierFile& tf : files_) {
-      if (tf.failed || !tf.tier->stats_key) continue;
-      tf.high.resize(pool_.size());
-      tf.max.assign(pool_.size(), 0.0f);
-      tf.quantile = std::make_unique<TwoPassQuantile>(table.rows() * d_, 0.99);
+  IdStream(uint64_t vocab, uint32_t random, uint64_t seed)
+      : vocab_(vocab), sample_(SampleIds(vocab)), random_left_(random), rng_(seed) {}
+  // Up to `max` more ids into `ids`; false when none are left.
+  bool Next(size_t max, std::vector<int64_t>* ids) {
+    ids->clear();
+    while (ids->size() < max && next_sample_ < sample_.size()) ids->push_back(sample_[next_sample_++]);
+    while (ids->size() < max && random_left_ > 0) {
+      ids->push_back(static_cast<int64_t>(rng_() % vocab_));
+      --random_left_;
     }
-  }
-
-  Status Run() {
-    E2O_RETURN_IF_ERROR(Pass(false));
-    bool any = false;
-    for (TierFile& tf : files_) {
-      if (tf.failed || !tf.quantile) continue;
-      for (auto& h : tf.high) tf.quantile->MergePass1(h);
-      tf.low.assign(pool_.size(), tf.quantile->StartPass2());
-      any = true;
-    }
-    if (any) E2O_RETURN_IF_ERROR(Pass(true));
-    for (TierFile& tf : files_) {
-      if (tf.failed) continue;
-      tf.out->rows_checked = table_.rows();
-      if (!tf.quantile) continue;
-      for (auto& l : tf.low) tf.quantile->MergePass2(l);
-      ErrorFigures& f = tf.out->stats;
-      tf.out->has_stats = true;
-      f.max_abs_err = *std::max_element(tf.max.begin(), tf.max.end());
-      f.mean_abs_err = tf.sum.Mean(table_.rows() * d_);
-      f.p99_abs_err = tf.quantile->Result();
-      f.has_cosine = tf.tier->report_cosine;
-      f.mean_row_cosine = tf.cosine_sum / static_cast<double>(table_.rows());
-    }
-    return Status::Ok();
+    return !ids->empty();
   }
 
  private:
-  // One streaming pass over the table. Pass 2 only refines the quantiles.
-  Status Pass(bool refine) {
-    std::vector<uint8_t> raw(chunk_rows_ * table_.row_bytes());
-    std::vector<float> src(chunk_rows_ * d_), work(pool_.size() * d_ * 2), errs(chunk_rows_ * d_);
-    std::vector<double> row_cos(chunk_rows_);
-    for (uint64_t first = 0; first < table_.rows(); first += chunk_rows_) {
-      const uint64_t n = std::min(chunk_rows_, table_.rows() - first);
-      E2O_RETURN_IF_ERROR(table_.ReadRows(first, n, raw.data()));
-      int64_t bad = DecodeToFloat(table_.dtype(), raw.data(), src.data(), n * d_);
-      if (bad >= 0)
-        return Status::InvalidArgument(table_.info().file + ": tensor '" + table_.info().name + "' row " +
-                                       std::to_string(first + bad / d_) + " holds NaN or inf");
-      for (TierFile& tf : files_) {
-        if (tf.failed || (refine && !tf.quantile)) continue;
-        std::vector<std::vector<uint8_t>> stored;
-        Status s = ReadStored(tf, first, n, d_, &stored);
-        if (!s.ok()) {
-          tf.Fail(s.message());
-          continue;
-        }
-        CheckChunk(tf, first, n, src.data(), stored, refine, &work, &errs, &row_cos);
-      }
-    }
-    return Status::Ok();
-  }
-
-  void CheckChunk(TierFile& tf, uint64_t first, uint64_t n, const float* src,
-                  const std::vector<std::vector<uint8_t>>& stored, bool refine, std::vector<float>* work,
-                  std::vector<float>* errs, std::vector<double>* row_cos) {
-    const Tier& tier = *tf.tier;
-    std::vector<int64_t> bad_row(pool_.size(), -1);
-    std::vector<std::string> bad_msg(pool_.size());
-    pool_.ParallelFor(n, [&](size_t b, size_t e, int w) {
-      float* dec = work->data() + w * d_ * 2;
-      float* bound = dec + d_;
-      std::vector<std::vector<uint8_t>> expect(tier.num_streamed);
-      for (size_t r = b; r < e; ++r) {
-        const float* x = src + r * d_;
-        const uint8_t* row[kMaxStreamed];
-        for (int i = 0; i < tier.num_streamed; ++i) row[i] = stored[i].data() + r * tf.RowBytes(i, d_);
-        if (!refine) {
-          // Every tier stores exactly the encoding of the source: the quantised ones
-          // too (the original script's int8 is numpy's, which ours equals byte for
-          // byte), so a changed byte is found even where it would stay inside the
-          // quantisation bound (a scale's low mantissa bit, a code of a zero block).
-          uint8_t* outs[kMaxStreamed];
-          for (int i = 0; i < tier.num_streamed; ++i) {
-            expect[i].resize(tf.RowBytes(i, d_));
-            outs[i] = expect[i].data();
-          }
-          tier.encode(x, 1, d_, tf.params, outs);
-          for (int i = 0; i < tier.num_streamed; ++i)
-            if (std::memcmp(outs[i], row[i], expect[i].size()) != 0) {
-              bad_row[w] = static_cast<int64_t>(first + r);
-              bad_msg[w] = "initializer '" + std::string(tier.streamed[i].name) +
-                           "' differs from the encoding of the checkpoint";
-              if (tier.stats_key) {
-                // Say also whether the decoded values still respect the bound.
-                tier.decode(row, 1, d_, tf.params, dec);
-                tier.row_bound(row, d_, tf.params, bound);
-                for (size_t j = 0; j < d_; ++j)
-                  if (!(std::fabs(dec[j] - x[j]) <= bound[j])) {
-                    bad_msg[w] +=
-                        fmt::format("; column {} decodes to {:.9g}, source {:.9g}, outside the bound {:.3g}",
-                                    j, dec[j], x[j], bound[j]);
-                    break;
-                  }
-              }
-              return;
-            }
-          if (!tier.stats_key) continue;
-        }
-        tier.decode(row, 1, d_, tf.params, dec);
-        if (!refine) (*row_cos)[r] = tier.report_cosine ? RowCosine(x, dec, d_) : 0.0;
-        // |decoded - source| in float32, kept for the in-order mean when counting.
-        float* err = refine ? dec : errs->data() + r * d_;
-        float m = tf.max[w];
-        for (size_t j = 0; j < d_; ++j) {
-          err[j] = std::fabs(dec[j] - x[j]);
-          m = err[j] > m ? err[j] : m;
-        }
-        if (refine) {
-          tf.low[w].Add(err, d_);
-        } else {
-          tf.high[w].Add(err, d_);
-          tf.max[w] = m;
-        }
-      }
-    });
-    for (size_t w = 0; w < bad_row.size(); ++w)
-      if (bad_row[w] >= 0) {
-        // Report the lowest failing row whatever the thread split.
-        size_t best = w;
-        for (size_t v = 0; v < bad_row.size(); ++v)
-          if (bad_row[v] >= 0 && bad_row[v] < bad_row[best]) best = v;
-        tf.Fail(tf.out->file + ": row " + std::to_string(bad_row[best]) + ": " + bad_msg[best]);
-        return;
-      }
-    if (tier.stats_key && !refine) {
-      tf.sum.Add(errs->data(), n * d_);
-      for (uint64_t r = 0; r < n; ++r) tf.cosine_sum += (*row_cos)[r];
-    }
-  }
-
-  const TableReader& table_;
-  std::vector<TierFile>& files_;
-  ThreadPool pool_;
-  uint64_t d_ = 0, chunk_rows_ = 0;
+  uint64_t vocab_;
+  std::vector<int64_t> sample_;
+  size_t next_sample_ = 0;
+  uint32_t random_left_;
+  std::mt19937_64 rng_;
 };
 
-// The graph on sample and random ids must output the decoding of its stored rows.
-void EvaluateIds(TierFile& tf, const TableReader& table, const std::vector<int64_t>& ids) {
-  auto got = EvaluateLookup(*tf.model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size())));
-  if (!got.ok()) return tf.Fail(got.status().message());
-  const uint64_t d = table.cols();
-  if (got->elem_type != onnx::TensorProto::FLOAT || got->count() != ids.size() * d)
-    return tf.Fail(tf.out->file + ": the graph's output is not float32 [1, " + std::to_string(ids.size()) +
-                   ", " + std::to_string(d) + "]");
-  std::vector<float> expect(d);
-  for (size_t k = 0; k < ids.size(); ++k) {
-    std::vector<std::vector<uint8_t>> stored;
-    Status s = ReadStored(tf, static_cast<uint64_t>(ids[k]), 1, d, &stored);
+// The graph on the sample and random ids must output the decoding of its stored rows.
+void EvaluateIds(TierFile& tf, const VerifyOptions& opts, uint64_t vocab) {
+  // A quarter chunk of output per batch leaves room for the interpreter's intermediates.
+  const size_t batch = std::max<uint64_t>(1, kChunkFloatBytes / 4 / (tf.stored.cols * sizeof(float)));
+  IdStream stream(vocab, opts.random_ids, opts.seed);
+  std::vector<int64_t> ids;
+  while (stream.Next(batch, &ids)) {
+    Status s = CheckGraphOnIds(*tf.model, tf.stored, ids);
     if (!s.ok()) return tf.Fail(s.message());
-    const uint8_t* row[kMaxStreamed];
-    for (int i = 0; i < tf.tier->num_streamed; ++i) row[i] = stored[i].data();
-    tf.tier->decode(row, 1, d, tf.params, expect.data());
-    if (std::memcmp(expect.data(), got->data.data() + k * d * 4, d * 4) != 0)
-      return tf.Fail(tf.out->file + ": graph output for id " + std::to_string(ids[k]) +
-                     " differs from the decoding of its stored row");
+    tf.out->ids_evaluated += ids.size();
   }
-  tf.out->ids_evaluated = ids.size();
+}
+
+// Compares the recomputed overflow count with the report's, when it has one.
+void CompareOverflowWithReport(TierFile& tf, const nlohmann::json& report) {
+  const std::string key = std::string(tf.tier->name) + report_key::kOverflowSuffix;
+  if (!report.is_object() || !report.contains(key)) return;
+  const nlohmann::json& r = report[key];
+  const OverflowFigures& o = tf.out->overflow;
+  if (!r.is_object() || !r.contains(report_key::kOverflowCount) ||
+      !r[report_key::kOverflowCount].is_number_unsigned() ||
+      r[report_key::kOverflowCount].get<uint64_t>() != o.count)
+    tf.Fail(fmt::format("{}: the report's {} {} does not match the stored table ({} values overflow)",
+                        tf.out->file, key, r.dump(), o.count));
 }
 
 // Compares recomputed statistics with the report's, when it has them.
@@ -359,19 +189,44 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
     Prepare(opts.export_dir, names[i], *table, &files[i]);
   }
 
-  Verifier verifier(*table, files, opts.threads > 0 ? opts.threads : AvailableCores());
-  E2O_RETURN_IF_ERROR(verifier.Run());
+  // Every stored byte against the encoding of the checkpoint, in one pass for all files.
+  std::vector<uint8_t> scratch[kMaxStreamed];
+  std::vector<PassTier> pass_tiers;
+  std::vector<TierFile*> in_pass;
+  for (TierFile& tf : files) {
+    if (tf.failed) continue;
+    tf.sink = std::make_unique<VerifySink>(tf.stored, scratch);
+    pass_tiers.push_back({tf.tier, tf.stored.params, tf.sink.get()});
+    in_pass.push_back(&tf);
+  }
+  PassOptions popts;
+  popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
+  popts.isolate_sink_errors = true;  // one bad file does not hide what the others hold
+  const TableSource source(*table);
+  PassResult pass;
+  E2O_RETURN_IF_ERROR(RunTablePass(source, pass_tiers, popts, &pass));
+  for (size_t k = 0; k < in_pass.size(); ++k) {
+    TierFile& tf = *in_pass[k];
+    const TierPassResult& r = pass.tiers[k];
+    if (!r.status.ok()) {
+      tf.Fail(r.status.message());
+      continue;
+    }
+    tf.out->rows_checked = table->rows();
+    tf.out->overflow = r.overflow;
+    tf.out->has_stats = r.has_figures;
+    tf.out->stats = r.figures;
+  }
 
-  std::vector<int64_t> ids = SampleIds(table->rows());
-  std::mt19937_64 rng(opts.seed);
-  for (uint32_t k = 0; k < opts.random_ids; ++k) ids.push_back(static_cast<int64_t>(rng() % table->rows()));
   nlohmann::json report;
   auto text = ReadFileToString(opts.export_dir + "/" + kReportFileName, 64ull << 20);
   if (text.ok()) report = nlohmann::json::parse(*text, nullptr, false);
   for (TierFile& tf : files) {
     if (tf.failed) continue;
-    EvaluateIds(tf, *table, ids);
-    if (!tf.failed && !report.is_discarded()) CompareWithReport(tf, report);
+    EvaluateIds(tf, opts, table->rows());
+    if (tf.failed || report.is_discarded()) continue;
+    CompareWithReport(tf, report);
+    CompareOverflowWithReport(tf, report);
   }
   return result;
 }

@@ -1,0 +1,66 @@
+// One tier's whole-table ErrorFigures, accumulated while a pass streams the table: the
+// single place export and verify compute max, mean, exact p99 and mean row cosine.
+//
+// Who calls what (TablePass drives it):
+//   GuessWindow       once, before pass 1, with the errors of sampled rows;
+//   CountPass1/2      worker w on its own rows, concurrently for distinct w;
+//   EndChunk          after each chunk's workers are done, from one thread;
+//   AddInOrder        pass 1, chunk after chunk in table order, from one thread;
+//   NeedsPass2        after pass 1: whether the p99 needs the table once more.
+// The figures do not depend on the number of workers or on how rows were split:
+// histograms add in any order, the mean and the cosines are summed in table order.
+//
+// Memory: a 512 KiB histogram per worker in pass 1, buffers of what each worker's
+// rows left in the p99 window (together at most a chunk), and the window's counts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "embed2onnx/figures.h"
+#include "numerics/error_stats.h"
+#include "numerics/numpy_sum.h"
+
+namespace embed2onnx {
+
+class FiguresAccumulator {
+ public:
+  FiguresAccumulator(uint64_t rows, uint64_t cols, int workers, bool cosine);
+
+  // `sample_errors` (reordered): |error| of rows spread over the table. A poor guess
+  // costs pass 2, never exactness; without one pass 2 always runs.
+  void GuessWindow(std::vector<float>& sample_errors);
+
+  void CountPass1(int worker, const float* errs, size_t n);
+  void CountPass2(int worker, const float* errs, size_t n);
+  void EndChunk();
+  // The chunk's errors (for numpy's mean) and, with `cosine`, its rows' cosines.
+  void AddInOrder(const float* errs, size_t n, const double* row_cosines, size_t rows);
+
+  bool NeedsPass2();
+  ErrorFigures Figures() const;
+
+ private:
+  struct Worker {
+    std::unique_ptr<HighBitsHistogram> high = std::make_unique<HighBitsHistogram>();
+    float max = 0.0f;
+    // What this chunk left inside the window. Allocated untouched: only what is kept
+    // costs memory.
+    std::unique_ptr<float[]> kept;
+    size_t capacity = 0, kept_n = 0;
+  };
+  void Keep(Worker& w, const QuantileWindow& window, const float* errs, size_t n);
+
+  uint64_t rows_, values_;
+  bool cosine_;
+  bool pass2_ = false;
+  std::vector<Worker> workers_;
+  TwoPassQuantile quantile_;
+  QuantileWindow pass2_window_;
+  NumpyFloat32Sum sum_;
+  double cosine_sum_ = 0;
+};
+
+}  // namespace embed2onnx

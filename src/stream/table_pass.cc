@@ -1,0 +1,366 @@
+#include "stream/table_pass.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "numerics/decode.h"
+#include "numerics/half.h"
+#include "stream/figures_accumulator.h"
+#include "util/thread_pool.h"
+
+namespace embed2onnx {
+
+namespace {
+
+enum class Pass { kFirst, kRefine };
+
+// Rows sampled, evenly spaced, to guess each p99 before pass 1 (at most kSampleValues
+// values, so wide tables sample fewer rows).
+constexpr uint64_t kSampleRows = 512;
+constexpr uint64_t kSampleValues = uint64_t{1} << 20;
+
+// 65504 is the largest finite fp16, the narrowest float any tier stores (fp16w's values,
+// int4's scales): rows whose every |x| is below it overflow in no tier, so only the rare
+// rows with a larger value are decoded again to count what became inf.
+constexpr float kNarrowestFloatMax = 65504.0f;
+
+bool AnyAbsAtLeast(const float* v, size_t n, float limit) {
+  const uint32_t lim = FloatBits(limit);
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; ++i) any |= (FloatBits(v[i]) & 0x7fffffffu) >= lim;
+  return any != 0;
+}
+
+// |decoded - source| in place of decoded, in float32 as numpy computes it.
+void AbsErrorsInPlace(const float* source, size_t count, float* decoded) {
+  for (size_t i = 0; i < count; ++i) decoded[i] = std::fabs(decoded[i] - source[i]);
+}
+
+// One chunk of rows in flight, with every buffer its stages need.
+struct Slot {
+  uint64_t first = 0, rows = 0;
+  std::vector<uint8_t> raw;
+  std::vector<float> values;
+  std::vector<std::vector<std::vector<uint8_t>>> encoded;  // [tier][streamed initializer]
+  std::vector<std::vector<float>> errors;                  // [quantised tier] rows * d
+  std::vector<std::vector<double>> cosines;                // [quantised tier] per row
+  Status status;                                           // the reader's, for this chunk
+  enum State { kFree, kRead, kEncoded } state = kFree;
+};
+
+struct Overflow {
+  uint64_t count = 0;
+  float max_abs = 0.0f;
+};
+
+class Runner {
+ public:
+  Runner(const RowSource& source, const std::vector<PassTier>& tiers, const PassOptions& opts)
+      : src_(source),
+        tiers_(tiers),
+        opts_(opts),
+        pool_(std::clamp(opts.threads, 1, kMaxPassThreads)),
+        d_(source.cols()),
+        stats_of_(tiers.size()),
+        dead_(new std::atomic<bool>[tiers.size()]),
+        results_(tiers.size()) {
+    chunk_rows_ = std::max<uint64_t>(1, opts.chunk_bytes / (d_ * sizeof(float)));
+    chunk_rows_ = std::min(chunk_rows_, src_.rows());
+    for (size_t t = 0; t < tiers_.size(); ++t) {
+      dead_[t] = false;
+      if (tiers_[t].tier->stats_key) {
+        stats_of_[t] = stats_.size();
+        stats_.push_back(t);
+      }
+    }
+    for (Slot& s : slots_) {
+      s.raw.resize(chunk_rows_ * src_.row_bytes());
+      s.values.resize(chunk_rows_ * d_);
+      s.encoded.resize(tiers_.size());
+      for (size_t t = 0; t < tiers_.size(); ++t)
+        for (int i = 0; i < tiers_[t].tier->num_streamed; ++i)
+          s.encoded[t].emplace_back(chunk_rows_ * RowBytes(t, i));
+      for (size_t t : stats_) {
+        s.errors.emplace_back(chunk_rows_ * d_);
+        s.cosines.emplace_back(tiers_[t].tier->report_cosine ? chunk_rows_ : 0);
+      }
+    }
+    for (size_t t : stats_)
+      figures_.emplace_back(src_.rows(), d_, pool_.size(), tiers_[t].tier->report_cosine);
+    refine_.assign(tiers_.size(), 0);
+    overflow_.assign(static_cast<size_t>(pool_.size()), std::vector<Overflow>(tiers_.size()));
+    scratch_.resize(static_cast<size_t>(pool_.size()));
+  }
+
+  Status Run(PassResult* result) {
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    E2O_RETURN_IF_ERROR(GuessWindows());
+    E2O_RETURN_IF_ERROR(RunPass(Pass::kFirst));
+    const auto t1 = Clock::now();
+    result->seconds_pass1 = std::chrono::duration<double>(t1 - t0).count();
+    result->seconds_pass2 = 0;
+    bool any = false;
+    for (size_t k = 0; k < stats_.size(); ++k) {
+      const size_t t = stats_[k];
+      refine_[t] = !dead_[t] && figures_[k].NeedsPass2();
+      any = any || refine_[t];
+    }
+    if (any) {
+      E2O_RETURN_IF_ERROR(RunPass(Pass::kRefine));
+      result->seconds_pass2 = std::chrono::duration<double>(Clock::now() - t1).count();
+    }
+    for (size_t t = 0; t < tiers_.size(); ++t) {
+      TierPassResult& r = results_[t];
+      if (dead_[t]) continue;
+      if (tiers_[t].tier->stats_key) {
+        r.has_figures = true;
+        r.figures = figures_[stats_of_[t]].Figures();
+      }
+      for (const std::vector<Overflow>& per_worker : overflow_) {
+        r.overflow.count += per_worker[t].count;
+        r.overflow.max_abs_source = std::max<double>(r.overflow.max_abs_source, per_worker[t].max_abs);
+      }
+    }
+    result->tiers = std::move(results_);
+    return Status::Ok();
+  }
+
+ private:
+  uint64_t RowBytes(size_t t, int i) const { return TierRowBytes(*tiers_[t].tier, i, d_, tiers_[t].params); }
+
+  // Guesses each quantised tier's p99 from rows spread over the table.
+  Status GuessWindows() {
+    if (stats_.empty()) return Status::Ok();
+    const uint64_t n = std::min({src_.rows(), kSampleRows, std::max<uint64_t>(1, kSampleValues / d_)});
+    std::vector<uint8_t> raw(src_.row_bytes());
+    std::vector<float> vals(n * d_);
+    for (uint64_t i = 0; i < n; ++i) {
+      E2O_RETURN_IF_ERROR(src_.ReadRows(i * src_.rows() / n, 1, raw.data()));
+      // A non-finite weight: pass 1 reports it with its row and column.
+      if (DecodeToFloat(src_.dtype(), raw.data(), vals.data() + i * d_, d_) >= 0) return Status::Ok();
+    }
+    for (size_t k = 0; k < stats_.size(); ++k) {
+      const PassTier& pt = tiers_[stats_[k]];
+      std::vector<std::vector<uint8_t>> enc;
+      uint8_t* outs[kMaxStreamed];
+      for (int i = 0; i < pt.tier->num_streamed; ++i) enc.emplace_back(n * RowBytes(stats_[k], i));
+      for (int i = 0; i < pt.tier->num_streamed; ++i) outs[i] = enc[static_cast<size_t>(i)].data();
+      std::vector<float> errs(n * d_);
+      pt.tier->encode(vals.data(), n, d_, pt.params, outs);
+      pt.tier->decode(outs, n, d_, pt.params, errs.data());
+      AbsErrorsInPlace(vals.data(), errs.size(), errs.data());
+      figures_[k].GuessWindow(errs);
+    }
+    return Status::Ok();
+  }
+
+  Status RunPass(Pass pass) {
+    const uint64_t chunks = (src_.rows() + chunk_rows_ - 1) / chunk_rows_;
+    for (Slot& s : slots_) s.state = Slot::kFree;
+    failed_ = false;
+    std::thread reader([&] {
+      for (uint64_t c = 0; c < chunks; ++c) {
+        Slot& s = slots_[c % kSlots];
+        if (!WaitFor(s, Slot::kFree)) return;
+        s.first = c * chunk_rows_;
+        s.rows = std::min(chunk_rows_, src_.rows() - s.first);
+        s.status = src_.ReadRows(s.first, s.rows, s.raw.data());
+        SetState(s, Slot::kRead);
+        if (!s.status.ok()) return;
+      }
+    });
+    Status in_order_status;
+    std::thread in_order;
+    if (pass == Pass::kFirst) {
+      in_order = std::thread([&] {
+        for (uint64_t c = 0; c < chunks; ++c) {
+          Slot& s = slots_[c % kSlots];
+          if (!WaitFor(s, Slot::kEncoded)) return;
+          in_order_status = InOrder(s);
+          if (!in_order_status.ok()) return Fail();
+          if (opts_.progress) opts_.progress(1, s.first + s.rows);
+          SetState(s, Slot::kFree);
+        }
+      });
+    }
+    Status encode_status;
+    for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
+      Slot& s = slots_[c % kSlots];
+      if (!WaitFor(s, Slot::kRead)) break;
+      encode_status = s.status.ok() ? Encode(s, pass) : s.status;
+      if (!encode_status.ok()) {
+        Fail();
+        break;
+      }
+      if (pass == Pass::kRefine && opts_.progress) opts_.progress(2, s.first + s.rows);
+      SetState(s, pass == Pass::kFirst ? Slot::kEncoded : Slot::kFree);
+    }
+    reader.join();
+    if (in_order.joinable()) in_order.join();
+    E2O_RETURN_IF_ERROR(encode_status);
+    return in_order_status;
+  }
+
+  // The encoders' stage: widen, encode, and count errors and overflow, on the pool.
+  Status Encode(Slot& s, Pass pass) {
+    std::vector<char> skip(tiers_.size());
+    for (size_t t = 0; t < tiers_.size(); ++t) skip[t] = pass == Pass::kFirst ? dead_[t].load() : !refine_[t];
+    std::vector<int64_t> bad(static_cast<size_t>(pool_.size()), -1);
+    const uint64_t raw_row = src_.row_bytes();
+    pool_.ParallelFor(s.rows, [&](size_t b, size_t e, int w) {
+      const size_t n = e - b;
+      float* vals = s.values.data() + b * d_;
+      const int64_t bad_at = DecodeToFloat(src_.dtype(), s.raw.data() + b * raw_row, vals, n * d_);
+      if (bad_at >= 0) {
+        bad[static_cast<size_t>(w)] = static_cast<int64_t>((s.first + b) * d_) + bad_at;
+        return;
+      }
+      uint8_t* outs[kMaxStreamed];
+      for (size_t t = 0; t < tiers_.size(); ++t) {
+        if (skip[t]) continue;
+        const PassTier& pt = tiers_[t];
+        for (int i = 0; i < pt.tier->num_streamed; ++i)
+          outs[i] = s.encoded[t][static_cast<size_t>(i)].data() + b * RowBytes(t, i);
+        pt.tier->encode(vals, n, d_, pt.params, outs);
+      }
+      for (size_t k = 0; k < stats_.size(); ++k) {
+        const size_t t = stats_[k];
+        if (skip[t]) continue;
+        const PassTier& pt = tiers_[t];
+        for (int i = 0; i < pt.tier->num_streamed; ++i)
+          outs[i] = s.encoded[t][static_cast<size_t>(i)].data() + b * RowBytes(t, i);
+        float* errs = s.errors[k].data() + b * d_;
+        pt.tier->decode(outs, n, d_, pt.params, errs);
+        if (pass == Pass::kFirst && pt.tier->report_cosine)
+          for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
+        AbsErrorsInPlace(vals, n * d_, errs);
+        if (pass == Pass::kFirst)
+          figures_[k].CountPass1(w, errs, n * d_);
+        else
+          figures_[k].CountPass2(w, errs, n * d_);
+      }
+      if (pass == Pass::kFirst && AnyAbsAtLeast(vals, n * d_, kNarrowestFloatMax))
+        CountOverflow(s, b, n, w, skip);
+    });
+    int64_t first_bad = -1;
+    for (int64_t at : bad)
+      if (at >= 0 && (first_bad < 0 || at < first_bad)) first_bad = at;
+    if (first_bad >= 0) {
+      const uint64_t at = static_cast<uint64_t>(first_bad);
+      return NonFiniteWeight(src_, at / d_, at % d_);
+    }
+    for (size_t k = 0; k < stats_.size(); ++k)
+      if (!skip[stats_[k]]) figures_[k].EndChunk();
+    return Status::Ok();
+  }
+
+  // Decodes rows [b, b + n) of the slot again, per tier, and counts the finite source
+  // values that decode to a non-finite one.
+  void CountOverflow(const Slot& s, size_t b, size_t n, int w, const std::vector<char>& skip) {
+    std::vector<float>& dec = scratch_[static_cast<size_t>(w)];
+    dec.resize(d_);
+    for (size_t t = 0; t < tiers_.size(); ++t) {
+      if (skip[t]) continue;
+      const PassTier& pt = tiers_[t];
+      Overflow& o = overflow_[static_cast<size_t>(w)][t];
+      for (size_t r = b; r < b + n; ++r) {
+        const uint8_t* rows[kMaxStreamed];
+        for (int i = 0; i < pt.tier->num_streamed; ++i)
+          rows[i] = s.encoded[t][static_cast<size_t>(i)].data() + r * RowBytes(t, i);
+        pt.tier->decode(rows, 1, d_, pt.params, dec.data());
+        const float* x = s.values.data() + r * d_;
+        for (size_t j = 0; j < d_; ++j)
+          if (!std::isfinite(dec[j])) {
+            ++o.count;
+            o.max_abs = std::max(o.max_abs, std::fabs(x[j]));
+          }
+      }
+    }
+  }
+
+  // Pass 1's in-order stage: the mean and cosines in table order, then the sinks.
+  Status InOrder(const Slot& s) {
+    for (size_t k = 0; k < stats_.size(); ++k) {
+      if (dead_[stats_[k]]) continue;
+      figures_[k].AddInOrder(s.errors[k].data(), s.rows * d_, s.cosines[k].data(), s.rows);
+    }
+    for (size_t t = 0; t < tiers_.size(); ++t) {
+      if (!tiers_[t].sink || dead_[t]) continue;
+      EncodedChunk chunk;
+      chunk.first = s.first;
+      chunk.rows = s.rows;
+      chunk.cols = d_;
+      chunk.source = s.values.data();
+      for (int i = 0; i < tiers_[t].tier->num_streamed; ++i)
+        chunk.encoded[i] = s.encoded[t][static_cast<size_t>(i)].data();
+      Status st = tiers_[t].sink->Consume(chunk);
+      if (st.ok()) continue;
+      if (!opts_.isolate_sink_errors) return st;
+      results_[t].status = st;
+      dead_[t] = true;
+    }
+    return Status::Ok();
+  }
+
+  bool WaitFor(Slot& s, Slot::State want) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return failed_ || s.state == want; });
+    return !failed_;
+  }
+  void SetState(Slot& s, Slot::State st) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s.state = st;
+    }
+    cv_.notify_all();
+  }
+  void Fail() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      failed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  static constexpr int kSlots = 3;
+  const RowSource& src_;
+  const std::vector<PassTier>& tiers_;
+  const PassOptions& opts_;
+  ThreadPool pool_;
+  const uint64_t d_;
+  uint64_t chunk_rows_ = 0;
+  std::vector<size_t> stats_;     // indices of the quantised tiers
+  std::vector<size_t> stats_of_;  // [tier]: its index in stats_ (quantised tiers)
+  std::vector<FiguresAccumulator> figures_;
+  std::unique_ptr<std::atomic<bool>[]> dead_;    // [tier]: its sink failed (isolated)
+  std::vector<char> refine_;                     // [tier]: pass 2 re-encodes it
+  std::vector<std::vector<Overflow>> overflow_;  // [worker][tier]
+  std::vector<std::vector<float>> scratch_;      // [worker]
+  std::vector<TierPassResult> results_;
+  Slot slots_[kSlots];
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+Status RunTablePass(const RowSource& source, const std::vector<PassTier>& tiers, const PassOptions& opts,
+                    PassResult* result) {
+  for (const PassTier& t : tiers) {
+    if (!t.tier) return Status::InvalidArgument("a pass tier without a tier");
+    if (t.tier->check_params) E2O_RETURN_IF_ERROR(t.tier->check_params(source.cols(), t.params));
+  }
+  Runner runner(source, tiers, opts);
+  return runner.Run(result);
+}
+
+}  // namespace embed2onnx

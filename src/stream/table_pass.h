@@ -1,0 +1,90 @@
+// The one whole-table pass that export and verify both drive.
+//
+// RunTablePass streams every row of a RowSource through every tier's encoder, hands
+// each tier's encoded rows to its TierSink (export: write them to the sidecar; verify:
+// compare them with the bytes stored in the file), and computes the tier's figures:
+// the whole-table ErrorFigures of quantised tiers (FiguresAccumulator) and the count of
+// finite values the encoding turned into +-inf (OverflowFigures).
+//
+// Three stages overlap: a reader thread reads chunk i+1 while the encoders (the thread
+// pool) widen and encode chunk i and an in-order thread hands chunk i-1 to the sinks;
+// three chunk slots cycle between them, so memory is a few chunks (kChunkFloatBytes of
+// float32 rows each, plus their encodings) whatever the table size. The sinks see the
+// chunks in table order, from that one thread. Output bytes and figures do not depend on
+// the thread count.
+//
+// The exact p99 takes a second pass over the table only when a guess from up to 512
+// sampled rows missed it (numerics/error_stats.h); pass 2 encodes only the tiers that
+// need it and calls no sink.
+//
+// Errors: a read error of the source, a non-finite weight (NonFiniteWeight, with row and
+// column) and, unless `isolate_sink_errors`, a sink's error stop the pass and are
+// returned. With `isolate_sink_errors` a failing sink drops only its own tier: its
+// error goes to its TierPassResult, the other tiers go on.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "embed2onnx/figures.h"
+#include "embed2onnx/status.h"
+#include "stream/row_source.h"
+#include "tiers/tier.h"
+
+namespace embed2onnx {
+
+// Float32 bytes of table rows per chunk (at least one row): the one chunk size of every
+// streaming pass.
+inline constexpr uint64_t kChunkFloatBytes = 4ull << 20;
+// More threads than this would only add per-thread histograms (512 KiB per quantised
+// tier each); the output is the same for any count.
+inline constexpr int kMaxPassThreads = 64;
+
+// Rows [first, first + rows) of the table, as float32 and as one tier encodes them.
+struct EncodedChunk {
+  uint64_t first = 0, rows = 0, cols = 0;
+  const float* source = nullptr;              // rows * cols values
+  const uint8_t* encoded[kMaxStreamed] = {};  // rows of each streamed initializer
+};
+
+// What a pass does with one tier's encoded rows.
+class TierSink {
+ public:
+  virtual ~TierSink() = default;
+  // Chunk after chunk in table order, from one thread; the chunk's buffers are valid
+  // only during the call.
+  virtual Status Consume(const EncodedChunk& chunk) = 0;
+};
+
+struct PassTier {
+  const Tier* tier = nullptr;
+  TierParams params;
+  TierSink* sink = nullptr;  // nullptr: figures only
+};
+
+struct PassOptions {
+  int threads = 1;  // encoder threads, clamped to [1, kMaxPassThreads]
+  uint64_t chunk_bytes = kChunkFloatBytes;
+  bool isolate_sink_errors = false;
+  // After each chunk, with the rows done in this pass (1: encode and sink, 2: the exact
+  // p99); from a pass thread, never concurrently.
+  std::function<void(int pass, uint64_t rows_done)> progress;
+};
+
+struct TierPassResult {
+  Status status;             // its sink's error (isolate_sink_errors), else OK
+  bool has_figures = false;  // a quantised tier whose pass completed
+  ErrorFigures figures;
+  OverflowFigures overflow;
+};
+
+struct PassResult {
+  std::vector<TierPassResult> tiers;  // one per PassTier, in order
+  double seconds_pass1 = 0, seconds_pass2 = 0;
+};
+
+Status RunTablePass(const RowSource& source, const std::vector<PassTier>& tiers, const PassOptions& opts,
+                    PassResult* result);
+
+}  // namespace embed2onnx
