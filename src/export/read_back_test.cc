@@ -47,6 +47,7 @@ class ReadBackTest : public ::testing::Test {
     for (const Tier& t : AllTiers()) {
       auto w = TierWriter::Create(t, TierParams{}, kV, kD, ModelMeta{"test", "1"}, out_.get());
       ASSERT_TRUE(w.ok()) << w.status().message();
+      ASSERT_TRUE((*w)->Open().ok());  // Create only plans; Open stages the files
       sinks_.push_back(std::make_unique<ExportSink>(w->get()));
       tiers.push_back({&t, TierParams{}, sinks_.back().get()});
       writers_.push_back(std::move(*w));
