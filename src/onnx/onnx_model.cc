@@ -195,7 +195,9 @@ Result<SidecarFile*> LoadedModel::SidecarFor(const InitializerData& d, const std
     const std::string dir = Dirname(path_);
     s->path = SidecarPath(path_, d.location);
     if (!RealPath(s->path, &s->resolved)) {
-      if (errno == ENOENT) return Status::NotFound(s->path + ": no such file" + whose);
+      // The model names a sidecar that is not there: the export is damaged (exit 1 for
+      // inspect and verify), not a check that could not run.
+      if (errno == ENOENT) return Status::Corruption(s->path + ": no such file" + whose);
       return ErrnoStatus(s->path, "cannot resolve" + whose, errno);
     }
     // ONNX Runtime's rule: the resolved sidecar lies in the folder the model was opened
@@ -217,10 +219,9 @@ Result<SidecarFile*> LoadedModel::SidecarFor(const InitializerData& d, const std
     const std::string rest = msg.rfind(s->resolved, 0) == 0 ? msg.substr(s->resolved.size()) : ": " + msg;
     const std::string text = s->path + rest + whose;
     switch (f.status().code()) {
-      case Status::Code::kNotFound:
-        return Status::NotFound(text);
+      case Status::Code::kNotFound:  // gone, or a folder, FIFO or device: a damaged export
       case Status::Code::kInvalidArgument:
-        return Status::InvalidArgument(text);
+        return Status::Corruption(text);
       default:
         return Status::IOError(text);
     }
