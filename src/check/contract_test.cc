@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "onnx/external_data.h"
 #include "onnx/graph_util.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "embed2onnx/tensor_finder.h"
 
 namespace embed2onnx {

@@ -4,7 +4,7 @@
 #include <ostream>
 #include <string>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "embed2onnx/checkpoint.h"
 
 namespace embed2onnx {

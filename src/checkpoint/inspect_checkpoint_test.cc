@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

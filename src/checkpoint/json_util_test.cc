@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "checkpoint/safetensors.h"
 
 namespace embed2onnx {

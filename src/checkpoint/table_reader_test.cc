@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "embed2onnx/checkpoint.h"
 
 namespace embed2onnx {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

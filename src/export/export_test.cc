@@ -10,7 +10,7 @@
 #include <iterator>
 #include <regex>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "export/export_disk.h"
 #include "util/memory_disk.h"
 

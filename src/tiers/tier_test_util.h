@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "check/evaluator.h"
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "onnx/graph_util.h"
 #include "onnx/onnx_model.h"
 #include "tiers/tier.h"

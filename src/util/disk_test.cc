@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 #include "util/memory_disk.h"
 
 namespace embed2onnx {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

@@ -10,7 +10,7 @@
 
 #include <fstream>
 
-#include "checkpoint/checkpoint_test_util.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

@@ -1,4 +1,4 @@
-// Helpers for the checkpoint tests: a temporary folder per test, and safetensors bytes
+// Helpers for the unit tests of every stage: a temporary folder per test, and safetensors bytes
 // assembled by hand, never through the reader under test.
 #pragma once
 
