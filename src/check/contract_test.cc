@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "test_util/files.h"
 #include "onnx/external_data.h"
 #include "onnx/graph_util.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

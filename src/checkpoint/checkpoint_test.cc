@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "test_util/files.h"
 #include "embed2onnx/tensor_finder.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

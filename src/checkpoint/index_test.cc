@@ -4,8 +4,8 @@
 #include <ostream>
 #include <string>
 
-#include "test_util/files.h"
 #include "embed2onnx/checkpoint.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "test_util/files.h"
 #include "checkpoint/safetensors.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

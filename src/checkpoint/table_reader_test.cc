@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "test_util/files.h"
 #include "embed2onnx/checkpoint.h"
+#include "test_util/files.h"
 
 namespace embed2onnx {
 namespace {

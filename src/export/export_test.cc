@@ -10,8 +10,8 @@
 #include <iterator>
 #include <regex>
 
-#include "test_util/files.h"
 #include "export/export_disk.h"
+#include "test_util/files.h"
 #include "util/memory_disk.h"
 
 namespace embed2onnx {

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "check/evaluator.h"
-#include "test_util/files.h"
 #include "onnx/graph_util.h"
 #include "onnx/onnx_model.h"
+#include "test_util/files.h"
 #include "tiers/tier.h"
 
 namespace embed2onnx::test_util {
