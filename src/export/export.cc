@@ -190,7 +190,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
       o.sidecar_bytes = w.layout().sidecar_size;
     }
     o.overflow = pass.tiers[k].overflow;
-    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o));
+    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads));
     summary.tiers.push_back(o);
   }
   const auto t2 = Clock::now();

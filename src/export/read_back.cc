@@ -37,7 +37,7 @@ Status ExportSink::Consume(const EncodedChunk& chunk) {
 }
 
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome) {
+                    TierOutcome* outcome, int threads) {
   const TierWriter& w = *sink.writer();
   const Tier& tier = w.tier();
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
@@ -49,7 +49,7 @@ Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::
   E2O_ASSIGN_OR_RETURN(StoredTier st, FindStoredTier(*model, tier, source.rows(), source.cols()));
 
   for (int i = 0; i < tier.num_streamed; ++i) {
-    E2O_ASSIGN_OR_RETURN(ByteChecksum got, ChecksumStored(*st.init[i]));
+    E2O_ASSIGN_OR_RETURN(ByteChecksum got, ChecksumStored(*st.init[i], threads));
     if (!(got == sink.checksum(i)))
       return Status::Mismatch(st.file + ": tier " + tier.name + ", initializer '" + st.init[i]->name +
                               "': the bytes read back from disk differ from those encoded (checksum " +

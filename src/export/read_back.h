@@ -47,7 +47,8 @@ class ExportSink final : public TierSink {
 
 // Checks the finished, staged tier of `sink` as above against `source`, the table it
 // was exported from; fills the outcome's parity figures and shape.
+// `threads` sum the read-back checksum of each initializer in parallel windows.
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome);
+                    TierOutcome* outcome, int threads = 1);
 
 }  // namespace embed2onnx

@@ -72,7 +72,7 @@ TEST_F(ReadBackTest, CleanExportPassesWithItsParity) {
   Export();
   for (size_t t = 0; t < sinks_.size(); ++t) {
     TierOutcome o;
-    Status s = ReadBackTier(*sinks_[t], *source_, SampleIds(kV), &o);
+    Status s = ReadBackTier(*sinks_[t], *source_, SampleIds(kV), &o, 1 + static_cast<int>(t % 3));
     ASSERT_TRUE(s.ok()) << s.message();
     EXPECT_EQ(o.parity_shape, (std::vector<int64_t>{1, 4, static_cast<int64_t>(kD)}));  // 0, 1, 100, 599
     const std::string name = writers_[t]->tier().name;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "util/file_io.h"
+#include "util/thread_pool.h"
 
 namespace embed2onnx {
 
@@ -133,6 +134,19 @@ void ByteChecksum::Add(const void* data, size_t n) {
   std::memcpy(tail_, p + (n - tail_n_), tail_n_);
 }
 
+void ByteChecksum::Append(const ByteChecksum& next) {
+  // Per lane, a group adds its word to a and a to b. Over `g` further groups whose own sums
+  // from zero are (a', b'), the running b also gains g times the a it started with.
+  const uint64_t groups = next.length_ / kGroup;
+  for (size_t j = 0; j < kLanes; ++j) {
+    b_[j] += next.b_[j] + groups * a_[j];
+    a_[j] += next.a_[j];
+  }
+  length_ += next.length_;
+  tail_n_ = next.tail_n_;
+  std::memcpy(tail_, next.tail_, next.tail_n_);
+}
+
 bool ByteChecksum::operator==(const ByteChecksum& o) const {
   return std::memcmp(a_, o.a_, sizeof a_) == 0 && std::memcmp(b_, o.b_, sizeof b_) == 0 &&
          length_ == o.length_ && tail_n_ == o.tail_n_ && std::memcmp(tail_, o.tail_, tail_n_) == 0;
@@ -153,24 +167,44 @@ std::string ByteChecksum::ToString() const {
   return fmt::format("{:016x}{:016x}+{:x}", a, b, length_);
 }
 
-Result<ByteChecksum> ChecksumStored(const InitializerData& init) {
+Result<ByteChecksum> ChecksumStored(const InitializerData& init, int threads) {
   ByteChecksum sum;
   if (!init.external) {
     sum.Add(init.raw->data(), init.byte_size);
     return sum;
   }
-  // Windows of 8 MiB: large enough that mapping costs little, small enough to stay
-  // out of the peak resident memory.
+  // Windows of 8 MiB (a whole number of checksum groups): large enough that mapping costs
+  // little, small enough to stay out of the peak resident memory; summed on `threads`
+  // threads and joined in order.
   constexpr uint64_t kWindow = 8ull << 20;
+  static_assert(kWindow % ByteChecksum::group_bytes() == 0);
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  for (uint64_t at = 0; at < init.byte_size; at += kWindow) {
-    const uint64_t n = std::min(kWindow, init.byte_size - at);
+  const size_t windows = static_cast<size_t>((init.byte_size + kWindow - 1) / kWindow);
+  std::vector<ByteChecksum> parts(windows);
+  std::vector<Status> errors(windows);
+  auto one = [&](size_t w) {
+    const uint64_t at = w * kWindow, n = std::min(kWindow, init.byte_size - at);
     const uint64_t start = init.offset + at, map_at = start / page * page, lead = start - map_at;
     void* m = ::mmap(nullptr, lead + n, PROT_READ, MAP_SHARED | MAP_POPULATE, init.sidecar_fd,
                      static_cast<off_t>(map_at));
-    if (m == MAP_FAILED) return ErrnoStatus(init.sidecar_path, "cannot map for reading", errno);
-    sum.Add(static_cast<const uint8_t*>(m) + lead, n);
+    if (m == MAP_FAILED) {
+      errors[w] = ErrnoStatus(init.sidecar_path, "cannot map for reading", errno);
+      return;
+    }
+    parts[w].Add(static_cast<const uint8_t*>(m) + lead, n);
     ::munmap(m, lead + n);
+  };
+  if (threads > 1 && windows > 1) {
+    ThreadPool pool(static_cast<int>(std::min<size_t>(threads, windows)));
+    pool.ParallelFor(windows, [&](size_t b, size_t e, int) {
+      for (size_t w = b; w < e; ++w) one(w);
+    });
+  } else {
+    for (size_t w = 0; w < windows; ++w) one(w);
+  }
+  for (size_t w = 0; w < windows; ++w) {
+    E2O_RETURN_IF_ERROR(errors[w]);
+    sum.Append(parts[w]);
   }
   return sum;
 }

@@ -62,6 +62,11 @@ class VerifySink final : public TierSink {
 class ByteChecksum {
  public:
   void Add(const void* data, size_t n);
+  // Appends the checksum of the bytes that follow: the result equals Add() of all bytes in
+  // order, so disjoint pieces can be summed on several threads and joined.
+  // REQUIRES: the bytes added so far are a whole number of groups (kGroup).
+  void Append(const ByteChecksum& next);
+  static constexpr size_t group_bytes() { return kGroup; }
   bool operator==(const ByteChecksum& o) const;
   std::string ToString() const;  // hex, for messages
 
@@ -77,6 +82,7 @@ class ByteChecksum {
 // The checksum of every byte of one stored initializer as the file holds it: external
 // data is mapped from the sidecar a window at a time (no copy, and resident memory
 // stays one window), inline data read from the model.
-Result<ByteChecksum> ChecksumStored(const InitializerData& init);
+// `threads` > 1 sums windows of the initializer on that many threads and joins them.
+Result<ByteChecksum> ChecksumStored(const InitializerData& init, int threads = 1);
 
 }  // namespace embed2onnx

@@ -1,8 +1,11 @@
 #include "stream/table_pass.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 
@@ -347,6 +350,67 @@ TEST(ByteChecksumTest, SameForAnySplitAndChangedByAnyByte) {
   shorter.Add(bytes.data(), bytes.size() - 1);
   EXPECT_FALSE(s == whole);
   EXPECT_FALSE(shorter == whole);
+}
+
+// Sums of pieces joined with Append equal one sum of all the bytes, so the read-back may
+// checksum windows of a sidecar on several threads.
+TEST(ByteChecksumTest, AppendedPiecesEqualTheWhole) {
+  std::mt19937 rng(3);
+  std::vector<uint8_t> bytes(5 * ByteChecksum::group_bytes() * 97 + 11);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  ByteChecksum whole;
+  whole.Add(bytes.data(), bytes.size());
+  for (size_t piece_groups : {1u, 2u, 97u, 300u}) {
+    const size_t piece = piece_groups * ByteChecksum::group_bytes();
+    ByteChecksum joined;
+    for (size_t at = 0; at < bytes.size(); at += piece) {
+      ByteChecksum p;
+      p.Add(bytes.data() + at, std::min(piece, bytes.size() - at));
+      joined.Append(p);
+    }
+    EXPECT_TRUE(joined == whole) << piece_groups;
+    EXPECT_EQ(joined.ToString(), whole.ToString());
+  }
+}
+
+// A sidecar of several 8 MiB windows at an unaligned offset: any thread count gives the
+// checksum of its bytes, and a changed byte in any window changes it.
+TEST(ByteChecksumTest, StoredChecksumOnThreadsEqualsOneSum) {
+  const std::string path = ::testing::TempDir() + "e2o_checksum_" + std::to_string(::getpid());
+  std::vector<uint8_t> bytes((20u << 20) + 777);
+  std::mt19937 rng(5);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  auto write = [&] {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  };
+  write();
+  InitializerData init;
+  init.name = "t";
+  init.external = true;
+  init.offset = 4097;
+  init.byte_size = bytes.size() - init.offset - 3;
+  init.sidecar_path = path;
+  init.sidecar_fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(init.sidecar_fd, 0);
+  ByteChecksum want;
+  want.Add(bytes.data() + init.offset, init.byte_size);
+  for (int threads : {1, 2, 3, 8}) {
+    auto got = ChecksumStored(init, threads);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_TRUE(*got == want) << threads;
+  }
+  ::close(init.sidecar_fd);
+  bytes[init.offset + (9u << 20) + 5] ^= 0x40;  // in the second window
+  write();
+  init.sidecar_fd = ::open(path.c_str(), O_RDONLY);
+  auto changed = ChecksumStored(init, 3);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed == want);
+  ::close(init.sidecar_fd);
+  std::remove(path.c_str());
 }
 
 }  // namespace
