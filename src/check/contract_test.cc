@@ -16,10 +16,7 @@ using test_util::WriteFile;
 // sidecar m.onnx_data at `offset`, and a small inline constant.
 onnx::ModelProto SoundModel(uint64_t offset = 0) {
   onnx::ModelProto m;
-  m.set_ir_version(kOnnxIrVersion);
-  auto* op = m.add_opset_import();
-  op->set_domain("");
-  op->set_version(kOnnxOpset);
+  SetModelHeader(&m);
   onnx::GraphProto* g = m.mutable_graph();
   AddLookupIO(g, 4);
   TensorPlacement w;

@@ -39,12 +39,9 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
   }
   w->layout_ = PlanSidecar(std::move(tensors), sidecar_name);
 
-  w->model_.set_ir_version(kOnnxIrVersion);
+  SetModelHeader(&w->model_);
   w->model_.set_producer_name(meta.producer_name);
   w->model_.set_producer_version(meta.producer_version);
-  onnx::OperatorSetIdProto* opset = w->model_.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kOnnxOpset);
   onnx::GraphProto* g = w->model_.mutable_graph();
   g->set_name(tier.graph_name);
   AddLookupIO(g, static_cast<int64_t>(cols));

@@ -60,6 +60,13 @@ std::string OnnxElemName(int32_t t) {
   return "type " + std::to_string(t);
 }
 
+void SetModelHeader(onnx::ModelProto* m) {
+  m->set_ir_version(kOnnxIrVersion);
+  onnx::OperatorSetIdProto* opset = m->add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+}
+
 onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op,
                          std::initializer_list<std::string> inputs,
                          std::initializer_list<std::string> outputs, const std::string& name) {

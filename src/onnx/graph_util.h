@@ -42,6 +42,9 @@ onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& op,
 void SetIntAttr(onnx::NodeProto* node, const std::string& name, int64_t value);
 void SetStringAttr(onnx::NodeProto* node, const std::string& name, const std::string& value);
 
+// IR 10 and the one opset import of SPEC §2 (ai.onnx 20), on a model that has none yet.
+void SetModelHeader(onnx::ModelProto* m);
+
 // Declares input_ids INT64 [B, N] and inputs_embeds FLOAT [B, N, hidden].
 void AddLookupIO(onnx::GraphProto* g, int64_t hidden);
 

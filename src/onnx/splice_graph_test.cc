@@ -13,10 +13,7 @@ namespace {
 // A plain lookup model as a tier builds it: Gather of a [V, D] table.
 onnx::ModelProto PlainModel(int64_t v, int64_t d) {
   onnx::ModelProto m;
-  m.set_ir_version(kOnnxIrVersion);
-  auto* op = m.add_opset_import();
-  op->set_domain("");
-  op->set_version(kOnnxOpset);
+  SetModelHeader(&m);
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name("embed_tokens_fp32");
   AddLookupIO(g, d);

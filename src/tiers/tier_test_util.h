@@ -46,10 +46,7 @@ inline std::vector<float> DecodeTable(const Tier& tier, const std::vector<std::s
 inline onnx::ModelProto TierModel(const Tier& tier, const std::vector<std::string>& stored, size_t n,
                                   size_t d, const TierParams& p) {
   onnx::ModelProto m;
-  m.set_ir_version(kOnnxIrVersion);
-  auto* op = m.add_opset_import();
-  op->set_domain("");
-  op->set_version(kOnnxOpset);
+  SetModelHeader(&m);
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name(tier.graph_name);
   AddLookupIO(g, static_cast<int64_t>(d));
