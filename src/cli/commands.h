@@ -11,6 +11,7 @@ namespace embed2onnx {
 
 struct ExportArgs {
   std::string variant, root = ".", model_dir, out_dir, tensor, tiers;
+  bool tiers_given = false;  // --tiers was on the command line (an empty list is an error)
   int threads = 0;
   bool quiet = false;
   bool fsync = false;

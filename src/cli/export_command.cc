@@ -102,7 +102,8 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   out->needs(model);
   cmd->add_option("--tensor", a->tensor,
                   "the table's tensor name (default: found among the well-known embedding names)");
-  cmd->add_option("--tiers", a->tiers, "comma list of tiers to export (default: all)");
+  cmd->add_option("--tiers", a->tiers, "comma list of tiers to export, or all (the default)")
+      ->each([a](const std::string&) { a->tiers_given = true; });
   cmd->add_option("--threads", a->threads,
                   "encoder threads (default: every core); output is identical for any count")
       ->check(CLI::Range(1, 1024));
@@ -120,7 +121,7 @@ Status CheckExportArgs(ExportArgs* a) {
     return Status::InvalidArgument(
         "--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
   a->tier_list.clear();
-  if (!a->tiers.empty()) {
+  if (a->tiers_given) {
     E2O_ASSIGN_OR_RETURN(a->tier_list, ParseTierList(a->tiers));
   }
   return Status::Ok();

@@ -40,6 +40,11 @@ static Result<std::vector<std::string>> ParseTierListImpl(const std::string& lis
         Trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     start = comma == std::string::npos ? list.size() + 1 : comma + 1;
     if (name.empty()) continue;
+    if (name == "all") {  // what --help calls the default
+      for (const Tier& t : AllTiers())
+        if (std::find(out.begin(), out.end(), t.name) == out.end()) out.push_back(t.name);
+      continue;
+    }
     if (!FindTier(name)) {
       std::string msg = "--tiers: unknown tier '" + name + "'";
       std::string best;

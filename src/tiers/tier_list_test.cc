@@ -25,7 +25,20 @@ TEST(TierListTest, CloseNameGetsSuggestion) {
   EXPECT_NE(r.status().message().find("did you mean 'fp16w'"), std::string::npos) << r.status().message();
 }
 
-TEST(TierListTest, EmptyListIsRefused) { EXPECT_FALSE(ParseTierList(" , ").ok()); }
+TEST(TierListTest, EmptyListIsRefused) {
+  EXPECT_FALSE(ParseTierList(" , ").ok());
+  EXPECT_FALSE(ParseTierList("").ok());
+}
+
+TEST(TierListTest, AllIsEveryTierInTableOrder) {
+  auto all = ParseTierList("all");
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(*all, TierNames());
+  auto mixed = ParseTierList("int8, all");
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_EQ(mixed->front(), "int8");
+  EXPECT_EQ(mixed->size(), TierNames().size());
+}
 
 TEST(TierTableTest, NamesFilesAndHelpComeFromOneTable) {
   EXPECT_EQ(TierNames(), (std::vector<std::string>{"fp32", "fp16w", "bf16w", "int8", "int4"}));

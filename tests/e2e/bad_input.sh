@@ -52,4 +52,8 @@ refuse missing_dir 1 'no_such_model' --model-dir "$WORK/no_such_model" --out-dir
 refuse unknown_tier 2 "--tiers: unknown tier 'int9'" --model-dir "$GOOD" --out-dir "$OUT" --tiers fp32,int9
 refuse unknown_variant 2 'variant' --variant large --root "$WORK"
 refuse no_source 2 '--variant or --model-dir' --tiers fp32
+refuse empty_tiers 2 "--tiers: no tier named" --model-dir "$GOOD" --out-dir "$OUT" --tiers ''
+# "all" is what --help calls the default: accepted, and the same five tiers.
+"$E2O_BIN" export --model-dir "$GOOD" --out-dir "$WORK/all" --tiers all -q
+[[ $(ls "$WORK/all"/embed_tokens*.onnx | wc -l) -eq 5 ]] || { echo "--tiers all did not write five tiers" >&2; exit 1; }
 echo "bad_input: ok"
