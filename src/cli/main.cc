@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "embed2onnx/export.h"
 #include "embed2onnx/tiers.h"
+#include "util/edit_distance.h"
 #include "util/exit_status.h"
 
 using namespace embed2onnx;
@@ -19,14 +20,36 @@ int Fail(const Status& s, ExitStatus status) {
   std::fprintf(stderr, "embed2onnx: error: %s\n", s.message().c_str());
   return static_cast<int>(status);
 }
+
+constexpr const char* kCommands[] = {"export", "verify", "inspect"};
+
+bool IsCommand(const std::string& word) {
+  for (const char* c : kCommands)
+    if (word == c) return true;
+  return false;
+}
+
+// "unknown command 'exprot' (did you mean 'export'?)", as git and ninja say it.
+std::string UnknownCommand(const std::string& word) {
+  std::string msg = "unknown command '" + word + "'";
+  const char* best = nullptr;
+  size_t best_d = 3;
+  for (const char* c : kCommands) {
+    size_t d = EditDistance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  if (best) msg += std::string(" (did you mean '") + best + "'?)";
+  return msg + "; commands: export, verify, inspect, help (see embed2onnx --help)";
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"embed2onnx " + std::string(Version()) +
                ": export an LLM's token-embedding table from a Hugging Face safetensors checkpoint as small, "
                "verified ONNX lookup graphs (input_ids -> inputs_embeds)."};
+  app.name("embed2onnx");
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(Version()));
+  app.set_version_flag("-V,--version", "embed2onnx " + std::string(Version()));
   ExportArgs export_args;
   AddExportCommand(app, &export_args);
   VerifyArgs verify_args;
@@ -34,6 +57,27 @@ int main(int argc, char** argv) {
   InspectArgs inspect_args;
   AddInspectCommand(app, &inspect_args);
   app.footer(ExitStatusHelp());
+  // `help [COMMAND]`, `version`, and a word that is no command, before CLI11 sees them.
+  if (argc >= 2 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    if (word == "help") {
+      if (argc == 2) {
+        std::fputs(app.help().c_str(), stdout);
+        return static_cast<int>(ExitStatus::kSuccess);
+      }
+      if (argc == 3 && IsCommand(argv[2])) {
+        std::fputs(app.get_subcommand(argv[2])->help("embed2onnx").c_str(), stdout);
+        return static_cast<int>(ExitStatus::kSuccess);
+      }
+      return Fail(Status::InvalidArgument(argc == 3 ? UnknownCommand(argv[2]) : "help takes one command"),
+                  ExitStatus::kUsage);
+    }
+    if (word == "version" && argc == 2) {
+      std::printf("embed2onnx %s\n", Version());
+      return static_cast<int>(ExitStatus::kSuccess);
+    }
+    if (!IsCommand(word)) return Fail(Status::InvalidArgument(UnknownCommand(word)), ExitStatus::kUsage);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -43,7 +87,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "embed2onnx: error: %s (see embed2onnx --help)\n", e.what());
+    // An error inside a command points to that command's help.
+    const std::string where = argc >= 2 && IsCommand(argv[1]) ? std::string(argv[1]) + " --help" : "--help";
+    std::fprintf(stderr, "embed2onnx: error: %s (see embed2onnx %s)\n", e.what(), where.c_str());
     return static_cast<int>(ExitStatus::kUsage);
   }
   // require_subcommand(1) leaves exactly one of these.

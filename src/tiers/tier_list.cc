@@ -2,23 +2,12 @@
 
 #include "embed2onnx/tiers.h"
 #include "tiers/tier.h"
+#include "util/edit_distance.h"
 #include "util/no_throw.h"
 
 namespace embed2onnx {
 
 namespace {
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string KnownTiers() {
   std::string known;
   for (const Tier& t : AllTiers()) known += (known.empty() ? "" : ", ") + std::string(t.name);
