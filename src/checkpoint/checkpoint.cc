@@ -29,9 +29,6 @@ bool Present(const fs::path& p) {
   return fs::exists(fs::symlink_status(p, ec));
 }
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 }  // namespace
 
 Result<Checkpoint> Checkpoint::OpenFile(const std::string& path) {
@@ -61,7 +58,7 @@ Result<Checkpoint> Checkpoint::OpenDir(const std::string& dir) {
     fs::directory_iterator it(root, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      if (EndsWith(name, ".safetensors") && IsRegularFile(it->path())) found.push_back(name);
+      if (name.ends_with(".safetensors") && IsRegularFile(it->path())) found.push_back(name);
     }
     if (ec) return Status::IOError(dir + ": cannot list the folder: " + ec.message());
     std::sort(found.begin(), found.end());

@@ -9,16 +9,13 @@
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/model_source.h"
 #include "embed2onnx/tensor_finder.h"
+#include "util/human_bytes.h"
 #include "util/no_throw.h"
 
 namespace embed2onnx {
 
 namespace {
 using json = nlohmann::ordered_json;
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string BaseName(const std::string& path) {
   size_t slash = path.find_last_of('/');
@@ -31,13 +28,6 @@ std::string ShapeText(const std::vector<uint64_t>& shape) {
   return s + "]";
 }
 
-std::string HumanBytes(uint64_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
-  if (b >= (1ull << 10)) return fmt::format("{:.1f} KiB", b / double(1ull << 10));
-  return fmt::format("{} B", b);
-}
-
 Result<Checkpoint> Open(const std::string& path, std::string* folder) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -46,7 +36,7 @@ Result<Checkpoint> Open(const std::string& path, std::string* folder) {
   }
   size_t slash = path.find_last_of('/');
   *folder = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (EndsWith(path, ".json")) return Checkpoint::OpenIndex(path);
+  if (path.ends_with(".json")) return Checkpoint::OpenIndex(path);
   return Checkpoint::OpenFile(path);
 }
 
@@ -125,7 +115,7 @@ Result<std::string> InspectImpl(const std::string& path, bool as_json) {
 bool LooksLikeCheckpoint(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
-  return EndsWith(path, ".safetensors") || EndsWith(path, ".index.json");
+  return path.ends_with(".safetensors") || path.ends_with(".index.json");
 }
 
 Result<std::string> InspectCheckpoint(const std::string& path, bool json) {

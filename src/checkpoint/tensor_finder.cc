@@ -44,10 +44,6 @@ constexpr char kPickOne[] = "pick one with --tensor NAME";
 
 bool IsMatrix(const TensorInfo& t) { return t.shape.size() == 2; }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool Contains(const std::vector<std::string>& names, std::string_view name) {
   for (const std::string& n : names) {
     if (n == name) return true;
@@ -71,7 +67,7 @@ std::vector<std::string> LookAlikes(const Checkpoint& ckpt, const std::vector<st
   for (const TensorInfo& t : ckpt.tensors()) {
     if (!IsMatrix(t) || Contains(skip, t.name)) continue;
     for (std::string_view suffix : kEmbeddingSuffixes) {
-      if (EndsWith(t.name, suffix)) {
+      if (t.name.ends_with(suffix)) {
         out.push_back(t.name);
         break;
       }

@@ -14,19 +14,13 @@
 #include "embed2onnx/presets.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
+#include "util/human_bytes.h"
 
 namespace embed2onnx {
 
 namespace {
 // --variant's name for every preset in turn.
 constexpr char kAllVariants[] = "all";
-
-std::string HumanBytes(uint64_t b) {
-  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", b / double(1ull << 30));
-  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", b / double(1ull << 20));
-  if (b >= (1ull << 10)) return fmt::format("{:.1f} KiB", b / double(1ull << 10));
-  return fmt::format("{} B", b);
-}
 
 // Progress on a terminal: one line redrawn at most ten times a second, per tier the
 // bytes written so far, and the overall rate.

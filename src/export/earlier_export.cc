@@ -10,17 +10,13 @@ namespace embed2onnx {
 namespace {
 using json = nlohmann::json;
 
-bool EndsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // The last path component of `value` if it names a graph or a sidecar, else "".
 std::string ExportFileName(const json& value) {
   if (!value.is_string()) return "";
   const std::string& path = value.get_ref<const std::string&>();
   std::string name = path.substr(path.find_last_of('/') + 1);
   if (name.empty() || name[0] == '.') return "";
-  return EndsWith(name, ".onnx") || EndsWith(name, std::string(".onnx") + kSidecarSuffix) ? name : "";
+  return name.ends_with(".onnx") || name.ends_with(std::string(".onnx") + kSidecarSuffix) ? name : "";
 }
 
 void AddNamesOf(const json& map, std::set<std::string>* files) {
