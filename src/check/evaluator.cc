@@ -87,6 +87,8 @@ float LoadFloat(int32_t t, const uint8_t* p) {
 
 int64_t LoadInt(int32_t t, const uint8_t* p) {
   switch (t) {
+    case TP::BOOL:
+      return *p != 0;
     case TP::INT8:
       return static_cast<int8_t>(*p);
     case TP::UINT8:
@@ -139,6 +141,9 @@ void StoreFloat(int32_t t, float f, uint8_t* p) {
 
 void StoreInt(int32_t t, int64_t v, uint8_t* p) {
   switch (t) {
+    case TP::BOOL:
+      *p = v != 0;
+      return;
     case TP::INT8:
     case TP::UINT8:
       *p = static_cast<uint8_t>(v);
@@ -177,6 +182,8 @@ void CastElements(int32_t from, const uint8_t* src, int32_t to, uint8_t* dst, ui
     uint8_t* d = dst + i * tb;
     if (OnnxIsFloat(to)) {
       StoreFloat(to, OnnxIsFloat(from) ? LoadFloat(from, s) : static_cast<float>(LoadInt(from, s)), d);
+    } else if (to == TP::BOOL && OnnxIsFloat(from)) {
+      *d = LoadFloat(from, s) != 0.0f;  // NaN is true, as any nonzero value
     } else {
       StoreInt(to, OnnxIsFloat(from) ? FloatToInt64(LoadFloat(from, s)) : LoadInt(from, s), d);
     }
@@ -478,6 +485,256 @@ Result<Value> RunConcat(const OpArgs& op) {
   return TensorValue(std::move(out));
 }
 
+// The shape all of `ts` broadcast to (numpy rules), or a Corruption.
+Result<std::vector<int64_t>> BroadcastDims(const std::vector<const HostTensor*>& ts,
+                                           const std::string& where) {
+  size_t rank = 0;
+  for (const HostTensor* t : ts) rank = std::max(rank, t->dims.size());
+  std::vector<int64_t> out(rank, 1);
+  for (const HostTensor* t : ts)
+    for (size_t i = 0; i < t->dims.size(); ++i) {
+      int64_t& o = out[rank - t->dims.size() + i];
+      const int64_t d = t->dims[i];
+      if (d != o && d != 1 && o != 1) return Status::Corruption(where + ": shapes do not broadcast");
+      if (o == 1) o = d;
+    }
+  return out;
+}
+
+// Element index into `t` of each position of the broadcast shape `out`, in row-major order.
+std::vector<uint64_t> BroadcastIndex(const HostTensor& t, const std::vector<int64_t>& out) {
+  const size_t rank = out.size();
+  std::vector<int64_t> d(rank, 1);
+  std::copy(t.dims.begin(), t.dims.end(), d.begin() + (rank - t.dims.size()));
+  const uint64_t n = Product(out);
+  std::vector<uint64_t> idx(n);
+  std::vector<int64_t> pos(rank, 0);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t k = 0;
+    for (size_t a = 0; a < rank; ++a) k = k * d[a] + (d[a] == 1 ? 0 : pos[a]);
+    idx[i] = k;
+    for (size_t a = rank; a-- > 0;) {
+      if (++pos[a] < out[a]) break;
+      pos[a] = 0;
+    }
+  }
+  return idx;
+}
+
+// Equal on integers, BOOL or floats (IEEE: NaN equals nothing, -0.0 equals +0.0); BOOL out.
+Result<Value> RunEqual(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor a, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor b, Materialize(*op.in[1], op.where));
+  if (a.elem_type != b.elem_type) return Status::Corruption(op.where + ": operand types differ");
+  const int32_t t = a.elem_type;
+  const uint32_t eb = OnnxElemBytes(t);
+  if (eb == 0) return Status::NotSupported(op.where + ": element type " + OnnxElemName(t));
+  E2O_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastDims({&a, &b}, op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(TP::BOOL, dims, op.where));
+  const std::vector<uint64_t> ia = BroadcastIndex(a, dims), ib = BroadcastIndex(b, dims);
+  for (uint64_t i = 0; i < out.data.size(); ++i) {
+    const uint8_t *x = a.data.data() + ia[i] * eb, *y = b.data.data() + ib[i] * eb;
+    out.data[i] = OnnxIsFloat(t) ? LoadFloat(t, x) == LoadFloat(t, y) : LoadInt(t, x) == LoadInt(t, y);
+  }
+  return TensorValue(std::move(out));
+}
+
+Result<Value> RunNot(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  if (t.elem_type != TP::BOOL) return Status::Corruption(op.where + ": Not needs a BOOL tensor");
+  for (uint8_t& v : t.data) v = !v;
+  return TensorValue(std::move(t));
+}
+
+// Where(cond, x, y): copies the chosen element's bytes, so a float keeps its bits (-0.0
+// included; ONNX Runtime's float Where does not, which is why the splice selects ids).
+Result<Value> RunWhere(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor c, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor x, Materialize(*op.in[1], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor y, Materialize(*op.in[2], op.where));
+  if (c.elem_type != TP::BOOL) return Status::Corruption(op.where + ": Where's condition must be BOOL");
+  if (x.elem_type != y.elem_type) return Status::Corruption(op.where + ": operand types differ");
+  E2O_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastDims({&c, &x, &y}, op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(x.elem_type, dims, op.where));
+  const uint32_t eb = OnnxElemBytes(x.elem_type);
+  const std::vector<uint64_t> ic = BroadcastIndex(c, dims), ix = BroadcastIndex(x, dims),
+                              iy = BroadcastIndex(y, dims);
+  for (uint64_t i = 0; i < ic.size(); ++i)
+    std::memcpy(out.data.data() + i * eb,
+                c.data[ic[i]] ? x.data.data() + ix[i] * eb : y.data.data() + iy[i] * eb, eb);
+  return TensorValue(std::move(out));
+}
+
+// The one axis a scalar or one-element integer tensor names, in [0, rank).
+Result<int64_t> AxisOf(const HostTensor& t, int64_t rank, const std::string& where) {
+  E2O_ASSIGN_OR_RETURN(std::vector<int64_t> v, IntValues(t, where));
+  if (v.size() != 1) return Status::Corruption(where + ": expected one axis");
+  const int64_t a = v[0] < 0 ? v[0] + rank : v[0];
+  if (a < 0 || a >= rank)
+    return Status::Corruption(where + ": axis " + std::to_string(v[0]) + " out of range");
+  return a;
+}
+
+// CumSum along one axis, with the exclusive and reverse attributes; integers wrap.
+Result<Value> RunCumSum(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor axis_t, Materialize(*op.in[1], op.where));
+  const int32_t type = t.elem_type;
+  if (!OnnxIsFloat(type) && !OnnxIsInteger(type))
+    return Status::NotSupported(op.where + ": element type " + OnnxElemName(type));
+  E2O_ASSIGN_OR_RETURN(int64_t axis, AxisOf(axis_t, static_cast<int64_t>(t.dims.size()), op.where));
+  const bool exclusive = GetIntAttr(op.node, "exclusive", 0) != 0;
+  const bool reverse = GetIntAttr(op.node, "reverse", 0) != 0;
+  const uint64_t n = static_cast<uint64_t>(t.dims[axis]), inner = Product(t.dims, axis + 1),
+                 outer = Product(t.dims, 0, axis);
+  const uint32_t eb = OnnxElemBytes(type);
+  HostTensor out = t;
+  for (uint64_t a = 0; a < outer; ++a)
+    for (uint64_t j = 0; j < inner; ++j) {
+      uint64_t isum = 0;
+      float fsum = 0.0f;
+      for (uint64_t s = 0; s < n; ++s) {
+        const uint64_t k = reverse ? n - 1 - s : s;
+        const uint64_t at = ((a * n + k) * inner + j) * eb;
+        const uint8_t* src = t.data.data() + at;
+        uint8_t* dst = out.data.data() + at;
+        if (OnnxIsFloat(type)) {
+          if (!exclusive) fsum += LoadFloat(type, src);
+          StoreFloat(type, fsum, dst);
+          if (exclusive) fsum += LoadFloat(type, src);
+        } else {
+          if (!exclusive) isum += static_cast<uint64_t>(LoadInt(type, src));
+          StoreInt(type, static_cast<int64_t>(isum), dst);
+          if (exclusive) isum += static_cast<uint64_t>(LoadInt(type, src));
+        }
+      }
+    }
+  return TensorValue(std::move(out));
+}
+
+// Shape, with opset 15's start and end (negative counts from the back, both clamped).
+Result<Value> RunShape(const OpArgs& op) {
+  const std::vector<int64_t>& dims = op.in[0]->dims();
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  auto clamp = [rank](int64_t v) { return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank); };
+  const int64_t start = clamp(GetIntAttr(op.node, "start", 0)), end = clamp(GetIntAttr(op.node, "end", rank));
+  std::vector<int64_t> v;
+  for (int64_t i = start; i < end; ++i) v.push_back(dims[i]);
+  HostTensor out;
+  out.elem_type = TP::INT64;
+  out.dims = {static_cast<int64_t>(v.size())};
+  out.data.resize(v.size() * 8);
+  if (!v.empty()) std::memcpy(out.data.data(), v.data(), out.data.size());
+  return TensorValue(std::move(out));
+}
+
+// Squeeze: the listed axes (each of size 1), or every axis of size 1 when none is given.
+Result<Value> RunSqueeze(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  const int64_t rank = static_cast<int64_t>(t.dims.size());
+  std::vector<bool> drop(rank, false);
+  if (op.in.size() > 1) {
+    E2O_ASSIGN_OR_RETURN(HostTensor axes_t, Materialize(*op.in[1], op.where));
+    E2O_ASSIGN_OR_RETURN(std::vector<int64_t> axes, IntValues(axes_t, op.where));
+    for (int64_t a : axes) {
+      const int64_t k = a < 0 ? a + rank : a;
+      if (k < 0 || k >= rank || drop[k] || t.dims[k] != 1)
+        return Status::Corruption(op.where + ": cannot squeeze axis " + std::to_string(a) + " of " +
+                                  DimsText(t.dims));
+      drop[k] = true;
+    }
+  } else {
+    for (int64_t k = 0; k < rank; ++k) drop[k] = t.dims[k] == 1;
+  }
+  std::vector<int64_t> dims;
+  for (int64_t k = 0; k < rank; ++k)
+    if (!drop[k]) dims.push_back(t.dims[k]);
+  t.dims = std::move(dims);
+  return TensorValue(std::move(t));
+}
+
+// Range(start, limit, delta) on integer scalars: max(ceil((limit - start) / delta), 0) values.
+Result<Value> RunRange(const OpArgs& op) {
+  int64_t v[3];
+  int32_t type = 0;
+  for (int i = 0; i < 3; ++i) {
+    E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[i], op.where));
+    if (!OnnxIsInteger(t.elem_type) || t.count() != 1 || !t.dims.empty())
+      return Status::NotSupported(op.where + ": Range takes integer scalars here");
+    if (i > 0 && t.elem_type != type) return Status::Corruption(op.where + ": operand types differ");
+    type = t.elem_type;
+    v[i] = LoadInt(type, t.data.data());
+  }
+  if (v[2] == 0) return Status::Corruption(op.where + ": Range's delta is 0");
+  // In __int128: limit - start cannot overflow.
+  const __int128 span = static_cast<__int128>(v[1]) - v[0];
+  __int128 count = span / v[2] + ((span % v[2]) != 0 && ((span < 0) == (v[2] < 0)));
+  if (count < 0) count = 0;
+  if (count > INT64_MAX) count = INT64_MAX;  // refused by NewTensor's cap
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(type, {static_cast<int64_t>(count)}, op.where));
+  const uint32_t eb = OnnxElemBytes(type);
+  for (int64_t i = 0; i < static_cast<int64_t>(count); ++i)
+    StoreInt(type, static_cast<int64_t>(static_cast<uint64_t>(v[0]) + static_cast<uint64_t>(i * v[2])),
+             out.data.data() + i * eb);
+  return TensorValue(std::move(out));
+}
+
+// ReduceSum (opset 13: axes as an optional input), keepdims and noop_with_empty_axes.
+Result<Value> RunReduceSum(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  const int32_t type = t.elem_type;
+  if (!OnnxIsFloat(type) && !OnnxIsInteger(type))
+    return Status::NotSupported(op.where + ": element type " + OnnxElemName(type));
+  const int64_t rank = static_cast<int64_t>(t.dims.size());
+  std::vector<bool> reduce(rank, false);
+  std::vector<int64_t> axes;
+  if (op.in.size() > 1 && !op.node.input(1).empty()) {
+    E2O_ASSIGN_OR_RETURN(HostTensor axes_t, Materialize(*op.in[1], op.where));
+    E2O_ASSIGN_OR_RETURN(axes, IntValues(axes_t, op.where));
+  }
+  if (axes.empty()) {
+    if (GetIntAttr(op.node, "noop_with_empty_axes", 0) != 0) return TensorValue(std::move(t));
+    reduce.assign(rank, true);
+  }
+  for (int64_t a : axes) {
+    const int64_t k = a < 0 ? a + rank : a;
+    if (k < 0 || k >= rank)
+      return Status::Corruption(op.where + ": axis " + std::to_string(a) + " out of range");
+    reduce[k] = true;
+  }
+  const bool keep = GetIntAttr(op.node, "keepdims", 1) != 0;
+  std::vector<int64_t> kept_dims, out_dims;
+  for (int64_t k = 0; k < rank; ++k) {
+    kept_dims.push_back(reduce[k] ? 1 : t.dims[k]);
+    if (!reduce[k] || keep) out_dims.push_back(kept_dims.back());
+  }
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(type, out_dims, op.where));
+  const uint32_t eb = OnnxElemBytes(type);
+  std::vector<uint64_t> isum(out.count(), 0);
+  std::vector<float> fsum(out.count(), 0.0f);
+  std::vector<int64_t> pos(rank, 0);
+  for (uint64_t i = 0; i < t.count(); ++i) {
+    uint64_t o = 0;
+    for (int64_t k = 0; k < rank; ++k) o = o * kept_dims[k] + (reduce[k] ? 0 : pos[k]);
+    const uint8_t* src = t.data.data() + i * eb;
+    if (OnnxIsFloat(type))
+      fsum[o] += LoadFloat(type, src);
+    else
+      isum[o] += static_cast<uint64_t>(LoadInt(type, src));
+    for (int64_t k = rank; k-- > 0;) {
+      if (++pos[k] < t.dims[k]) break;
+      pos[k] = 0;
+    }
+  }
+  for (uint64_t o = 0; o < out.count(); ++o) {
+    if (OnnxIsFloat(type))
+      StoreFloat(type, fsum[o], out.data.data() + o * eb);
+    else
+      StoreInt(type, static_cast<int64_t>(isum[o]), out.data.data() + o * eb);
+  }
+  return TensorValue(std::move(out));
+}
+
 // The operators the evaluator runs (opset 20 semantics), with how many inputs each
 // takes. A node whose op is not here, or whose input count is outside its row's
 // range, is refused before it runs.
@@ -501,6 +758,15 @@ constexpr OpRow kOps[] = {
     {.name = "Sub", .min_inputs = 2, .max_inputs = 2, .run = RunArithmetic<Arith::kSub>},
     {.name = "BitShift", .min_inputs = 2, .max_inputs = 2, .run = RunBitShift},
     {.name = "BitwiseAnd", .min_inputs = 2, .max_inputs = 2, .run = RunBitwiseAnd},
+    // The splice graphs' index arithmetic (onnx/splice_graph.h).
+    {.name = "Equal", .min_inputs = 2, .max_inputs = 2, .run = RunEqual},
+    {.name = "Not", .min_inputs = 1, .max_inputs = 1, .run = RunNot},
+    {.name = "Where", .min_inputs = 3, .max_inputs = 3, .run = RunWhere},
+    {.name = "CumSum", .min_inputs = 2, .max_inputs = 2, .run = RunCumSum},
+    {.name = "Shape", .min_inputs = 1, .max_inputs = 1, .run = RunShape},
+    {.name = "Squeeze", .min_inputs = 1, .max_inputs = 2, .run = RunSqueeze},
+    {.name = "Range", .min_inputs = 3, .max_inputs = 3, .run = RunRange},
+    {.name = "ReduceSum", .min_inputs = 1, .max_inputs = 2, .run = RunReduceSum},
 };
 
 const OpRow* FindOp(const std::string& name) {
@@ -528,13 +794,18 @@ HostTensor MakeIdsTensor(const std::vector<int64_t>& ids, int64_t rows, int64_t 
 }
 
 Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& input_ids) {
+  if (input_ids.elem_type != TP::INT64)
+    return Status::InvalidArgument(model.path() + ": input_ids must be INT64");
+  return EvaluateGraph(model, {input_ids});
+}
+
+Result<HostTensor> EvaluateGraph(const LoadedModel& model, const std::vector<HostTensor>& inputs) {
   const onnx::GraphProto& g = model.proto().graph();
   const std::string& path = model.path();
-  if (input_ids.elem_type != TP::INT64) return Status::InvalidArgument(path + ": input_ids must be INT64");
-  E2O_ASSIGN_OR_RETURN(uint64_t id_count, CheckedCount(input_ids.dims, 8, path + ": input_ids"));
-  if (id_count * 8 != input_ids.data.size())
-    return Status::InvalidArgument(path + ": input_ids holds " + std::to_string(input_ids.data.size()) +
-                                   " bytes, not the " + std::to_string(id_count * 8) + " its shape needs");
+  if (g.input_size() < 1) return Status::Corruption(path + ": graph has no input");
+  if (static_cast<size_t>(g.input_size()) != inputs.size())
+    return Status::InvalidArgument(path + ": the graph takes " + std::to_string(g.input_size()) +
+                                   " inputs, given " + std::to_string(inputs.size()));
   std::map<std::string, Value> values;
   for (const auto& [name, init] : model.initializers()) {
     Value v;
@@ -542,9 +813,22 @@ Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& in
     v.init = &init;
     values[name] = v;
   }
-  if (g.input_size() < 1) return Status::Corruption(path + ": graph has no input");
-  values[g.input(0).name()].lazy = false;
-  values[g.input(0).name()].t = input_ids;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const HostTensor& in = inputs[i];
+    const std::string& name = g.input(static_cast<int>(i)).name();
+    const std::string where = path + ": " + name;
+    if (in.elem_type != g.input(static_cast<int>(i)).type().tensor_type().elem_type())
+      return Status::InvalidArgument(
+          where + " must be " + OnnxElemName(g.input(static_cast<int>(i)).type().tensor_type().elem_type()));
+    const uint32_t eb = OnnxElemBytes(in.elem_type);
+    if (eb == 0) return Status::NotSupported(where + ": element type " + OnnxElemName(in.elem_type));
+    E2O_ASSIGN_OR_RETURN(uint64_t count, CheckedCount(in.dims, eb, where));
+    if (count * eb != in.data.size())
+      return Status::InvalidArgument(where + " holds " + std::to_string(in.data.size()) + " bytes, not the " +
+                                     std::to_string(count * eb) + " its shape needs");
+    values[name].lazy = false;
+    values[name].t = in;
+  }
 
   for (const onnx::NodeProto& node : g.node()) {
     const std::string where = path + ": node '" + node.name() + "' (" + node.op_type() + ")";

@@ -3,10 +3,11 @@
 //
 // It runs the nodes of a LoadedModel in order on an input_ids tensor. Supported ops
 // (opset 20 semantics): Gather, Cast, Unsqueeze, Reshape, Concat, Mul, Add, Sub,
-// BitShift, BitwiseAnd. A table-sized initializer is never loaded whole: Gather on axis 0 reads
-// only the rows it needs, and a Cast applied to a whole initializer (the original
-// script's fp16w order) is applied to those rows only — the result is the same.
-// Out-of-range ids are refused, as ONNX Runtime refuses them.
+// BitShift, BitwiseAnd, and for the splice graphs Equal, Not, Where, CumSum, Shape,
+// Squeeze, Range, ReduceSum (BOOL where ONNX has it). A table-sized initializer is never loaded whole: Gather
+// on axis 0 reads only the rows it needs, and a Cast applied to a whole initializer (the original script's
+// fp16w order) is applied to those rows only — the result is the same. Out-of-range ids are refused, as ONNX
+// Runtime refuses them.
 #pragma once
 
 #include <cstdint>
@@ -29,5 +30,9 @@ HostTensor MakeIdsTensor(const std::vector<int64_t>& ids, int64_t rows, int64_t 
 
 // Runs the graph on `input_ids` (INT64) and returns the graph's single output.
 Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& input_ids);
+
+// Runs the graph on `inputs`, one per graph input in the graph's order, each of the type
+// the graph declares (a splice graph: input_ids, audio_features).
+Result<HostTensor> EvaluateGraph(const LoadedModel& model, const std::vector<HostTensor>& inputs);
 
 }  // namespace embed2onnx

@@ -19,6 +19,7 @@ constexpr OnnxElemRow kOnnxElems[] = {
     {.type = TP::INT64, .bytes = 8, .kind = OnnxKind::kSigned},
     {.type = TP::UINT8, .bytes = 1, .kind = OnnxKind::kUnsigned},
     {.type = TP::UINT16, .bytes = 2, .kind = OnnxKind::kUnsigned},
+    {.type = TP::BOOL, .bytes = 1, .kind = OnnxKind::kBool},
 };
 
 // A type listed twice would make the lookup's answer depend on row order.
@@ -51,7 +52,7 @@ bool OnnxIsFloat(int32_t t) {
 
 bool OnnxIsInteger(int32_t t) {
   const OnnxElemRow* r = FindOnnxElem(t);
-  return r && r->kind != OnnxKind::kFloat;
+  return r && (r->kind == OnnxKind::kSigned || r->kind == OnnxKind::kUnsigned);
 }
 
 std::string OnnxElemName(int32_t t) {

@@ -17,8 +17,9 @@ inline constexpr char kOutputName[] = "inputs_embeds";
 
 // The ONNX element types this project reads and writes, one row each: what the .onnx
 // reader, the contract check and the reference evaluator know about a type comes from
-// here. Others (strings, complex, 4-bit and 8-bit floats, BOOL) are refused where met.
-enum class OnnxKind { kFloat, kSigned, kUnsigned };
+// here. Others (strings, complex, 4-bit and 8-bit floats) are refused where met. BOOL
+// (one byte, 0 or 1) is neither float nor integer: only the ops that take it see it.
+enum class OnnxKind { kFloat, kSigned, kUnsigned, kBool };
 struct OnnxElemRow {
   int32_t type = 0;  // onnx::TensorProto::DataType
   uint32_t bytes = 0;
@@ -29,7 +30,8 @@ const OnnxElemRow* FindOnnxElem(int32_t elem_type);
 
 // Bytes per element of an ONNX tensor type in the table (0 for others).
 uint32_t OnnxElemBytes(int32_t elem_type);
-// Whether the type is in the table and of that kind; an integer is signed or unsigned.
+// Whether the type is in the table and of that kind; an integer is signed or unsigned
+// (not BOOL).
 bool OnnxIsFloat(int32_t elem_type);
 bool OnnxIsInteger(int32_t elem_type);
 // "FLOAT", "INT8", ... for messages (any valid DataType, or "type <n>").

@@ -27,11 +27,16 @@ TEST(GraphUtilTest, ElementTypesHaveTheirSizesAndKinds) {
   EXPECT_FALSE(OnnxIsInteger(TP::FLOAT));
   EXPECT_EQ(FindOnnxElem(TP::UINT16)->kind, OnnxKind::kUnsigned);
   EXPECT_EQ(FindOnnxElem(TP::INT16)->kind, OnnxKind::kSigned);
+  // BOOL (the splice graphs' masks) is sized but neither float nor integer.
+  EXPECT_EQ(OnnxElemBytes(TP::BOOL), 1u);
+  EXPECT_EQ(FindOnnxElem(TP::BOOL)->kind, OnnxKind::kBool);
+  EXPECT_FALSE(OnnxIsFloat(TP::BOOL));
+  EXPECT_FALSE(OnnxIsInteger(TP::BOOL));
 }
 
 TEST(GraphUtilTest, TypesOutsideTheTableAreUnknown) {
-  for (int32_t t : {int32_t{TP::UNDEFINED}, int32_t{TP::STRING}, int32_t{TP::BOOL}, int32_t{TP::COMPLEX64},
-                    int32_t{TP::UINT64}, 999, -1}) {
+  for (int32_t t :
+       {int32_t{TP::UNDEFINED}, int32_t{TP::STRING}, int32_t{TP::COMPLEX64}, int32_t{TP::UINT64}, 999, -1}) {
     EXPECT_EQ(OnnxElemBytes(t), 0u) << t;
     EXPECT_EQ(FindOnnxElem(t), nullptr) << t;
     EXPECT_FALSE(OnnxIsFloat(t)) << t;

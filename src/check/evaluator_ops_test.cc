@@ -1,0 +1,300 @@
+// The evaluator's index-arithmetic ops (the ones the splice graphs use), one by one,
+// against values worked out by hand from the ONNX operator definitions.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "check/evaluator.h"
+#include "onnx/graph_util.h"
+
+namespace embed2onnx {
+namespace {
+
+namespace fs = std::filesystem;
+using TP = onnx::TensorProto;
+
+class EvaluatorOpsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("e2o_evalops_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A graph on input_ids [1, n] whose nodes `build` adds; the last must write
+  // inputs_embeds. Returns what the evaluator computes.
+  Result<HostTensor> Run(const std::function<void(onnx::GraphProto*)>& build,
+                         const std::vector<int64_t>& ids = {0}) {
+    onnx::ModelProto m;
+    SetModelHeader(&m);
+    onnx::GraphProto* g = m.mutable_graph();
+    AddLookupIO(g, 1);
+    build(g);
+    const std::string path = (dir_ / "m.onnx").string();
+    std::ofstream(path, std::ios::binary) << m.SerializeAsString();
+    auto model = LoadedModel::Load(path);
+    if (!model.ok()) return model.status();
+    return EvaluateLookup(**model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size())));
+  }
+  fs::path dir_;
+};
+
+std::vector<int64_t> Ints(const HostTensor& t) {
+  std::vector<int64_t> v(t.count());
+  EXPECT_EQ(t.elem_type, TP::INT64);
+  std::memcpy(v.data(), t.data.data(), v.size() * 8);
+  return v;
+}
+std::vector<uint32_t> FloatBits(const HostTensor& t) {
+  std::vector<uint32_t> v(t.count());
+  EXPECT_EQ(t.elem_type, TP::FLOAT);
+  std::memcpy(v.data(), t.data.data(), v.size() * 4);
+  return v;
+}
+void AddFloats(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+               const std::vector<float>& v) {
+  AddRawInitializer(g, name, TP::FLOAT, dims,
+                    std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4));
+}
+void AddBools(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+              const std::vector<uint8_t>& v) {
+  AddRawInitializer(g, name, TP::BOOL, dims, std::string(v.begin(), v.end()));
+}
+uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+TEST_F(EvaluatorOpsTest, EqualBroadcastsAndGivesBool) {
+  auto out = Run(
+      [](onnx::GraphProto* g) {
+        AddInt64Initializer(g, "a", {}, {7});
+        AddNode(g, "Equal", {kInputName, "a"}, {"eq"}, "eq");
+        SetIntAttr(AddNode(g, "Cast", {"eq"}, {kOutputName}, "c"), "to", TP::INT64);
+      },
+      {7, 1, 7, -7});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 0, 1, 0}));
+  // Floats compare as IEEE values: -0.0 equals +0.0, NaN equals nothing.
+  out = Run([](onnx::GraphProto* g) {
+    AddFloats(g, "x", {3}, {-0.0f, std::nanf(""), 1.5f});
+    AddFloats(g, "y", {3}, {0.0f, std::nanf(""), 1.5f});
+    AddNode(g, "Equal", {"x", "y"}, {"eq"}, "eq");
+    SetIntAttr(AddNode(g, "Cast", {"eq"}, {kOutputName}, "c"), "to", TP::INT64);
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 0, 1}));
+  // Operands of different types are refused.
+  out = Run([](onnx::GraphProto* g) {
+    AddFloats(g, "x", {1}, {0});
+    AddNode(g, "Equal", {kInputName, "x"}, {kOutputName}, "eq");
+  });
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("node 'eq' (Equal): operand types differ"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, NotAndCastsOfBool) {
+  auto out = Run([](onnx::GraphProto* g) {
+    AddBools(g, "b", {3}, {1, 0, 1});
+    AddNode(g, "Not", {"b"}, {"nb"}, "not");
+    SetIntAttr(AddNode(g, "Cast", {"nb"}, {kOutputName}, "c"), "to", TP::INT64);
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{0, 1, 0}));
+  // Float -> BOOL is "nonzero": NaN is true, -0.0 false.
+  out = Run([](onnx::GraphProto* g) {
+    AddFloats(g, "x", {4}, {0.5f, std::nanf(""), -0.0f, -3.0f});
+    SetIntAttr(AddNode(g, "Cast", {"x"}, {"b"}, "tobool"), "to", TP::BOOL);
+    SetIntAttr(AddNode(g, "Cast", {"b"}, {kOutputName}, "c"), "to", TP::INT64);
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 1, 0, 1}));
+  out = Run([](onnx::GraphProto* g) { AddNode(g, "Not", {kInputName}, {kOutputName}, "not"); });
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("Not needs a BOOL tensor"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, WhereBroadcastsAndKeepsFloatBits) {
+  auto out = Run(
+      [](onnx::GraphProto* g) {
+        AddInt64Initializer(g, "a", {}, {5});
+        AddInt64Initializer(g, "zero", {}, {0});
+        AddNode(g, "Equal", {kInputName, "a"}, {"is"}, "eq");
+        AddNode(g, "Where", {"is", "zero", kInputName}, {kOutputName}, "w");
+      },
+      {5, 3, 5, 9});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{0, 3, 0, 9}));
+  out = Run([](onnx::GraphProto* g) {
+    AddBools(g, "c", {2, 1}, {1, 0});
+    AddFloats(g, "x", {2}, {-0.0f, 1.0f});
+    AddFloats(g, "y", {1}, {0.0f});
+    AddNode(g, "Where", {"c", "x", "y"}, {kOutputName}, "w");
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(FloatBits(*out), (std::vector<uint32_t>{0x80000000u, Bits(1.0f), 0, 0}));
+  out = Run([](onnx::GraphProto* g) {
+    AddInt64Initializer(g, "zero", {}, {0});
+    AddNode(g, "Where", {kInputName, "zero", kInputName}, {kOutputName}, "w");
+  });
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("condition must be BOOL"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, CumSumInclusiveExclusiveReverse) {
+  struct Case {
+    int exclusive, reverse;
+    int64_t axis;
+    std::vector<int64_t> want;
+  };
+  // x = [[1, 2, 3], [4, 5, 6]]
+  const Case cases[] = {
+      {0, 0, 1, {1, 3, 6, 4, 9, 15}}, {1, 0, 1, {0, 1, 3, 0, 4, 9}},  {0, 1, 1, {6, 5, 3, 15, 11, 6}},
+      {1, 1, 1, {5, 3, 0, 11, 6, 0}}, {0, 0, -2, {1, 2, 3, 5, 7, 9}},
+  };
+  for (const Case& c : cases) {
+    auto out = Run([&](onnx::GraphProto* g) {
+      AddInt64Initializer(g, "x", {2, 3}, {1, 2, 3, 4, 5, 6});
+      AddInt64Initializer(g, "axis", {}, {c.axis});
+      onnx::NodeProto* n = AddNode(g, "CumSum", {"x", "axis"}, {kOutputName}, "cs");
+      SetIntAttr(n, "exclusive", c.exclusive);
+      SetIntAttr(n, "reverse", c.reverse);
+    });
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(Ints(*out), c.want) << c.exclusive << c.reverse << c.axis;
+  }
+  auto out = Run([](onnx::GraphProto* g) {
+    AddInt64Initializer(g, "x", {3}, {1, 2, 3});
+    AddInt64Initializer(g, "axis", {}, {1});
+    AddNode(g, "CumSum", {"x", "axis"}, {kOutputName}, "cs");
+  });
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("axis 1 out of range"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, ShapeWithStartAndEnd) {
+  struct Case {
+    int64_t start, end;
+    std::vector<int64_t> want;
+  };
+  // The shape of input_ids [1, 3] gathered from a [4, 2] table: [1, 3, 2].
+  const Case cases[] = {{0, 3, {1, 3, 2}}, {1, 3, {3, 2}}, {0, 1, {1}}, {-1, 99, {2}}, {2, 1, {}}};
+  for (const Case& c : cases) {
+    auto out = Run(
+        [&](onnx::GraphProto* g) {
+          AddFloats(g, "w", {4, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+          SetIntAttr(AddNode(g, "Gather", {"w", kInputName}, {"rows"}, "g"), "axis", 0);
+          onnx::NodeProto* n = AddNode(g, "Shape", {"rows"}, {kOutputName}, "s");
+          SetIntAttr(n, "start", c.start);
+          SetIntAttr(n, "end", c.end);
+        },
+        {0, 1, 2});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->dims, (std::vector<int64_t>{static_cast<int64_t>(c.want.size())}));
+    EXPECT_EQ(Ints(*out), c.want) << c.start << ".." << c.end;
+  }
+}
+
+TEST_F(EvaluatorOpsTest, SqueezeNamedOrEveryUnitAxis) {
+  auto out = Run([](onnx::GraphProto* g) {
+    AddInt64Initializer(g, "x", {1, 2, 1}, {4, 5});
+    AddInt64Initializer(g, "axes", {1}, {-1});
+    AddNode(g, "Squeeze", {"x", "axes"}, {kOutputName}, "sq");
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{1, 2}));
+  out = Run([](onnx::GraphProto* g) {
+    AddInt64Initializer(g, "x", {1, 2, 1}, {4, 5});
+    AddNode(g, "Squeeze", {"x"}, {kOutputName}, "sq");
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{2}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{4, 5}));
+  out = Run([](onnx::GraphProto* g) {
+    AddInt64Initializer(g, "x", {1, 2, 1}, {4, 5});
+    AddInt64Initializer(g, "axes", {1}, {1});
+    AddNode(g, "Squeeze", {"x", "axes"}, {kOutputName}, "sq");
+  });
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("cannot squeeze axis 1 of [1, 2, 1]"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, RangeCountsAsOnnxDefinesIt) {
+  struct Case {
+    int64_t start, limit, delta;
+    std::vector<int64_t> want;
+  };
+  const Case cases[] = {
+      {0, 4, 1, {0, 1, 2, 3}}, {1, 8, 3, {1, 4, 7}}, {5, 0, -2, {5, 3, 1}}, {3, 3, 1, {}}, {4, 0, 1, {}},
+  };
+  for (const Case& c : cases) {
+    auto out = Run([&](onnx::GraphProto* g) {
+      AddInt64Initializer(g, "s", {}, {c.start});
+      AddInt64Initializer(g, "l", {}, {c.limit});
+      AddInt64Initializer(g, "d", {}, {c.delta});
+      AddNode(g, "Range", {"s", "l", "d"}, {kOutputName}, "r");
+    });
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(Ints(*out), c.want) << c.start << " " << c.limit << " " << c.delta;
+  }
+  for (int64_t limit : {int64_t{1} << 40, INT64_MAX}) {
+    auto out = Run([&](onnx::GraphProto* g) {
+      AddInt64Initializer(g, "s", {}, {INT64_MIN});
+      AddInt64Initializer(g, "l", {}, {limit});
+      AddInt64Initializer(g, "d", {}, {1});
+      AddNode(g, "Range", {"s", "l", "d"}, {kOutputName}, "r");
+    });
+    ASSERT_FALSE(out.ok());
+    EXPECT_NE(out.status().message().find("exceeds the verifier's"), std::string::npos);
+  }
+  auto out = Run([](onnx::GraphProto* g) {
+    AddInt64Initializer(g, "s", {}, {0});
+    AddInt64Initializer(g, "d", {}, {0});
+    AddNode(g, "Range", {"s", "s", "d"}, {kOutputName}, "r");
+  });
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("delta is 0"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, ReduceSumAxesAndKeepdims) {
+  struct Case {
+    std::vector<int64_t> axes;
+    int keepdims;
+    std::vector<int64_t> dims, want;
+  };
+  // x = [[1, 2, 3], [4, 5, 6]]
+  const Case cases[] = {
+      {{}, 1, {1, 1}, {21}},    {{}, 0, {}, {21}},          {{1}, 1, {2, 1}, {6, 15}},
+      {{0}, 0, {3}, {5, 7, 9}}, {{-1, 0}, 1, {1, 1}, {21}},
+  };
+  for (const Case& c : cases) {
+    auto out = Run([&](onnx::GraphProto* g) {
+      AddInt64Initializer(g, "x", {2, 3}, {1, 2, 3, 4, 5, 6});
+      onnx::NodeProto* n;
+      if (c.axes.empty()) {
+        n = AddNode(g, "ReduceSum", {"x"}, {kOutputName}, "rs");
+      } else {
+        AddInt64Initializer(g, "axes", {static_cast<int64_t>(c.axes.size())}, c.axes);
+        n = AddNode(g, "ReduceSum", {"x", "axes"}, {kOutputName}, "rs");
+      }
+      SetIntAttr(n, "keepdims", c.keepdims);
+    });
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->dims, c.dims);
+    EXPECT_EQ(Ints(*out), c.want);
+  }
+}
+
+}  // namespace
+}  // namespace embed2onnx
