@@ -2,6 +2,7 @@
 
 #include "onnx/external_data.h"
 #include "onnx/graph_util.h"
+#include "onnx/splice_graph.h"
 
 namespace embed2onnx {
 
@@ -31,6 +32,24 @@ Status CheckValue(const onnx::ValueInfoProto& v, const char* name, int32_t elem,
                             (rank == 2 ? std::string("[B, N]") : "[B, N, " + std::to_string(hidden) + "]"));
   return Status::Ok();
 }
+// audio_features [num_audio_tokens, D]: D and the element type those of inputs_embeds,
+// whose rows it fills.
+Status CheckAudioInput(const onnx::GraphProto& g, const std::string& path) {
+  const onnx::ValueInfoProto& v = g.input(1);
+  const std::string where = path + ": input '" + v.name() + "'";
+  if (v.name() != kAudioInputName) return Status::Mismatch(where + ": expected the name 'audio_features'");
+  const auto& out = g.output(0).type().tensor_type();
+  if (!v.type().has_tensor_type() || v.type().tensor_type().elem_type() != out.elem_type())
+    return Status::Mismatch(where + ": expected element type " + OnnxElemName(out.elem_type()) +
+                            ", that of inputs_embeds");
+  const auto& shape = v.type().tensor_type().shape();
+  const int64_t d = out.shape().dim(2).dim_value();
+  if (shape.dim_size() != 2 || shape.dim(0).dim_param() != "num_audio_tokens" ||
+      !shape.dim(1).has_dim_value() || shape.dim(1).dim_value() != d)
+    return Status::Mismatch(where + ": shape " + DimsText(shape) + ", expected [num_audio_tokens, " +
+                            std::to_string(d) + "]");
+  return Status::Ok();
+}
 }  // namespace
 
 Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts) {
@@ -43,11 +62,14 @@ Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts
       m.opset_import(0).version() != kOnnxOpset)
     return Status::Mismatch(path + ": expected exactly one opset import, ai.onnx version 20");
   const onnx::GraphProto& g = m.graph();
-  if (g.input_size() != 1 || g.output_size() != 1)
-    return Status::Mismatch(path + ": expected one input and one output, found " +
-                            std::to_string(g.input_size()) + " and " + std::to_string(g.output_size()));
+  const int inputs = opts.splice ? 2 : 1;
+  if (g.input_size() != inputs || g.output_size() != 1)
+    return Status::Mismatch(path + ": expected " + (opts.splice ? "two inputs" : "one input") +
+                            " and one output, found " + std::to_string(g.input_size()) + " and " +
+                            std::to_string(g.output_size()));
   E2O_RETURN_IF_ERROR(CheckValue(g.input(0), kInputName, onnx::TensorProto::INT64, 0, 2, path));
   E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, onnx::TensorProto::FLOAT, opts.hidden, 3, path));
+  if (opts.splice) E2O_RETURN_IF_ERROR(CheckAudioInput(g, path));
   for (const onnx::NodeProto& n : g.node())
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       return Status::Mismatch(path + ": node '" + n.name() + "' uses domain '" + n.domain() + "'");

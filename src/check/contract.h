@@ -16,12 +16,17 @@ struct ContractOptions {
   // more external at 64 KiB-aligned offsets, smaller ones inline. Exports made by other
   // tools (the original script) are checked without them.
   bool our_layout = true;
-  // With our_layout: the one sidecar's file name, `<model file name>_data`.
+  // With our_layout: the one sidecar's file name, `<model file name>_data` (for a splice
+  // graph, its tier's).
   std::string expected_location;
+  // A splice graph (SPEC §8): a second input audio_features [num_audio_tokens, D] of the
+  // output's element type.
+  bool splice = false;
 };
 
-// Checks IR 10, a single ai.onnx opset 20 import, input_ids INT64 [B, N], inputs_embeds
-// FLOAT [B, N, D], ai.onnx nodes only, and (our_layout) the external-data layout.
+// Checks IR 10, a single ai.onnx opset 20 import, input_ids INT64 [B, N] (and for a
+// splice graph audio_features), inputs_embeds FLOAT [B, N, D], ai.onnx nodes only, and
+// (our_layout) the external-data layout.
 Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts);
 
 }  // namespace embed2onnx

@@ -21,6 +21,14 @@ void RenameValue(onnx::GraphProto* g, const std::string& from, const std::string
 }
 }  // namespace
 
+std::string SpliceFileName(const std::string& tier_file_name) {
+  const std::string ext = ".onnx";
+  const std::string stem = tier_file_name.ends_with(ext)
+                               ? tier_file_name.substr(0, tier_file_name.size() - ext.size())
+                               : tier_file_name;
+  return stem + "_audio" + ext;
+}
+
 Result<onnx::ModelProto> MakeSpliceModel(const onnx::ModelProto& plain, int64_t audio_token_id,
                                          const std::string& graph_name) {
   const onnx::GraphProto& pg = plain.graph();
@@ -31,8 +39,15 @@ Result<onnx::ModelProto> MakeSpliceModel(const onnx::ModelProto& plain, int64_t 
   if (out_dims.size() != 3 || !out_dims[2].has_dim_value())
     return Status::InvalidArgument(pg.name() + ": inputs_embeds has no fixed width D");
   const int64_t d = out_dims[2].dim_value();
+  // audio_features rows are copied into the output as they are, so they have its type
+  // (FLOAT, or FLOAT16 for a bundle whose LLM takes fp16 inputs_embeds).
+  const int32_t elem_type = pg.output(0).type().tensor_type().elem_type();
 
   onnx::ModelProto m = plain;
+  // Provenance (SPEC §10): whatever the plain graph says, plus the audio token id.
+  onnx::StringStringEntryProto* prop = m.add_metadata_props();
+  prop->set_key(kAudioTokenIdMetadataKey);
+  prop->set_value(std::to_string(audio_token_id));
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name(graph_name);
   // The tier's nodes read the text ids and write the text rows.
@@ -42,7 +57,7 @@ Result<onnx::ModelProto> MakeSpliceModel(const onnx::ModelProto& plain, int64_t 
   onnx::ValueInfoProto* audio = g->add_input();
   audio->set_name(kAudioInputName);
   auto* at = audio->mutable_type()->mutable_tensor_type();
-  at->set_elem_type(onnx::TensorProto::FLOAT);
+  at->set_elem_type(elem_type);
   at->mutable_shape()->add_dim()->set_dim_param("num_audio_tokens");
   at->mutable_shape()->add_dim()->set_dim_value(d);
 

@@ -1,6 +1,7 @@
 // Splice graphs (SPEC §8): the embedding stage of a Granite Speech pipeline in one ONNX
-// Runtime call. Inputs input_ids INT64 [B, N] and audio_features FLOAT
-// [num_audio_tokens, D]; output inputs_embeds FLOAT [B, N, D]. Walking the ids in
+// Runtime call. Inputs input_ids INT64 [B, N] and audio_features [num_audio_tokens, D];
+// output inputs_embeds [B, N, D], audio_features of the plain graph's output type (FLOAT,
+// or FLOAT16 when the plain graph outputs fp16). Walking the ids in
 // row-major order, a position holding the audio token id A gets the next row of
 // audio_features, every other position what the tier's plain graph outputs for its id
 // (transformers' masked_scatter over embed_tokens(where(ids == A, 0, ids))).
@@ -30,6 +31,12 @@
 namespace embed2onnx {
 
 inline constexpr char kAudioInputName[] = "audio_features";
+// What Granite Speech's tokenizer calls its audio token.
+inline constexpr char kAudioTokenText[] = "<|audio|>";
+// The splice model's metadata_props key holding A (SPEC §10).
+inline constexpr char kAudioTokenIdMetadataKey[] = "audio_token_id";
+// The splice graph's file name for a tier's file name: "<stem>_audio.onnx" (SPEC §8).
+std::string SpliceFileName(const std::string& tier_file_name);
 
 // The splice model of a tier from its plain lookup model (as the tier writer built it:
 // IO input_ids / inputs_embeds, streamed initializers external in the tier's sidecar).

@@ -83,6 +83,38 @@ TEST(SpliceGraphTest, KeepsTheInitializersAndTheAudioId) {
   EXPECT_TRUE(id);
 }
 
+TEST(SpliceGraphTest, AudioFeaturesTakeThePlainOutputType) {
+  // A plain graph with a FLOAT16 output (the fp16-bundle option): Gather of an fp16 table.
+  onnx::ModelProto plain;
+  SetModelHeader(&plain);
+  onnx::GraphProto* pg = plain.mutable_graph();
+  pg->set_name("embed_tokens_fp16w");
+  AddLookupIO(pg, 4);
+  pg->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT16);
+  AddRawInitializer(pg, "embed_tokens.weight", onnx::TensorProto::FLOAT16, {10, 4}, std::string(80, '\0'));
+  SetIntAttr(AddNode(pg, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
+             "axis", 0);
+  auto m = MakeSpliceModel(plain, 9, "g");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->graph().input(1).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT16);
+  EXPECT_EQ(m->graph().output(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT16);
+  // And FLOAT for the float32 plain graph.
+  auto f = MakeSpliceModel(PlainModel(10, 4), 9, "g");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->graph().input(1).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
+}
+
+TEST(SpliceGraphTest, FileNameAndProvenance) {
+  EXPECT_EQ(SpliceFileName("embed_tokens.onnx"), "embed_tokens_audio.onnx");
+  EXPECT_EQ(SpliceFileName("embed_tokens_fp16w.onnx"), "embed_tokens_fp16w_audio.onnx");
+  auto m = MakeSpliceModel(PlainModel(10, 4), 100352, "g");
+  ASSERT_TRUE(m.ok());
+  bool found = false;
+  for (const auto& p : m->metadata_props())
+    found = found || (p.key() == kAudioTokenIdMetadataKey && p.value() == "100352");
+  EXPECT_TRUE(found);
+}
+
 TEST(SpliceGraphTest, RefusesWhatIsNotALookupGraph) {
   onnx::ModelProto m = PlainModel(10, 4);
   m.mutable_graph()->mutable_output(0)->set_name("other");

@@ -1,0 +1,122 @@
+#include "check/splice_check.h"
+
+#include <cstring>
+#include <string>
+
+#include "check/evaluator.h"
+#include "onnx/graph_util.h"
+
+namespace embed2onnx {
+
+namespace {
+using TP = onnx::TensorProto;
+
+// Bit patterns the splice must copy unchanged (a float select or "+ 0" would not):
+// -0.0, the smallest subnormal, a negative subnormal, +inf, -inf, a NaN with a payload,
+// and two ordinary values.
+constexpr uint32_t kFloatPatterns[] = {0x80000000u, 0x00000001u, 0x807fffffu, 0x7f800000u,
+                                       0xff800000u, 0x7fc00001u, 0x3fc00000u, 0xc0490fdbu};
+constexpr uint16_t kHalfPatterns[] = {0x8000u, 0x0001u, 0x83ffu, 0x7c00u, 0xfc00u, 0x7e01u, 0x3e00u, 0xc248u};
+
+// `m` rows of D values of `elem_type`, cycling through the patterns row by row.
+Result<HostTensor> AudioRows(int32_t elem_type, int64_t m, int64_t d) {
+  HostTensor t;
+  t.elem_type = elem_type;
+  t.dims = {m, d};
+  const uint64_t n = static_cast<uint64_t>(m * d);
+  if (elem_type == TP::FLOAT) {
+    t.data.resize(n * 4);
+    for (uint64_t i = 0; i < n; ++i)
+      std::memcpy(t.data.data() + i * 4, &kFloatPatterns[(i + i / d) % std::size(kFloatPatterns)], 4);
+  } else if (elem_type == TP::FLOAT16) {
+    t.data.resize(n * 2);
+    for (uint64_t i = 0; i < n; ++i)
+      std::memcpy(t.data.data() + i * 2, &kHalfPatterns[(i + i / d) % std::size(kHalfPatterns)], 2);
+  } else {
+    return Status::Mismatch("audio_features of element type " + OnnxElemName(elem_type));
+  }
+  return t;
+}
+
+Status SameInitializers(const LoadedModel& splice, const LoadedModel& plain) {
+  for (const auto& [name, p] : plain.initializers()) {
+    auto it = splice.initializers().find(name);
+    const std::string where = splice.path() + ": initializer '" + PrintableName(name) + "'";
+    if (it == splice.initializers().end())
+      return Status::Mismatch(where + " of its tier's graph " + plain.path() + " is missing");
+    const InitializerData& s = it->second;
+    bool same = s.elem_type == p.elem_type && s.dims == p.dims && s.byte_size == p.byte_size &&
+                s.external == p.external;
+    if (same && p.external) same = s.location == p.location && s.offset == p.offset;
+    if (same && !p.external) same = s.raw && p.raw && *s.raw == *p.raw;
+    if (!same)
+      return Status::Mismatch(where + " is not the tier's (" + plain.path() +
+                              "): type, shape or bytes on disk differ");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, int64_t a,
+                        const std::vector<int64_t>& sample_ids) {
+  E2O_RETURN_IF_ERROR(SameInitializers(splice, plain));
+  const std::string& path = splice.path();
+  const auto& out_type = plain.proto().graph().output(0).type().tensor_type();
+  const int32_t elem = out_type.elem_type();
+  const int64_t d = out_type.shape().dim(2).dim_value();
+  const uint32_t eb = OnnxElemBytes(elem);
+
+  // The text ids (any equal to A would be audio), with A first, in the middle and last.
+  std::vector<int64_t> text;
+  for (int64_t id : sample_ids)
+    if (id != a) text.push_back(id);
+  std::vector<int64_t> ids = text;
+  ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2), a);
+  ids.insert(ids.begin(), a);
+  ids.push_back(a);
+  const int64_t n = static_cast<int64_t>(ids.size()), m = 3;
+
+  std::vector<int64_t> zeroed = ids;
+  for (int64_t& id : zeroed)
+    if (id == a) id = 0;
+  E2O_ASSIGN_OR_RETURN(HostTensor want, EvaluateLookup(plain, MakeIdsTensor(zeroed, 1, n)));
+  E2O_ASSIGN_OR_RETURN(HostTensor audio, AudioRows(elem, m, d));
+  const uint64_t row = static_cast<uint64_t>(d) * eb;
+  if (want.data.size() != static_cast<uint64_t>(n) * row)
+    return Status::Mismatch(plain.path() + ": output of " + std::to_string(want.data.size()) + " bytes for " +
+                            std::to_string(n) + " ids");
+  for (int64_t p = 0, r = 0; p < n; ++p)
+    if (ids[p] == a) std::memcpy(want.data.data() + p * row, audio.data.data() + (r++) * row, row);
+
+  auto got = EvaluateGraph(splice, {MakeIdsTensor(ids, 1, n), audio});
+  if (!got.ok())
+    return Status::Mismatch(path + ": run with " + std::to_string(m) +
+                            " audio tokens failed: " + got.status().message());
+  if (got->dims != std::vector<int64_t>{1, n, d} || got->data != want.data) {
+    int64_t at = 0;
+    for (; at < n && got->data.size() == want.data.size(); ++at)
+      if (std::memcmp(got->data.data() + at * row, want.data.data() + at * row, row) != 0) break;
+    return Status::Mismatch(path + ": output differs from masked_scatter over the tier's graph at position " +
+                            std::to_string(at) + " (id " + std::to_string(at < n ? ids[at] : -1) + ")");
+  }
+  // A count of audio rows other than that of audio tokens must fail the run.
+  for (int64_t wrong : {m - 1, m + 1}) {
+    E2O_ASSIGN_OR_RETURN(HostTensor rows, AudioRows(elem, wrong, d));
+    if (EvaluateGraph(splice, {MakeIdsTensor(ids, 1, n), rows}).ok())
+      return Status::Mismatch(path + ": " + std::to_string(m) + " audio tokens with " +
+                              std::to_string(wrong) + " audio rows ran without an error");
+  }
+  // No audio: the plain graph, bit for bit.
+  if (!text.empty()) {
+    const int64_t k = static_cast<int64_t>(text.size());
+    E2O_ASSIGN_OR_RETURN(HostTensor plain_out, EvaluateLookup(plain, MakeIdsTensor(text, 1, k)));
+    E2O_ASSIGN_OR_RETURN(HostTensor none, AudioRows(elem, 0, d));
+    auto alone = EvaluateGraph(splice, {MakeIdsTensor(text, 1, k), none});
+    if (!alone.ok() || alone->dims != plain_out.dims || alone->data != plain_out.data)
+      return Status::Mismatch(path + ": with no audio its output is not the tier's graph's" +
+                              (alone.ok() ? std::string() : ": " + alone.status().message()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace embed2onnx

@@ -1,0 +1,30 @@
+// A splice graph (SPEC §8, onnx/splice_graph.h) read back from disk, judged against its
+// tier's plain graph with the reference evaluator: export runs it on the staged files,
+// verify on the export as it lies.
+//
+// CheckSpliceGraph proves, without trusting the code that built the graph:
+//   1. every initializer of the plain graph is in the splice graph with the same type,
+//      dims and bytes on disk (same location, offset and length, or the same inline
+//      bytes): the table is on disk once, and the splice reads what the tier verified;
+//   2. on the sample ids with the audio token at the first, a middle and the last
+//      position and synthetic audio rows holding -0.0, subnormals, +-inf and a NaN, its
+//      output is the plain graph's output on where(ids == A, 0, ids) with the audio
+//      positions overwritten in order by the audio rows (masked_scatter), bit for bit;
+//   3. one audio row too few and one too many each make the run fail;
+//   4. with no audio token and zero audio rows it outputs exactly the plain graph's
+//      output.
+// A failure is a Mismatch naming the splice file and what differs.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "embed2onnx/status.h"
+#include "onnx/onnx_model.h"
+
+namespace embed2onnx {
+
+Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, int64_t audio_token_id,
+                        const std::vector<int64_t>& sample_ids);
+
+}  // namespace embed2onnx

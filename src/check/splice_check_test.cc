@@ -1,0 +1,136 @@
+#include "check/splice_check.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "onnx/graph_util.h"
+#include "onnx/splice_graph.h"
+
+namespace embed2onnx {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A plain fp32 lookup of a [5, 4] inline table whose row r holds r + j / 8, and its
+// splice graph for audio token 3.
+class SpliceCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("e2o_splicecheck_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    SetModelHeader(&plain_);
+    onnx::GraphProto* g = plain_.mutable_graph();
+    AddLookupIO(g, 4);
+    std::vector<float> w;
+    for (int r = 0; r < 5; ++r)
+      for (int j = 0; j < 4; ++j) w.push_back(r + j / 8.0f);
+    AddRawInitializer(g, "w", onnx::TensorProto::FLOAT, {5, 4},
+                      std::string(reinterpret_cast<const char*>(w.data()), w.size() * 4));
+    SetIntAttr(AddNode(g, "Gather", {"w", kInputName}, {kOutputName}, "g"), "axis", 0);
+    auto s = MakeSpliceModel(plain_, 3, "splice");
+    ASSERT_TRUE(s.ok());
+    splice_ = *s;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<LoadedModel> Load(const onnx::ModelProto& m, const std::string& name) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << m.SerializeAsString();
+    auto r = LoadedModel::Load(path);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+  Status Check(const onnx::ModelProto& splice) {
+    auto p = Load(plain_, "plain.onnx");
+    auto s = Load(splice, "splice.onnx");
+    if (!p || !s) return Status::IOError("load");
+    return CheckSpliceGraph(*s, *p, 3, {0, 1, 3, 4});
+  }
+  onnx::NodeProto* Node(onnx::ModelProto* m, const std::string& name) {
+    for (auto& n : *m->mutable_graph()->mutable_node())
+      if (n.name() == name) return &n;
+    ADD_FAILURE() << "no node " << name;
+    return m->mutable_graph()->mutable_node(0);
+  }
+
+  fs::path dir_;
+  onnx::ModelProto plain_, splice_;
+};
+
+TEST_F(SpliceCheckTest, TheBuiltSpliceGraphPasses) {
+  Status s = Check(splice_);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST_F(SpliceCheckTest, AGraphWithoutTheCountCheckFails) {
+  // The penalty no longer reaches the Gather's indices: a count mismatch runs.
+  onnx::ModelProto m = splice_;
+  onnx::NodeProto* check = Node(&m, "EmbedTokens_Splice_Check");
+  check->set_input(1, "splice.zero");
+  Status s = Check(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("audio rows ran without an error"), std::string::npos) << s.message();
+}
+
+TEST_F(SpliceCheckTest, AnotherAudioIdFails) {
+  auto m = MakeSpliceModel(plain_, 4, "splice");
+  ASSERT_TRUE(m.ok());
+  Status s = Check(*m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("splice.onnx: run with 3 audio tokens failed"), std::string::npos)
+      << s.message();
+}
+
+TEST_F(SpliceCheckTest, AudioRowsInTheWrongOrderFail) {
+  // The audio rank counted backwards (reverse CumSum): rows land in reverse order.
+  onnx::ModelProto m = splice_;
+  SetIntAttr(Node(&m, "EmbedTokens_Splice_Rank"), "reverse", 1);
+  Status s = Check(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("differs from masked_scatter over the tier's graph at position 0"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(SpliceCheckTest, ATableOtherThanTheTiersFails) {
+  onnx::ModelProto m = splice_;
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.name() == "w") (*t.mutable_raw_data())[5] ^= 1;
+  Status s = Check(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("initializer 'w' is not the tier's"), std::string::npos) << s.message();
+}
+
+TEST_F(SpliceCheckTest, NoAudioMustBeThePlainGraph) {
+  // Text ids shifted by one row when there is no audio: only check 4 can see it.
+  onnx::ModelProto m = splice_;
+  AddInt64Initializer(m.mutable_graph(), "splice.test_m", {1}, {0});
+  // position += (M == 0), through an extra Equal/Cast/Add on the positions.
+  onnx::GraphProto* g = m.mutable_graph();
+  onnx::NodeProto* where = Node(&m, "EmbedTokens_Splice_Index");
+  where->set_input(2, "splice.position_shifted");
+  auto tier_nodes = g->node();
+  g->clear_node();
+  for (const auto& n : tier_nodes) {
+    *g->add_node() = n;
+    if (n.name() == "EmbedTokens_Splice_Range") {
+      AddNode(g, "Equal", {"splice.m", "splice.test_m"}, {"splice.no_audio"}, "t1");
+      SetIntAttr(AddNode(g, "Cast", {"splice.no_audio"}, {"splice.no_audio_i64"}, "t2"), "to",
+                 onnx::TensorProto::INT64);
+      AddNode(g, "Add", {"splice.position", "splice.no_audio_i64"}, {"splice.position_shifted"}, "t3");
+    }
+  }
+  Status s = Check(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("with no audio its output is not the tier's graph's"), std::string::npos)
+      << s.message();
+}
+
+}  // namespace
+}  // namespace embed2onnx
