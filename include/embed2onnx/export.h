@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,15 @@ struct ExportOptions {
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
   std::string paths_relative_to;  // report tier paths are relative to this folder
+  // Splice graphs (SPEC §8), one per tier. The audio token id is the first of:
+  // audio_token_id (--audio-token-id), config.json's (audio_token_index or
+  // audio_token_id), preset_audio_token_id. Outside preset mode config.json's counts only
+  // when it is a Granite Speech config: other models merge audio differently. None of
+  // them, or no_splice: no splice graphs. REQUIRES: ids >= 0 (they may be >= V: a
+  // placeholder that is never a text id, as for the NAR preset).
+  std::optional<int64_t> audio_token_id;
+  std::optional<int64_t> preset_audio_token_id;
+  bool no_splice = false;
   // One-line notes for the user (lock waits, cleanup, values a tier stores as +-inf);
   // may be empty.
   std::function<void(const std::string&)> note;
@@ -63,6 +73,23 @@ struct TierOutcome {
   std::vector<int64_t> parity_shape;
   ErrorFigures parity;       // on the sample ids
   OverflowFigures overflow;  // over the whole table; the report's `<tier>_overflow` when any
+  std::string splice_path;   // final path of the tier's splice graph, "" if none
+  uint64_t splice_bytes = 0;
+};
+
+// Where the splice graphs' audio token id came from.
+inline constexpr char kAudioIdFromFlag[] = "flag";
+inline constexpr char kAudioIdFromConfig[] = "config";
+inline constexpr char kAudioIdFromPreset[] = "preset";
+
+// What config.json beside the weights said (SPEC §9), for the report.
+struct ConfigSummary {
+  bool present = false;
+  std::string path;
+  std::optional<bool> tie_word_embeddings;
+  std::optional<int64_t> audio_token_id;
+  std::optional<double> embedding_multiplier;
+  std::string model_type;
 };
 
 struct ExportSummary {
@@ -71,6 +98,12 @@ struct ExportSummary {
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
   std::string report_path;
+  ConfigSummary config;
+  // The splice graphs' audio token id and its source (kAudioIdFrom*); source "" when
+  // none were written. token_text: the tokenizer's text for it, "" if no tokenizer
+  // file names it.
+  int64_t audio_token_id = 0;
+  std::string audio_token_source, audio_token_text;
   // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99; 0 when
   // pass 1 could settle it),
   // reading back and verifying, and the whole export.

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,9 @@ struct ExportArgs {
   bool quiet = false;
   bool fsync = false;
   uint32_t int4_block = 0;
+  std::string audio_token_id;  // --audio-token-id as given ("" = not given)
+  bool no_splice = false;
+  std::optional<int64_t> audio_token;  // --audio-token-id parsed by CheckExportArgs
   std::vector<std::string> tier_list;  // --tiers parsed by CheckExportArgs; empty: every tier
 };
 void AddExportCommand(CLI::App& app, ExportArgs* args);

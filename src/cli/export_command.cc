@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -58,6 +60,14 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
     std::printf("  %s: max %.3e  mean %.3e  p99 %.3e%s\n", key.c_str(), f.max_abs_err, f.mean_abs_err,
                 f.p99_abs_err,
                 f.has_cosine ? fmt::format("  mean row cosine {:.6f}", f.mean_row_cosine).c_str() : "");
+  if (!s.audio_token_source.empty()) {
+    std::printf("  splice graphs for audio token %lld (%s):\n", static_cast<long long>(s.audio_token_id),
+                s.audio_token_source.c_str());
+    for (const TierOutcome& t : s.tiers)
+      if (!t.splice_path.empty())
+        std::printf("  %-6s %-48s %11s\n", t.tier.c_str(), t.splice_path.c_str(),
+                    HumanBytes(t.splice_bytes).c_str());
+  }
   std::printf("  report %s  (%.2f s: write pass %.2f s, exact-p99 pass %.2f s, read-back %.2f s)\n",
               s.report_path.c_str(), s.seconds_total, s.seconds_pass1, s.seconds_pass2, s.seconds_verify);
 }
@@ -107,6 +117,11 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_flag("--fsync", a->fsync,
                 "flush every file to disk before renaming it into place (survives power loss; costs the "
                 "time the disk needs to absorb the export)");
+  cmd->add_option("--audio-token-id", a->audio_token_id,
+                  "write a splice graph <tier file>_audio.onnx per tier (input_ids + audio_features -> "
+                  "inputs_embeds) for this audio token id (default: config.json's for a Granite Speech "
+                  "checkpoint, 100352 for the presets; see docs/splice.md)");
+  cmd->add_flag("--no-splice", a->no_splice, "write no splice graphs")->excludes("--audio-token-id");
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing but errors");
 }
 
@@ -114,6 +129,22 @@ Status CheckExportArgs(ExportArgs* a) {
   if (a->variant.empty() && a->model_dir.empty())
     return Status::InvalidArgument(
         "--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
+  if (!a->audio_token_id.empty()) {
+    // Whole decimal int64 >= 0; it may be >= V (a placeholder no text id can equal).
+    const std::string& v = a->audio_token_id;
+    size_t used = 0;
+    long long id = -1;
+    try {
+      id = std::stoll(v, &used, 10);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != v.size() || id < 0 || !std::isdigit(static_cast<unsigned char>(v[0])))
+      return Status::InvalidArgument("--audio-token-id: '" + v +
+                                     "' is not a token id (an integer from 0 to " +
+                                     std::to_string(INT64_MAX) + ")");
+    a->audio_token = id;
+  }
   a->tier_list.clear();
   if (a->tiers_given) {
     E2O_ASSIGN_OR_RETURN(a->tier_list, ParseTierList(a->tiers));
@@ -128,6 +159,8 @@ Status RunExport(const ExportArgs& a) {
   o.fsync = a.fsync;
   o.int4_block = a.int4_block;
   o.tensor = a.tensor;
+  o.audio_token_id = a.audio_token;
+  o.no_splice = a.no_splice;
   o.note = [quiet = a.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());
   };
@@ -168,6 +201,7 @@ Status RunExport(const ExportArgs& a) {
     o.preset_tensors = p->tensors;
     o.producer_name = kGraniteProducerName;
     o.producer_version = kGraniteProducerVersion;
+    o.preset_audio_token_id = p->audio_token_id;
     E2O_ASSIGN_OR_RETURN(ExportSummary s, ExportTable(o));
     if (!a.quiet) PrintSummary(s, "variant " + p->variant);
   }

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <limits>
 #include <memory>
+#include <tuple>
 
 #include "check/parity.h"
 #include "checkpoint/dtype.h"
 #include "embed2onnx/checkpoint.h"
+#include "embed2onnx/model_source.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
 #include "export/export_disk.h"
@@ -16,6 +18,7 @@
 #include "export/read_back.h"
 #include "export/report.h"
 #include "export/tier_writer.h"
+#include "onnx/splice_graph.h"
 #include "stream/row_source.h"
 #include "stream/table_pass.h"
 #include "tiers/tier.h"
@@ -59,11 +62,27 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
     o.parity_shape = {1, static_cast<int64_t>(ids.size()), static_cast<int64_t>(s.hidden)};
     o.parity = worst;
     o.overflow = {UINT64_MAX, longest};
+    if (w->has_splice()) {
+      o.splice_path = out.FinalPath(w->splice_file_name());
+      o.splice_bytes = UINT64_MAX;
+    }
     s.tiers.push_back(o);
     if (w->tier().stats_key) s.table_stats[w->tier().stats_key] = worst;
   }
   s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
   return RenderReport(s, variant, base, ids).size();
+}
+
+// The splice graphs' audio token id and where it came from (ExportOptions says the
+// order); source "" when no splice graphs are to be written.
+std::pair<int64_t, std::string> SpliceAudioId(const ExportOptions& opts, const ModelConfig& config) {
+  if (opts.no_splice) return {0, ""};
+  if (opts.audio_token_id) return {*opts.audio_token_id, kAudioIdFromFlag};
+  const bool preset = opts.preset_audio_token_id.has_value();
+  if (config.audio_token_id && *config.audio_token_id >= 0 && (preset || config.IsGraniteSpeech()))
+    return {*config.audio_token_id, kAudioIdFromConfig};
+  if (preset) return {*opts.preset_audio_token_id, kAudioIdFromPreset};
+  return {0, ""};
 }
 
 // The note for values a tier stores as +-inf, as numpy's astype does.
@@ -116,7 +135,31 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   }
   if (tiers.empty()) return Status::InvalidArgument("--tiers: no tier to export");
 
+  // config.json beside the weights (SPEC §9): its sizes must be the table's.
+  E2O_ASSIGN_OR_RETURN(ModelConfig config, ReadModelConfig(opts.model_dir));
+  E2O_RETURN_IF_ERROR(CheckConfigAgainstTable(config, table->rows(), table->cols()));
+
   ExportSummary summary;
+  summary.config = {config.present,
+                    config.path,
+                    config.tie_word_embeddings,
+                    config.audio_token_id,
+                    config.embedding_multiplier,
+                    config.model_type};
+  std::tie(summary.audio_token_id, summary.audio_token_source) = SpliceAudioId(opts, config);
+  if (!summary.audio_token_source.empty()) {
+    if (summary.audio_token_id < 0)
+      return Status::InvalidArgument("--audio-token-id: " + std::to_string(summary.audio_token_id) +
+                                     " is negative");
+    // The tokenizer, when the folder has one, should call it <|audio|>; another text is
+    // said aloud but allowed (a consumer may splice at a token of its own choosing).
+    if (auto text = TokenText(opts.model_dir, summary.audio_token_id)) {
+      summary.audio_token_text = *text;
+      if (*text != kAudioTokenText)
+        note(fmt::format("audio token id {} ({}) is '{}' in the tokenizer, not '{}'", summary.audio_token_id,
+                         summary.audio_token_source, *text, kAudioTokenText));
+    }
+  }
   summary.tensor = info->name;
   summary.dtype = std::string(DTypeName(table->dtype()));
   summary.checkpoint = ckpt.source();
@@ -134,6 +177,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   for (const Tier* t : tiers) {
     E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w,
                          TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
+    if (!summary.audio_token_source.empty()) E2O_RETURN_IF_ERROR(w->AddSplice(summary.audio_token_id));
     sinks.push_back(std::make_unique<ExportSink>(w.get()));
     pass_tiers.push_back({t, params, sinks.back().get()});
     writer_ptrs.push_back(w.get());
@@ -191,6 +235,11 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
     }
     o.overflow = pass.tiers[k].overflow;
     E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads));
+    if (w.has_splice()) {
+      E2O_RETURN_IF_ERROR(ReadBackSplice(w, source.cols(), ids));
+      o.splice_path = out->FinalPath(w.splice_file_name());
+      o.splice_bytes = w.splice_bytes();
+    }
     summary.tiers.push_back(o);
   }
   const auto t2 = Clock::now();

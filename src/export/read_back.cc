@@ -5,6 +5,7 @@
 
 #include "check/contract.h"
 #include "check/parity.h"
+#include "check/splice_check.h"
 #include "onnx/onnx_model.h"
 #include "schema/names.h"
 
@@ -76,6 +77,20 @@ Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::
     E2O_RETURN_IF_ERROR(CompareStoredRows(st, id, 1, rows.data() + k * d, exp, got));
   }
   return CheckGraphOnIds(*model, st, sample_ids, rows.data(), &outcome->parity, &outcome->parity_shape);
+}
+
+Status ReadBackSplice(const TierWriter& w, uint64_t cols, const std::vector<int64_t>& sample_ids) {
+  // Both read the staged sidecar: the splice graph names the tier's final one.
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> plain,
+                       LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
+  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> splice,
+                       LoadedModel::Load(w.splice_path(), w.sidecar_path()));
+  ContractOptions contract;
+  contract.hidden = static_cast<int64_t>(cols);
+  contract.expected_location = SidecarName(w.tier().file_name);
+  contract.splice = true;
+  E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
+  return CheckSpliceGraph(*splice, *plain, w.audio_token_id(), sample_ids);
 }
 
 }  // namespace embed2onnx

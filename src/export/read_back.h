@@ -51,4 +51,8 @@ class ExportSink final : public TierSink {
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
                     TierOutcome* outcome, int threads = 1);
 
+// The staged splice graph of `writer` (after ReadBackTier passed on its tier): the splice
+// contract, and check/splice_check.h's checks against the staged plain graph.
+Status ReadBackSplice(const TierWriter& writer, uint64_t cols, const std::vector<int64_t>& sample_ids);
+
 }  // namespace embed2onnx

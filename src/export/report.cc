@@ -48,6 +48,18 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
   SetText(info, "tensor", s.tensor);
   info["dtype"] = s.dtype;
   SetText(info, "checkpoint", s.checkpoint);
+  // config.json (SPEC §9), when there is one: what the LLM does with the table that the
+  // table itself cannot say.
+  if (s.config.present) {
+    json config = json::object();
+    SetText(config, "path", RelativePath(s.config.path, paths_base));
+    config["model_type"] = s.config.model_type;
+    info["tie_word_embeddings"] = s.config.tie_word_embeddings ? json(*s.config.tie_word_embeddings) : json();
+    info["audio_token_id"] = s.config.audio_token_id ? json(*s.config.audio_token_id) : json();
+    info["embedding_multiplier"] =
+        s.config.embedding_multiplier ? json(*s.config.embedding_multiplier) : json();
+    info["config"] = config;
+  }
   report["info"] = info;
   json tiers = json::object(), tiers_hex = json::object(), parity = json::object(), files = json::object();
   for (const TierOutcome& t : s.tiers) {
@@ -73,6 +85,21 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
       report[t.tier + report_key::kOverflowSuffix] = {
           {report_key::kOverflowCount, t.overflow.count},
           {report_key::kOverflowMaxAbsSource, t.overflow.max_abs_source}};
+  // The splice graphs (SPEC §8): "graphs" holds paths only, as "tiers" does.
+  if (!s.audio_token_source.empty()) {
+    json graphs = json::object(), bytes = json::object();
+    for (const TierOutcome& t : s.tiers) {
+      if (t.splice_path.empty()) continue;
+      SetText(graphs, t.tier, RelativePath(t.splice_path, paths_base));
+      bytes[t.tier] = t.splice_bytes;
+    }
+    report[report_key::kSplice] = {
+        {report_key::kSpliceAudioTokenId, s.audio_token_id},
+        {report_key::kSpliceSource, s.audio_token_source},
+        {"token_text", s.audio_token_text.empty() ? json() : json(JsonText(s.audio_token_text))},
+        {report_key::kSpliceGraphs, graphs},
+        {"bytes", bytes}};
+  }
   report["sample_ids"] = sample_ids;
   report["files"] = files;
   report["tool"] = {{"name", kToolName}, {"version", Version()}};

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "onnx/graph_util.h"
+#include "onnx/splice_graph.h"
 #include "schema/names.h"
 
 namespace embed2onnx {
@@ -57,15 +58,32 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
   return w;
 }
 
+Status TierWriter::AddSplice(int64_t audio_token_id) {
+  if (!onnx_path_.empty())
+    return Status::InvalidArgument(splice_file_name() + ": planned after TierWriter::Open");
+  // The inline tensors hold zeros of their final size, so this is the final size too.
+  E2O_ASSIGN_OR_RETURN(onnx::ModelProto splice,
+                       MakeSpliceModel(model_, audio_token_id, std::string(tier_.graph_name) + "_audio"));
+  audio_token_id_ = audio_token_id;
+  splice_bytes_ = splice.ByteSizeLong();
+  return Status::Ok();
+}
+
+std::string TierWriter::splice_file_name() const { return SpliceFileName(tier_.file_name); }
+
 std::vector<uint64_t> TierWriter::planned_extents() const {
   std::vector<uint64_t> extents = {onnx_bytes_};
   for (const TensorPlacement& p : layout_.tensors)
     if (p.external) extents.push_back(p.byte_size);
+  if (has_splice()) extents.push_back(splice_bytes_);
   return extents;
 }
 
 Status TierWriter::Open() {
   E2O_ASSIGN_OR_RETURN(onnx_path_, out_->Stage(tier_.file_name));
+  if (has_splice()) {
+    E2O_ASSIGN_OR_RETURN(splice_path_, out_->Stage(splice_file_name()));
+  }
   if (layout_.sidecar_size == 0) return Status::Ok();
   E2O_ASSIGN_OR_RETURN(sidecar_path_, out_->Stage(SidecarName(tier_.file_name)));
   E2O_ASSIGN_OR_RETURN(sidecar_, out_->disk()->Create(sidecar_path_));
@@ -114,7 +132,17 @@ Status TierWriter::Finish() {
   if (bytes.size() != onnx_bytes_)
     return Status::IOError(onnx_path_ + ": serialises to " + std::to_string(bytes.size()) +
                            " bytes, planned " + std::to_string(onnx_bytes_));
-  return WriteWholeFile(out_->disk(), onnx_path_, bytes);
+  E2O_RETURN_IF_ERROR(WriteWholeFile(out_->disk(), onnx_path_, bytes));
+  if (!has_splice()) return Status::Ok();
+  E2O_ASSIGN_OR_RETURN(onnx::ModelProto splice,
+                       MakeSpliceModel(model_, audio_token_id_, std::string(tier_.graph_name) + "_audio"));
+  std::string splice_bytes;
+  if (!splice.SerializeToString(&splice_bytes))
+    return Status::IOError(splice_path_ + ": cannot serialise the model");
+  if (splice_bytes.size() != splice_bytes_)
+    return Status::IOError(splice_path_ + ": serialises to " + std::to_string(splice_bytes.size()) +
+                           " bytes, planned " + std::to_string(splice_bytes_));
+  return WriteWholeFile(out_->disk(), splice_path_, splice_bytes);
 }
 
 }  // namespace embed2onnx

@@ -6,8 +6,12 @@
 // buffer exists. Tensors under 1024 bytes collect in memory and go inline when Finish()
 // writes the .onnx. Every file goes through the OutputDir's Disk.
 //
-// Use: Create, (the caller checks the free space against planned_extents()), Open,
-// WriteRows..., Finish.
+// With AddSplice, the tier also writes its splice graph (SPEC §8, onnx/splice_graph.h),
+// built from the finished plain model: no sidecar of its own, its initializers point
+// into this tier's.
+//
+// Use: Create, [AddSplice], (the caller checks the free space against
+// planned_extents()), Open, WriteRows..., Finish.
 #pragma once
 
 #include <onnx/onnx_pb.h>
@@ -36,8 +40,12 @@ class TierWriter {
   static Result<std::unique_ptr<TierWriter>> Create(const Tier& tier, const TierParams& params, uint64_t rows,
                                                     uint64_t cols, const ModelMeta& meta, OutputDir* out);
 
+  // Plans the splice graph for audio token `audio_token_id` too. REQUIRES: before Open.
+  Status AddSplice(int64_t audio_token_id);
+
   // The runs of bytes the tier will write, each starting on a block boundary: the .onnx
-  // (its exact size), then each tensor in the sidecar (the gaps between them stay holes).
+  // (its exact size), then each tensor in the sidecar (the gaps between them stay holes),
+  // then the splice graph if any.
   std::vector<uint64_t> planned_extents() const;
 
   // Stages both files and creates the sidecar.
@@ -57,6 +65,11 @@ class TierWriter {
   const std::string& sidecar_path() const { return sidecar_path_; }  // staged, "" if none
   const SidecarLayout& layout() const { return layout_; }
   uint64_t onnx_bytes() const { return onnx_bytes_; }  // planned by Create, written by Finish
+  bool has_splice() const { return splice_bytes_ > 0; }
+  std::string splice_file_name() const;                            // "<stem>_audio.onnx"
+  const std::string& splice_path() const { return splice_path_; }  // staged, after Open
+  uint64_t splice_bytes() const { return splice_bytes_; }          // planned by AddSplice
+  int64_t audio_token_id() const { return audio_token_id_; }
 
  private:
   TierWriter(const Tier& tier, const TierParams& params, OutputDir* out)
@@ -71,6 +84,9 @@ class TierWriter {
   std::unique_ptr<WritableFile> sidecar_;
   std::string inline_data_[kMaxStreamed];  // for streamed tensors small enough to stay inline
   uint64_t onnx_bytes_ = 0;
+  int64_t audio_token_id_ = 0;
+  std::string splice_path_;
+  uint64_t splice_bytes_ = 0;
 };
 
 }  // namespace embed2onnx

@@ -32,6 +32,11 @@ inline constexpr char kMeanRowCosine[] = "mean_row_cosine";
 inline constexpr char kOverflowSuffix[] = "_overflow";
 inline constexpr char kOverflowCount[] = "count";
 inline constexpr char kOverflowMaxAbsSource[] = "max_abs_source";
+// "splice": {"audio_token_id": A, "source": "flag"|"config"|"preset", "graphs": {tier: path}, ...}
+inline constexpr char kSplice[] = "splice";
+inline constexpr char kSpliceAudioTokenId[] = "audio_token_id";
+inline constexpr char kSpliceSource[] = "source";
+inline constexpr char kSpliceGraphs[] = "graphs";
 }  // namespace report_key
 
 inline std::string SidecarName(const std::string& onnx_file_name) { return onnx_file_name + kSidecarSuffix; }
