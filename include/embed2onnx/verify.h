@@ -11,6 +11,13 @@
 // decoding of the stored bytes, bit for bit. Exports written by the original Python
 // script (Cast before Gather, unaligned offsets, other node names) are accepted.
 //
+// A splice graph `<tier file stem>_audio.onnx` (SPEC §8) beside its tier's graph is
+// checked too, as its own entry: the splice contract, that its initializers are its
+// tier's (same sidecar bytes), and the graph evaluated on the sample ids with synthetic
+// audio rows against masked_scatter over the tier's graph, both count mismatches failing
+// (check/splice_check.h). Its audio token id is the report's `splice.audio_token_id`,
+// else the graph's own metadata; a splice graph the report lists that is missing fails.
+//
 // Memory is bounded (a few chunks of rows; ids are drawn and evaluated in batches)
 // whatever the table size and the number of random ids.
 #pragma once
@@ -34,8 +41,9 @@ struct VerifyOptions {
 };
 
 struct FileVerification {
-  std::string file;  // path of the .onnx
-  std::string tier;  // "" when the file is not a known tier
+  std::string file;     // path of the .onnx
+  std::string tier;     // "" when the file is not a known tier
+  bool splice = false;  // the tier's splice graph (SPEC §8), not its plain graph
   bool ok = false;
   std::string message;  // what failed, or "ok"
   uint64_t rows_checked = 0;

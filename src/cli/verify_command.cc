@@ -50,6 +50,7 @@ Status RunVerify(const VerifyArgs& a) {
       nlohmann::ordered_json e = nlohmann::ordered_json::object();
       SetText(e, "file", f.file);
       e["tier"] = f.tier;
+      e["splice"] = f.splice;
       e["ok"] = f.ok;
       SetText(e, "message", f.message);
       e["rows_checked"] = f.rows_checked;
@@ -71,7 +72,8 @@ Status RunVerify(const VerifyArgs& a) {
     for (const FileVerification& f : r.files) {
       std::string line = f.message;
       if (f.ok) {
-        line = fmt::format("{}: {} rows, {} ids", f.file, f.rows_checked, f.ids_evaluated);
+        line = f.splice ? fmt::format("{}: splice graph, {} ids with audio rows", f.file, f.ids_evaluated)
+                        : fmt::format("{}: {} rows, {} ids", f.file, f.rows_checked, f.ids_evaluated);
         if (f.has_stats)
           line += fmt::format(", max err {:.3e}{}", f.stats.max_abs_err,
                               f.stats_compared ? ", report stats match" : "");

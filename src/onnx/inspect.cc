@@ -9,6 +9,7 @@
 
 #include "onnx/graph_util.h"
 #include "onnx/onnx_model.h"
+#include "onnx/splice_graph.h"
 #include "util/json_text.h"
 #include "util/no_throw.h"
 
@@ -111,6 +112,11 @@ json Describe(const LoadedModel& lm, const Status& verdict) {
   for (const auto& o : m.opset_import())
     j["opset_import"].push_back({{"domain", JsonText(o.domain())}, {"version", o.version()}});
   j["graph"] = JsonText(g.name());
+  // Provenance (SPEC §10), and whether this is a splice graph (SPEC §8): its second
+  // input is audio_features.
+  j["metadata"] = json::object();
+  for (const auto& p : m.metadata_props()) j["metadata"][JsonText(p.key())] = JsonText(p.value());
+  j["splice"] = g.input_size() == 2 && g.input(1).name() == kAudioInputName;
   for (const char* io : {"inputs", "outputs"}) {
     j[io] = json::array();
     const auto& list = std::string(io) == "inputs" ? g.input() : g.output();
@@ -151,7 +157,14 @@ std::string Text(const json& j) {
     s += fmt::format(" {}:{}",
                      o["domain"].get<std::string>().empty() ? "ai.onnx" : o["domain"].get<std::string>(),
                      o["version"].get<int64_t>());
-  s += "\n  graph " + j["graph"].get<std::string>() + "\n";
+  s += "\n  graph " + j["graph"].get<std::string>() +
+       (j["splice"].get<bool>() ? "  (splice graph: input_ids + audio_features -> inputs_embeds)" : "") +
+       "\n";
+  if (!j["metadata"].empty()) {
+    s += "  metadata:";
+    for (const auto& [k, v] : j["metadata"].items()) s += fmt::format(" {}={}", k, v.get<std::string>());
+    s += "\n";
+  }
   for (const char* io : {"inputs", "outputs"})
     for (const auto& v : j[io])
       s += fmt::format("  {:<7} {} {} {}\n", std::string(io) == "inputs" ? "input" : "output",

@@ -1,19 +1,25 @@
 #include <dirent.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "check/contract.h"
 #include "check/parity.h"
+#include "check/splice_check.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/tensor_finder.h"
+#include "embed2onnx/tiers.h"
 #include "embed2onnx/verify.h"
 #include "onnx/onnx_model.h"
+#include "onnx/splice_graph.h"
 #include "schema/names.h"
 #include "stream/row_source.h"
 #include "stream/stored_rows.h"
@@ -51,13 +57,19 @@ struct TierFile {
   }
 };
 
+// A splice graph's name: some tier's file name with _audio before .onnx.
+bool IsSpliceName(const std::string& n) {
+  for (const std::string& tier : TierNames())
+    if (SpliceFileName(FindTier(tier)->file_name) == n) return true;
+  return false;
+}
+
 std::vector<std::string> ListTierFiles(const std::string& dir) {
   std::vector<std::string> names;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n.rfind(TierFilePrefix(), 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".onnx") == 0)
-        names.push_back(n);
+      if (n.rfind(TierFilePrefix(), 0) == 0 && n.ends_with(".onnx") && !IsSpliceName(n)) names.push_back(n);
     }
     ::closedir(d);
   }
@@ -166,6 +178,86 @@ void CompareWithReport(TierFile& tf, const nlohmann::json& report) {
   tf.out->stats_compared = true;
 }
 
+// The audio token id of `splice`: the report's, else the graph's metadata.
+Result<int64_t> SpliceAudioId(const LoadedModel& splice, const nlohmann::json& report) {
+  std::optional<int64_t> from_graph;
+  for (const auto& p : splice.proto().metadata_props())
+    if (p.key() == kAudioTokenIdMetadataKey) {
+      try {
+        size_t used = 0;
+        from_graph = std::stoll(p.value(), &used);
+        if (used != p.value().size()) from_graph.reset();
+      } catch (...) {
+      }
+    }
+  if (report.is_object() && report.contains(report_key::kSplice) && report[report_key::kSplice].is_object()) {
+    const nlohmann::json& r = report[report_key::kSplice];
+    if (r.contains(report_key::kSpliceAudioTokenId) &&
+        r[report_key::kSpliceAudioTokenId].is_number_integer()) {
+      const int64_t id = r[report_key::kSpliceAudioTokenId].get<int64_t>();
+      if (from_graph && *from_graph != id)
+        return Status::Mismatch(fmt::format("{}: the graph's audio token id {} is not the report's {}",
+                                            splice.path(), *from_graph, id));
+      return id;
+    }
+  }
+  if (from_graph) return *from_graph;
+  return Status::Mismatch(splice.path() + ": no audio token id in the report or in the graph's metadata");
+}
+
+// The splice graphs beside the tier files that passed, and those the report lists.
+void VerifySplices(const std::string& dir, const std::vector<TierFile>& tiers, const nlohmann::json& report,
+                   uint64_t cols, uint64_t vocab, std::vector<FileVerification>* out) {
+  std::set<std::string> listed;
+  if (report.is_object() && report.contains(report_key::kSplice) && report[report_key::kSplice].is_object() &&
+      report[report_key::kSplice].contains(report_key::kSpliceGraphs) &&
+      report[report_key::kSplice][report_key::kSpliceGraphs].is_object())
+    for (const auto& [tier, path] : report[report_key::kSplice][report_key::kSpliceGraphs].items())
+      if (path.is_string()) {
+        const std::string& p = path.get_ref<const std::string&>();
+        listed.insert(p.substr(p.find_last_of('/') + 1));
+      }
+  for (const TierFile& tf : tiers) {
+    if (!tf.tier) continue;
+    const std::string name = SpliceFileName(tf.tier->file_name);
+    FileVerification v;
+    v.file = dir + "/" + name;
+    v.tier = tf.tier->name;
+    v.splice = true;
+    v.ok = false;
+    struct stat st;
+    if (::stat(v.file.c_str(), &st) != 0) {
+      if (!listed.count(name)) continue;
+      v.message = v.file + ": the report lists this splice graph but it is missing";
+      out->push_back(v);
+      listed.erase(name);
+      continue;
+    }
+    listed.erase(name);
+    Status s = [&]() -> Status {
+      if (tf.failed) return Status::Mismatch(v.file + ": its tier's graph " + tf.out->file + " failed");
+      E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> splice, LoadedModel::Load(v.file));
+      ContractOptions contract;
+      contract.hidden = static_cast<int64_t>(cols);
+      contract.our_layout = false;
+      contract.splice = true;
+      E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
+      E2O_ASSIGN_OR_RETURN(int64_t a, SpliceAudioId(*splice, report));
+      return CheckSpliceGraph(*splice, *tf.model, a, SampleIds(vocab));
+    }();
+    v.ok = s.ok();
+    v.message = s.ok() ? "ok" : s.message();
+    if (s.ok()) v.ids_evaluated = SampleIds(vocab).size() + 3;
+    out->push_back(v);
+  }
+  for (const std::string& name : listed) {
+    FileVerification v;
+    v.file = dir + "/" + name;
+    v.splice = true;
+    v.message = v.file + ": the report lists this splice graph but it is missing";
+    out->push_back(v);
+  }
+}
 }  // namespace
 
 static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
@@ -228,6 +320,11 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
     CompareWithReport(tf, report);
     CompareOverflowWithReport(tf, report);
   }
+  // After the tiers: `files` points into result.files, which this appends to.
+  std::vector<FileVerification> splices;
+  VerifySplices(opts.export_dir, files, report.is_discarded() ? nlohmann::json() : report, table->cols(),
+                table->rows(), &splices);
+  for (FileVerification& v : splices) result.files.push_back(std::move(v));
   return result;
 }
 
