@@ -239,4 +239,15 @@ for tier in fp32 fp16w int8; do
 done
 rm -f "$BENCH/ort.json" "$BENCH/.time"
 
+# Splice graphs (docs/splice.md) against their tier's plain graph: ONNX Runtime session
+# creation, run time and peak RSS, fresh processes interleaved, ratios printed.
+echo "== splice graphs vs plain graphs (ONNX Runtime)"
+rm -rf "$BENCH/out-splice"
+"$E2O" export --model-dir "$BENCH/ckpt-${V}x$D" --out-dir "$BENCH/out-splice" --tiers fp16w,int8 --audio-token-id 100352 -q
+for f in embed_tokens_fp16w embed_tokens_int8; do
+  node bench/splice_session.mjs --plain "$BENCH/out-splice/$f.onnx" --splice "$BENCH/out-splice/${f}_audio.onnx" \
+    --vocab $V --reps "$REPS" | tee "$BENCH/splice-$f.log"
+done
+rm -rf "$BENCH/out-splice"
+
 "$PY" bench/summarize.py --runs "$RUNS" --machine "$(machine_json)" --out "$BENCH/results.json"
