@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "embed2onnx/checkpoint.h"
 #include "embed2onnx/export.h"
+#include "embed2onnx/model_source.h"
 #include "embed2onnx/presets.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
@@ -182,7 +183,7 @@ Status RunExport(const ExportArgs& a) {
   // Every variant's checkpoint is checked before the first export starts, so a
   // missing or broken one does not leave the run half done.
   // The table is found as ExportTable finds it, and opened, which checks its rank, size
-  // and dtype.
+  // and dtype; config.json, when there is one, must agree with it.
   for (const Preset* p : presets) {
     E2O_ASSIGN_OR_RETURN(Checkpoint ckpt, Checkpoint::OpenDir(a.root + "/" + p->model_subdir));
     const TensorInfo* info = nullptr;
@@ -192,6 +193,8 @@ Status RunExport(const ExportArgs& a) {
       E2O_ASSIGN_OR_RETURN(info, FindEmbeddingTable(ckpt, a.tensor));
     }
     E2O_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> table, TableReader::Open(*info));
+    E2O_ASSIGN_OR_RETURN(ModelConfig config, ReadModelConfig(a.root + "/" + p->model_subdir));
+    E2O_RETURN_IF_ERROR(CheckConfigAgainstTable(config, table->rows(), table->cols()));
   }
   for (const Preset* p : presets) {
     o.model_dir = a.root + "/" + p->model_subdir;

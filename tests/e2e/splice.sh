@@ -68,6 +68,16 @@ JS
 done
 ! grep -q "audio token id" "$WORK/all.err" || die "a note about the audio token where the tokenizer agrees: $(cat "$WORK/all.err")"
 
+# --variant all checks every config.json before the first export: base stays as it was.
+cp "$ROOT/exports/granite-speech-4.1-2b/embed_tokens_parity.json" "$WORK/base_report.json"
+echo '{"vocab_size": 100353, "hidden_size": 2048}' >"$ROOT/models/granite-speech-4.1-2b-nar/config.json"
+if "$E2O_BIN" export --quiet --variant all --root "$ROOT" 2>"$WORK/all_bad.err"; then die "a bad nar config.json passed"; fi
+grep -q "granite-speech-4.1-2b-nar/config.json: vocab_size 100353 does not match the table's 100352 rows" \
+  "$WORK/all_bad.err" || die "--variant all: $(cat "$WORK/all_bad.err")"
+cmp -s "$WORK/base_report.json" "$ROOT/exports/granite-speech-4.1-2b/embed_tokens_parity.json" ||
+  die "base was exported again before nar's config.json was refused"
+rm "$ROOT/models/granite-speech-4.1-2b-nar/config.json"
+
 # verify checks the splice graphs as their own entries; inspect shows the second input.
 "$E2O_BIN" verify "$ROOT/exports/granite-speech-4.1-2b" --model-dir "$ROOT/models/granite-speech-4.1-2b" \
   >"$WORK/verify.out"
