@@ -47,7 +47,7 @@ Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts
     return Status::Mismatch(path + ": expected one input and one output, found " +
                             std::to_string(g.input_size()) + " and " + std::to_string(g.output_size()));
   E2O_RETURN_IF_ERROR(CheckValue(g.input(0), kInputName, onnx::TensorProto::INT64, 0, 2, path));
-  E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, onnx::TensorProto::FLOAT, opts.hidden, 3, path));
+  E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, opts.output_elem, opts.hidden, 3, path));
   for (const onnx::NodeProto& n : g.node())
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       return Status::Mismatch(path + ": node '" + n.name() + "' uses domain '" + n.domain() + "'");
