@@ -135,7 +135,8 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
 Status CheckExportArgs(ExportArgs* a) {
   if (a->variant.empty() && a->model_dir.empty() && a->hf_model.empty())
     return Status::InvalidArgument(
-        "--variant, --model-dir/--out-dir or --model/--out-dir is required (see embed2onnx export --help)");
+        "--variant or --model-dir/--out-dir (or --model/--out-dir) is required (see embed2onnx export "
+        "--help)");
   if (!a->out_dir.empty() && a->model_dir.empty() && a->hf_model.empty())
     return Status::InvalidArgument("--out-dir needs --model-dir or --model (see embed2onnx export --help)");
   a->tier_list.clear();
