@@ -38,6 +38,14 @@ struct ExportOptions {
   // Values per int4 block (even, divides D). 0: 32, or the largest even divisor of D
   // below it; with the default tier list, int4 is left out (with a note) if D has none.
   uint32_t int4_block = 0;
+  // The element type of every graph's inputs_embeds: "float32" (SPEC §2), or "float16"
+  // for fp16 LLM bundles: the tier's exact float32 result rounded to nearest even
+  // (fp16w: its stored rows unchanged); values beyond fp16's range become +-inf, with a
+  // note and the report's `output_overflow`.
+  std::string output_dtype = "float32";
+  // Where model_dir came from when it is a Hugging Face cache snapshot (--model): the
+  // repo id, the revision asked for and the commit it resolved to. "" otherwise.
+  std::string hf_repo, hf_revision, hf_commit;
   std::string producer_name;      // "" -> "embed2onnx"
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
@@ -94,6 +102,11 @@ struct ConfigSummary {
 
 struct ExportSummary {
   std::string tensor, dtype, checkpoint;
+  std::string output_dtype = "float32";         // ExportOptions::output_dtype
+  std::string hf_repo, hf_revision, hf_commit;  // ExportOptions' (--model), "" otherwise
+  // float16 output: the table's values beyond fp16's range, which every graph outputs as
+  // +-inf (the report's `output_overflow` when any).
+  OverflowFigures output_overflow;
   uint64_t vocab = 0, hidden = 0;
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures

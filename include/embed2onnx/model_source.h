@@ -3,11 +3,13 @@
 // reads anything outside the folder or cache entry it is given.
 //
 // Hugging Face cache (as huggingface_hub lays it out and resolves it): the hub folder is
-// $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+// $HF_HUB_CACHE (else the older $HUGGINGFACE_HUB_CACHE), else $HF_HOME/hub, else
+// $XDG_CACHE_HOME/huggingface/hub, else
 // ~/.cache/huggingface/hub. Repo ORG/NAME lives in models--ORG--NAME/, its files under
 // snapshots/<commit>/ (symlinks into blobs/), the commit of a branch or tag in
 // refs/<name>. "ORG/NAME@REV" takes REV as a commit when snapshots/REV exists, else as a
-// ref; no @REV means the ref "main".
+// ref; no @REV means the ref "main". Like huggingface_hub, nothing is downloaded and a
+// commit is only ever a full 40-digit one.
 //
 // Thread-safety: plain functions over the file system; no shared state.
 #pragma once
@@ -36,7 +38,18 @@ std::string HfHubCacheDir(const std::map<std::string, std::string>& env);
 // not there is a NotFound naming the path looked at and the `hf download` command that
 // fetches it; an id with an empty, "." or ".." component, a backslash or more than one
 // '/' is an InvalidArgument.
+// A short commit (a hex prefix of a cached snapshot, with no ref of that name) is an
+// InvalidArgument naming the full commit: huggingface_hub takes commits only in full.
 Result<HfCacheEntry> ResolveHfCache(const std::string& spec, const std::string& hub_dir);
+
+// HfHubCacheDir of this process's environment.
+std::string HfHubCacheDirFromEnv();
+
+// ResolveHfCache, then the snapshot must hold weights (what Checkpoint::OpenDir reads):
+// a snapshot without any, or whose model.safetensors or index links to a blob that is
+// not there (an interrupted download), is a NotFound naming the path and the
+// `hf download ORG/NAME --revision <commit>` that fetches them. What --model reads.
+Result<HfCacheEntry> ResolveHfCheckpoint(const std::string& spec, const std::string& hub_dir);
 
 // What config.json beside the weights says (SPEC §9). Sizes come from `text_config` or
 // `llm_config` when the config nests one (they win over the top level); GPT-2-style

@@ -2,7 +2,8 @@
 //
 // VerifyExport reads every `embed_tokens*.onnx` in the folder from disk and, per file:
 // checks the graph contract (IO names, types, symbolic dims, IR 10, ai.onnx opset 20,
-// external-data keys, lengths, sidecar bounds); compares every stored byte of every
+// external-data keys, lengths, sidecar bounds; inputs_embeds of the type the report's
+// output_dtype names, float32 when it names none); compares every stored byte of every
 // table with the encoding of the checkpoint, in one streaming pass for all files (the
 // pass export runs, stream/table_pass.h), which also recomputes the quantised tiers'
 // statistics and the values a tier stores as +-inf, compared with the report when it has
@@ -55,6 +56,12 @@ struct FileVerification {
 };
 
 struct VerifyResult {
+  // "float32" or "float16": the output type the report records (float32 when it records
+  // none), which every graph must declare and produce.
+  std::string output_dtype;
+  // float16 output: the table's values beyond fp16's range, compared with the report's
+  // `output_overflow`.
+  OverflowFigures output_overflow;
   std::string tensor;
   uint64_t vocab = 0, hidden = 0;
   std::vector<FileVerification> files;

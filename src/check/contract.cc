@@ -68,7 +68,7 @@ Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts
                             " and one output, found " + std::to_string(g.input_size()) + " and " +
                             std::to_string(g.output_size()));
   E2O_RETURN_IF_ERROR(CheckValue(g.input(0), kInputName, onnx::TensorProto::INT64, 0, 2, path));
-  E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, onnx::TensorProto::FLOAT, opts.hidden, 3, path));
+  E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, opts.output_elem, opts.hidden, 3, path));
   if (opts.splice) E2O_RETURN_IF_ERROR(CheckAudioInput(g, path));
   for (const onnx::NodeProto& n : g.node())
     if (!n.domain().empty() && n.domain() != "ai.onnx")

@@ -12,6 +12,9 @@ namespace embed2onnx {
 
 struct ContractOptions {
   int64_t hidden = 0;  // expected D of inputs_embeds; 0: any
+  // Expected element type of inputs_embeds: FLOAT, or FLOAT16 for an export made with
+  // --output-dtype float16 (what its report records).
+  int32_t output_elem = onnx::TensorProto::FLOAT;
   // Our own layout rules on top of what ONNX Runtime needs: tensors of 1024 bytes or
   // more external at 64 KiB-aligned offsets, smaller ones inline. Exports made by other
   // tools (the original script) are checked without them.
@@ -25,8 +28,8 @@ struct ContractOptions {
 };
 
 // Checks IR 10, a single ai.onnx opset 20 import, input_ids INT64 [B, N] (and for a
-// splice graph audio_features), inputs_embeds FLOAT [B, N, D], ai.onnx nodes only, and
-// (our_layout) the external-data layout.
+// splice graph audio_features), inputs_embeds of opts.output_elem [B, N, D], ai.onnx nodes
+// only, and (our_layout) the external-data layout.
 Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts);
 
 }  // namespace embed2onnx

@@ -36,7 +36,8 @@ class ContractTest : public ::testing::Test {
  protected:
   // Writes `m` with a sidecar long enough for every offset used here, loads it and
   // checks it; returns the check's Status (a load failure fails the test).
-  Status Check(const onnx::ModelProto& m, bool our_layout = true, int64_t hidden = 4) {
+  Status Check(const onnx::ModelProto& m, bool our_layout = true, int64_t hidden = 4,
+               int32_t output_elem = onnx::TensorProto::FLOAT) {
     const std::string path = dir_.Join("m.onnx");
     WriteFile(path, m.SerializeAsString());
     WriteFile(dir_.Join("m.onnx_data"), std::string(kSidecarAlignment + 4096, '\0'));
@@ -47,6 +48,7 @@ class ContractTest : public ::testing::Test {
     opts.hidden = hidden;
     opts.our_layout = our_layout;
     opts.expected_location = "m.onnx_data";
+    opts.output_elem = output_elem;
     return CheckLookupContract(**model, opts);
   }
 
@@ -136,6 +138,19 @@ TEST_F(ContractTest, OutputTypeAndHiddenSize) {
       ->mutable_dim(2)
       ->set_dim_param("D");
   ExpectRefused(m, "shape [B, N, D]");
+}
+
+// --output-dtype float16: the type the report records is the one the graph must declare,
+// in both directions.
+TEST_F(ContractTest, OutputTypeIsTheExpectedOne) {
+  onnx::ModelProto half = SoundModel();
+  half.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::FLOAT16);
+  EXPECT_TRUE(Check(half, true, 4, onnx::TensorProto::FLOAT16).ok());
+  Status s = Check(SoundModel(), true, 4, onnx::TensorProto::FLOAT16);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("output 'inputs_embeds': expected element type FLOAT16"), std::string::npos)
+      << s.message();
 }
 
 TEST_F(ContractTest, NodesOutsideAiOnnx) {

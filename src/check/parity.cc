@@ -5,6 +5,7 @@
 
 #include "check/evaluator.h"
 #include "numerics/error_stats.h"
+#include "numerics/half.h"
 
 namespace embed2onnx {
 
@@ -20,25 +21,39 @@ std::vector<int64_t> SampleIds(uint64_t vocab) {
 Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std::vector<int64_t>& ids,
                        const float* source, ErrorFigures* parity, std::vector<int64_t>* shape) {
   const uint64_t d = st.cols;
+  const int32_t out_elem = st.params.output_elem;
+  const bool half = out_elem == onnx::TensorProto::FLOAT16;
   E2O_ASSIGN_OR_RETURN(HostTensor got,
                        EvaluateLookup(model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size()))));
-  if (got.elem_type != onnx::TensorProto::FLOAT || got.count() != ids.size() * d)
-    return Status::Mismatch(st.file + ": the graph's output is not float32 [1, " +
-                            std::to_string(ids.size()) + ", " + std::to_string(d) + "]");
-  const float* out = reinterpret_cast<const float*>(got.data.data());
+  if (got.elem_type != out_elem || got.count() != ids.size() * d)
+    return Status::Mismatch(st.file + ": the graph's output is not " + (half ? "float16" : "float32") +
+                            " [1, " + std::to_string(ids.size()) + ", " + std::to_string(d) + "]");
+  const size_t eb = half ? sizeof(uint16_t) : sizeof(float);
   std::vector<uint8_t> bufs[kMaxStreamed];
   std::vector<float> expect(d);
+  std::vector<uint16_t> expect_half(half ? d : 0);
   for (size_t k = 0; k < ids.size(); ++k) {
     E2O_RETURN_IF_ERROR(st.ReadRows(static_cast<uint64_t>(ids[k]), 1, bufs));
     const uint8_t* row[kMaxStreamed];
     for (int i = 0; i < st.tier->num_streamed; ++i) row[i] = bufs[i].data();
     st.tier->decode(row, 1, d, st.params, expect.data());
-    if (std::memcmp(expect.data(), out + k * d, d * sizeof(float)) != 0)
+    // A float16 output is the decoded float32 row rounded once, to nearest even.
+    if (half) FloatsToHalf(expect.data(), expect_half.data(), d);
+    const void* want = half ? static_cast<const void*>(expect_half.data()) : expect.data();
+    if (std::memcmp(want, got.data.data() + k * d * eb, d * eb) != 0)
       return Status::Mismatch(st.file + ": graph output for id " + std::to_string(ids[k]) +
                               " differs from the decoding of its stored row");
   }
   if (shape) *shape = got.dims;
   if (source && parity) {
+    // The figures compare what a consumer receives (the float16 values, widened exactly)
+    // with the table.
+    std::vector<float> out(ids.size() * d);
+    if (half) {
+      HalfsToFloat(reinterpret_cast<const uint16_t*>(got.data.data()), out.data(), out.size());
+    } else {
+      std::memcpy(out.data(), got.data.data(), out.size() * sizeof(float));
+    }
     std::vector<float> err(ids.size() * d);
     for (size_t i = 0; i < err.size(); ++i) err[i] = std::fabs(out[i] - source[i]);
     *parity = SummarizeErrors(err);

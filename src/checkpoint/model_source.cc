@@ -1,9 +1,12 @@
 #include "embed2onnx/model_source.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -24,11 +27,37 @@ bool IsDir(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool IsHexCommit(const std::string& s) {
-  if (s.size() != 40) return false;
+bool IsHex(const std::string& s) {
   for (char c : s)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
+  return !s.empty();
+}
+
+bool IsHexCommit(const std::string& s) { return s.size() == 40 && IsHex(s); }
+
+// The snapshot folders whose commit starts with `prefix`.
+std::vector<std::string> SnapshotsStartingWith(const std::string& repo, const std::string& prefix) {
+  std::vector<std::string> found;
+  if (DIR* d = ::opendir((repo + "/snapshots").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (IsHexCommit(n) && n.rfind(prefix, 0) == 0) found.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// There in any form, a dangling symlink included.
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool IsFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 // A path component a repo id or ref may have: not empty, ".", "..", and no backslash or NUL.
@@ -178,9 +207,16 @@ std::string HfHubCacheDir(const std::map<std::string, std::string>& env) {
     auto it = env.find(k);
     return it == env.end() ? "" : it->second;
   };
-  if (!get("HF_HUB_CACHE").empty()) return get("HF_HUB_CACHE");
-  if (!get("HF_HOME").empty()) return get("HF_HOME") + "/hub";
-  if (!get("XDG_CACHE_HOME").empty()) return get("XDG_CACHE_HOME") + "/huggingface/hub";
+  // huggingface_hub expands a leading ~ (os.path.expanduser).
+  auto home = [&](std::string p) {
+    if ((p == "~" || p.rfind("~/", 0) == 0) && !get("HOME").empty()) p = get("HOME") + p.substr(1);
+    return p;
+  };
+  // HUGGINGFACE_HUB_CACHE is the older name huggingface_hub still reads after HF_HUB_CACHE.
+  for (const char* k : {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"})
+    if (!get(k).empty()) return home(get(k));
+  if (!get("HF_HOME").empty()) return home(get("HF_HOME")) + "/hub";
+  if (!get("XDG_CACHE_HOME").empty()) return home(get("XDG_CACHE_HOME")) + "/huggingface/hub";
   if (!get("HOME").empty()) return get("HOME") + "/.cache/huggingface/hub";
   return "";
 }
@@ -216,9 +252,22 @@ Result<HfCacheEntry> ResolveHfCache(const std::string& spec, const std::string& 
       const std::string ref = repo + "/refs/" + e.revision;
       auto text = ReadFileToString(ref, 4096);
       if (!text.ok()) {
-        if (text.status().code() == Status::Code::kNotFound)
+        if (text.status().code() == Status::Code::kNotFound) {
+          // huggingface_hub takes a commit only in full; a short one that names a cached
+          // snapshot gets the full name rather than "not cached".
+          if (IsHex(e.revision) && e.revision.size() >= 4 && e.revision.size() < 40) {
+            std::vector<std::string> m = SnapshotsStartingWith(repo, e.revision);
+            if (!m.empty())
+              return Status::InvalidArgument(
+                  "--model " + spec +
+                  ": a commit must be given in full (40 hex digits), as "
+                  "huggingface_hub takes it; the cache holds " +
+                  e.repo_id + "@" + m[0] +
+                  (m.size() > 1 ? " and " + std::to_string(m.size() - 1) + " more" : ""));
+          }
           return Status::NotFound(ref + ": revision '" + e.revision + "' of " + e.repo_id +
                                   " is not in the Hugging Face cache; " + fetch);
+        }
         return text.status();
       }
       e.commit = Trim(*text);
@@ -229,6 +278,44 @@ Result<HfCacheEntry> ResolveHfCache(const std::string& spec, const std::string& 
     if (!IsDir(e.snapshot))
       return Status::NotFound(e.snapshot + ": the snapshot of " + e.repo_id + "@" + e.revision +
                               " is not in the Hugging Face cache; " + fetch);
+    return e;
+  });
+}
+
+std::string HfHubCacheDirFromEnv() {
+  std::map<std::string, std::string> env;
+  for (const char* k : {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "HOME"})
+    if (const char* v = std::getenv(k)) env[k] = v;
+  return HfHubCacheDir(env);
+}
+
+Result<HfCacheEntry> ResolveHfCheckpoint(const std::string& spec, const std::string& hub_dir) {
+  E2O_ASSIGN_OR_RETURN(HfCacheEntry e, ResolveHfCache(spec, hub_dir));
+  return CatchAll("--model " + spec, [&]() -> Result<HfCacheEntry> {
+    const std::string fetch =
+        "`hf download " + e.repo_id + " --revision " + e.commit + "` fetches the weights";
+    // The names Checkpoint::OpenDir reads. A snapshot file is a symlink into blobs/; one
+    // that leads nowhere is a download that never finished.
+    for (const char* name : {"model.safetensors", "model.safetensors.index.json"}) {
+      const std::string path = e.snapshot + "/" + name;
+      if (!Exists(path)) continue;
+      if (!IsFile(path))
+        return Status::NotFound(path +
+                                ": the blob it links to is not in the Hugging Face cache (an "
+                                "interrupted download?); " +
+                                fetch);
+      return e;
+    }
+    bool any = false;
+    if (DIR* d = ::opendir(e.snapshot.c_str())) {
+      while (dirent* de = ::readdir(d)) any = any || std::string(de->d_name).ends_with(".safetensors");
+      ::closedir(d);
+    }
+    if (!any)
+      return Status::NotFound(e.snapshot + ": the snapshot of " + e.repo_id + "@" + e.revision +
+                              " holds no model.safetensors, model.safetensors.index.json or *.safetensors "
+                              "(only part of the repo was downloaded?); " +
+                              fetch);
     return e;
   });
 }

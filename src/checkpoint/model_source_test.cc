@@ -89,6 +89,54 @@ TEST_F(HfCacheLayout, IdsThatWouldLeaveTheCacheAreRefused) {
   }
 }
 
+TEST(HfCacheTest, OlderVariableAndTildeAsHuggingfaceHubReadsThem) {
+  EXPECT_EQ(HfHubCacheDir({{"HUGGINGFACE_HUB_CACHE", "/old"}, {"HF_HOME", "/b"}}), "/old");
+  EXPECT_EQ(HfHubCacheDir({{"HF_HUB_CACHE", "/new"}, {"HUGGINGFACE_HUB_CACHE", "/old"}}), "/new");
+  EXPECT_EQ(HfHubCacheDir({{"HF_HOME", "~/hf"}, {"HOME", "/h"}}), "/h/hf/hub");
+  EXPECT_EQ(HfHubCacheDir({{"HF_HUB_CACHE", "~"}, {"HOME", "/h"}}), "/h");
+  EXPECT_EQ(HfHubCacheDir({{"HF_HUB_CACHE", "a~/b"}, {"HOME", "/h"}}), "a~/b");
+}
+
+// huggingface_hub takes a commit only in full: a prefix is refused, naming the full one.
+TEST_F(HfCacheLayout, AShortCommitNamesTheFullOne) {
+  auto r = ResolveHfCache("ibm-granite/granite-speech-4.1-2b@0123456", tmp_.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("in full (40 hex digits)"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("@" + kCommit), std::string::npos) << r.status().message();
+  // A prefix of no cached commit is an uncached revision like any other.
+  auto none = ResolveHfCache("ibm-granite/granite-speech-4.1-2b@abcdef1", tmp_.path());
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Status::Code::kNotFound);
+  // A ref whose name looks like hex is still a ref.
+  WriteFile(repo_ + "/refs/0123", kCommit);
+  EXPECT_TRUE(ResolveHfCache("ibm-granite/granite-speech-4.1-2b@0123", tmp_.path()).ok());
+}
+
+TEST_F(HfCacheLayout, ASnapshotWithoutWeightsSaysSo) {
+  const std::string snap = repo_ + "/snapshots/" + kCommit;
+  auto r = ResolveHfCheckpoint("ibm-granite/granite-speech-4.1-2b", tmp_.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(r.status().message().rfind(snap + ": ", 0), 0u) << r.status().message();
+  EXPECT_NE(r.status().message().find("holds no model.safetensors"), std::string::npos);
+  EXPECT_NE(r.status().message().find("hf download ibm-granite/granite-speech-4.1-2b --revision " + kCommit),
+            std::string::npos)
+      << r.status().message();
+  // A link into blobs/ whose blob never arrived.
+  fs::create_symlink("../../blobs/missing", snap + "/model.safetensors");
+  auto dangling = ResolveHfCheckpoint("ibm-granite/granite-speech-4.1-2b", tmp_.path());
+  ASSERT_FALSE(dangling.ok());
+  EXPECT_NE(dangling.status().message().find(snap + "/model.safetensors: the blob it links to is not"),
+            std::string::npos)
+      << dangling.status().message();
+  // With the blob there, the snapshot is the checkpoint.
+  WriteFile(repo_ + "/blobs/missing", "weights");
+  auto ok = ResolveHfCheckpoint("ibm-granite/granite-speech-4.1-2b", tmp_.path());
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->snapshot, snap);
+}
+
 TEST(ModelConfigTest, AbsentIsNotAnError) {
   TempDir tmp;
   auto c = ReadModelConfig(tmp.path());

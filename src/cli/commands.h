@@ -7,13 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "embed2onnx/model_source.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
 
 struct ExportArgs {
   std::string variant, root = ".", model_dir, out_dir, tensor, tiers;
-  bool tiers_given = false;  // --tiers was on the command line (an empty list is an error)
+  std::string hf_model;                  // --model ORG/NAME[@REV], the Hugging Face cache
+  std::string output_dtype = "float32";  // --output-dtype
+  bool tiers_given = false;              // --tiers was on the command line (an empty list is an error)
   int threads = 0;
   bool quiet = false;
   bool fsync = false;
@@ -31,6 +34,7 @@ Status RunExport(const ExportArgs& args);
 
 struct VerifyArgs {
   std::string export_dir, model_dir, tensor;
+  std::string hf_model;  // --model ORG/NAME[@REV]
   uint32_t random_ids = 256;
   int threads = 0;
   bool json = false;
@@ -40,8 +44,15 @@ Status RunVerify(const VerifyArgs& args);
 
 struct InspectArgs {
   std::string file;
+  std::string hf_model;  // --model ORG/NAME[@REV]: the checkpoint in the Hugging Face cache
   bool json = false;
 };
+// --model: the snapshot folder `spec` names in the Hugging Face cache, checked to hold
+// weights (model_source.h). Fills `entry` when given.
+Result<std::string> HfSnapshotDir(const std::string& spec, HfCacheEntry* entry = nullptr);
+// The help text of --model, the same for every command.
+extern const char kHfModelHelp[];
+
 void AddInspectCommand(CLI::App& app, InspectArgs* args);
 Status RunInspect(const InspectArgs& args);
 

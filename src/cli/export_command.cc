@@ -21,6 +21,17 @@
 
 namespace embed2onnx {
 
+const char kHfModelHelp[] =
+    "ORG/NAME[@REV]: the checkpoint as `hf download` left it in the local Hugging Face cache "
+    "($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub); REV is a branch, tag or full commit "
+    "(default main). Never downloads";
+
+Result<std::string> HfSnapshotDir(const std::string& spec, HfCacheEntry* entry) {
+  E2O_ASSIGN_OR_RETURN(HfCacheEntry e, ResolveHfCheckpoint(spec, HfHubCacheDirFromEnv()));
+  if (entry) *entry = e;
+  return e.snapshot;
+}
+
 namespace {
 // --variant's name for every preset in turn.
 constexpr char kAllVariants[] = "all";
@@ -50,6 +61,10 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
   std::printf("%s: %s [%llu x %llu] %s from %s\n", label.c_str(), s.tensor.c_str(),
               static_cast<unsigned long long>(s.vocab), static_cast<unsigned long long>(s.hidden),
               s.dtype.c_str(), s.checkpoint.c_str());
+  if (!s.hf_repo.empty())
+    std::printf("  Hugging Face cache: %s@%s, commit %s\n", s.hf_repo.c_str(), s.hf_revision.c_str(),
+                s.hf_commit.c_str());
+  if (s.output_dtype != "float32") std::printf("  every graph outputs %s\n", s.output_dtype.c_str());
   std::printf("  %-6s %-48s %11s %11s %12s %12s\n", "tier", "file", "onnx", "sidecar", "parity max",
               "parity mean");
   for (const TierOutcome& t : s.tiers)
@@ -103,8 +118,9 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
           ->excludes(variant);
   auto* out = cmd->add_option("--out-dir", a->out_dir, "where the graphs and report go (created if missing)")
                   ->excludes(variant);
+  auto* hf = cmd->add_option("--model", a->hf_model, kHfModelHelp)->excludes(variant)->excludes(model);
   model->needs(out);
-  out->needs(model);
+  hf->needs(out);  // and --out-dir needs one of the two (CheckExportArgs)
   cmd->add_option("--tensor", a->tensor,
                   "the table's tensor name (default: found among the well-known embedding names)");
   cmd->add_option("--tiers", a->tiers, "comma list of tiers to export, or all (the default)")
@@ -115,6 +131,11 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_option("--int4-block", a->int4_block,
                   "values per int4 block, each with its own fp16 scale and zero point (even, divides the "
                   "table width; default 32, or the largest even divisor of the width below 32)");
+  cmd->add_option("--output-dtype", a->output_dtype,
+                  "element type of every graph's inputs_embeds: float32 (default) or float16, for fp16 LLM "
+                  "bundles (each tier's float32 result rounded to nearest even; fp16w outputs its stored "
+                  "rows)")
+      ->check(CLI::IsMember({"float32", "float16"}));
   cmd->add_flag("--fsync", a->fsync,
                 "flush every file to disk before renaming it into place (survives power loss; costs the "
                 "time the disk needs to absorb the export)");
@@ -127,9 +148,12 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
 }
 
 Status CheckExportArgs(ExportArgs* a) {
-  if (a->variant.empty() && a->model_dir.empty())
+  if (a->variant.empty() && a->model_dir.empty() && a->hf_model.empty())
     return Status::InvalidArgument(
-        "--variant or --model-dir/--out-dir is required (see embed2onnx export --help)");
+        "--variant or --model-dir/--out-dir (or --model/--out-dir) is required (see embed2onnx export "
+        "--help)");
+  if (!a->out_dir.empty() && a->model_dir.empty() && a->hf_model.empty())
+    return Status::InvalidArgument("--out-dir needs --model-dir or --model (see embed2onnx export --help)");
   if (!a->audio_token_id.empty()) {
     // Whole decimal int64 >= 0; it may be >= V (a placeholder no text id can equal).
     const std::string& v = a->audio_token_id;
@@ -162,12 +186,21 @@ Status RunExport(const ExportArgs& a) {
   o.tensor = a.tensor;
   o.audio_token_id = a.audio_token;
   o.no_splice = a.no_splice;
+  o.output_dtype = a.output_dtype;
   o.note = [quiet = a.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());
   };
   if (!a.quiet && ::isatty(STDERR_FILENO)) o.progress = ProgressPrinter();
-  if (!a.model_dir.empty()) {
+  if (!a.hf_model.empty()) {
+    HfCacheEntry e;
+    E2O_ASSIGN_OR_RETURN(o.model_dir, HfSnapshotDir(a.hf_model, &e));
+    o.hf_repo = e.repo_id;
+    o.hf_revision = e.revision;
+    o.hf_commit = e.commit;
+  } else {
     o.model_dir = a.model_dir;
+  }
+  if (!o.model_dir.empty()) {
     o.out_dir = a.out_dir;
     o.paths_relative_to = a.out_dir;
     E2O_ASSIGN_OR_RETURN(ExportSummary s, ExportTable(o));

@@ -24,7 +24,9 @@ void AddVerifyCommand(CLI::App& app, VerifyArgs* a) {
       "Example:\n  embed2onnx verify exports/granite-speech-4.1-2b --model-dir models/granite-speech-4.1-2b "
       "--json\n");
   cmd->add_option("export_dir", a->export_dir, "folder holding embed_tokens*.onnx")->required();
-  cmd->add_option("--model-dir", a->model_dir, "the checkpoint the export came from")->required();
+  auto* model = cmd->add_option("--model-dir", a->model_dir, "the checkpoint the export came from");
+  cmd->add_option("--model", a->hf_model, std::string(kHfModelHelp) + " (instead of --model-dir)")
+      ->excludes(model);
   cmd->add_option("--tensor", a->tensor, "the table's tensor name (default: found as export does)");
   cmd->add_option("--random", a->random_ids, "random ids to evaluate besides the sample ids (default 256)");
   cmd->add_option("--threads", a->threads, "threads (default: every core)")->check(CLI::Range(1, 1024));
@@ -35,6 +37,11 @@ Status RunVerify(const VerifyArgs& a) {
   VerifyOptions o;
   o.export_dir = a.export_dir;
   o.model_dir = a.model_dir;
+  if (!a.hf_model.empty()) {
+    E2O_ASSIGN_OR_RETURN(o.model_dir, HfSnapshotDir(a.hf_model));
+  } else if (a.model_dir.empty()) {
+    return Status::InvalidArgument("verify needs --model-dir or --model (see embed2onnx verify --help)");
+  }
   o.tensor = a.tensor;
   o.random_ids = a.random_ids;
   o.threads = a.threads;
@@ -42,6 +49,7 @@ Status RunVerify(const VerifyArgs& a) {
   if (a.json) {
     // Paths, names and messages may hold bytes that are not UTF-8 (util/json_text.h).
     nlohmann::ordered_json j = {{"ok", r.ok()}};
+    j["output_dtype"] = r.output_dtype;
     SetText(j, "tensor", r.tensor);
     j["vocab_size"] = r.vocab;
     j["hidden_size"] = r.hidden;
@@ -67,8 +75,9 @@ Status RunVerify(const VerifyArgs& a) {
     }
     std::printf("%s\n", DumpJson(j, 2).c_str());
   } else {
-    std::printf("verify %s against %s [%llu x %llu]\n", a.export_dir.c_str(), r.tensor.c_str(),
-                static_cast<unsigned long long>(r.vocab), static_cast<unsigned long long>(r.hidden));
+    std::printf("verify %s against %s [%llu x %llu]%s\n", a.export_dir.c_str(), r.tensor.c_str(),
+                static_cast<unsigned long long>(r.vocab), static_cast<unsigned long long>(r.hidden),
+                r.output_dtype == "float32" ? "" : (", output " + r.output_dtype).c_str());
     for (const FileVerification& f : r.files) {
       std::string line = f.message;
       if (f.ok) {
@@ -102,20 +111,27 @@ void AddInspectCommand(CLI::App& app, InspectArgs* a) {
       "Examples:\n"
       "  embed2onnx inspect exports/granite-speech-4.1-2b/embed_tokens_int8.onnx --json\n"
       "  embed2onnx inspect models/granite-speech-4.1-2b\n");
-  cmd->add_option("file", a->file, "the .onnx file, or a checkpoint folder, .safetensors or index")
-      ->required();
+  auto* file =
+      cmd->add_option("file", a->file, "the .onnx file, or a checkpoint folder, .safetensors or index");
+  cmd->add_option("--model", a->hf_model, std::string(kHfModelHelp) + " (instead of FILE)")->excludes(file);
   cmd->add_flag("--json", a->json, "print as JSON");
 }
 
 Status RunInspect(const InspectArgs& a) {
   // What could be read is printed even when the file is refused: the refusal follows as
   // the one error line (and as "ok": false, "error" in the JSON).
-  if (LooksLikeCheckpoint(a.file)) {
-    auto r = InspectCheckpoint(a.file, a.json);
+  if (!a.hf_model.empty() || LooksLikeCheckpoint(a.file)) {
+    std::string dir = a.file;
+    if (!a.hf_model.empty()) {
+      E2O_ASSIGN_OR_RETURN(dir, HfSnapshotDir(a.hf_model));
+    }
+    auto r = InspectCheckpoint(dir, a.json);
     if (!r.ok()) return r.status();
     std::fputs(r->c_str(), stdout);
     return Status::Ok();
   }
+  if (a.file.empty())
+    return Status::InvalidArgument("inspect needs a FILE or --model (see embed2onnx inspect --help)");
   std::string text;
   Status s = InspectModel(a.file, a.json, &text);
   std::fputs(text.c_str(), stdout);

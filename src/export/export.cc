@@ -70,6 +70,7 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
     if (w->tier().stats_key) s.table_stats[w->tier().stats_key] = worst;
   }
   s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
+  if (s.output_dtype != "float32") s.output_overflow = {UINT64_MAX, longest};
   return RenderReport(s, variant, base, ids).size();
 }
 
@@ -91,6 +92,14 @@ std::string OverflowNote(const Tier& tier, const RowSource& source, const Overfl
       "{}: {} value{} of tensor '{}' (largest |x| {:.9g}) exceed the tier's range and are "
       "stored as +-inf, as numpy's astype stores them",
       tier.name, o.count, o.count == 1 ? "" : "s", source.tensor(), o.max_abs_source);
+}
+
+// The note for values a float16 output turns into +-inf.
+std::string OutputOverflowNote(const RowSource& source, const OverflowFigures& o) {
+  return fmt::format(
+      "output float16: {} value{} of tensor '{}' (largest |x| {:.9g}) exceed float16's range; every "
+      "graph outputs them as +-inf, as ONNX Runtime's Cast to float16 does",
+      o.count, o.count == 1 ? "" : "s", source.tensor(), o.max_abs_source);
 }
 }  // namespace
 
@@ -118,6 +127,9 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
     return Status::InvalidArgument(info->file + ": tensor '" + info->name + "' is too large to export");
   TierParams params;
   params.int4_block = opts.int4_block ? opts.int4_block : DefaultInt4Block(table->cols());
+  params.output_elem = OutputElemFromName(opts.output_dtype);
+  if (params.output_elem == 0)
+    return Status::InvalidArgument("--output-dtype: '" + opts.output_dtype + "' is not float32 or float16");
   std::vector<const Tier*> tiers;
   const bool all_tiers = opts.tiers.empty();
   for (const std::string& name : all_tiers ? TierNames() : opts.tiers) {
@@ -165,6 +177,10 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   summary.checkpoint = ckpt.source();
   summary.vocab = table->rows();
   summary.hidden = table->cols();
+  summary.output_dtype = opts.output_dtype;
+  summary.hf_repo = opts.hf_repo;
+  summary.hf_revision = opts.hf_revision;
+  summary.hf_commit = opts.hf_commit;
 
   // 2. Stream every tier into staged files.
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note, disk));
@@ -209,9 +225,22 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
       opts.progress(p);
     };
   }
+  // A float16 output overflows where fp16w's rows do (the graphs end in the same
+  // rounding of the same values): without fp16w among the tiers, its encoder runs in the
+  // pass for that count alone, writing nothing.
+  size_t half_overflow_at = pass_tiers.size();
+  if (params.output_elem == onnx::TensorProto::FLOAT16) {
+    for (size_t k = 0; k < tiers.size(); ++k)
+      if (tiers[k] == FindTier("fp16w")) half_overflow_at = k;
+    if (half_overflow_at == pass_tiers.size()) pass_tiers.push_back({FindTier("fp16w"), params, nullptr});
+  }
   const TableSource source(*table);
   PassResult pass;
   E2O_RETURN_IF_ERROR(RunTablePass(source, pass_tiers, popts, &pass));
+  if (half_overflow_at < pass.tiers.size()) {
+    summary.output_overflow = pass.tiers[half_overflow_at].overflow;
+    if (summary.output_overflow.count > 0) note(OutputOverflowNote(source, summary.output_overflow));
+  }
   summary.seconds_pass1 = pass.seconds_pass1;
   summary.seconds_pass2 = pass.seconds_pass2;
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());

@@ -46,8 +46,10 @@ Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::
   ContractOptions contract;
   contract.hidden = static_cast<int64_t>(source.cols());
   contract.expected_location = SidecarName(tier.file_name);
+  contract.output_elem = w.params().output_elem;
   E2O_RETURN_IF_ERROR(CheckLookupContract(*model, contract));
   E2O_ASSIGN_OR_RETURN(StoredTier st, FindStoredTier(*model, tier, source.rows(), source.cols()));
+  st.params.output_elem = w.params().output_elem;
 
   for (int i = 0; i < tier.num_streamed; ++i) {
     E2O_ASSIGN_OR_RETURN(ByteChecksum got, ChecksumStored(*st.init[i], threads));

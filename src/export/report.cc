@@ -60,13 +60,19 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
         s.config.embedding_multiplier ? json(*s.config.embedding_multiplier) : json();
     info["config"] = config;
   }
+  if (!s.hf_repo.empty()) {
+    SetText(info, report_key::kHfRepo, s.hf_repo);
+    SetText(info, report_key::kHfRevision, s.hf_revision);
+    info[report_key::kHfCommit] = s.hf_commit;
+  }
   report["info"] = info;
+  report[report_key::kOutputDType] = s.output_dtype;
   json tiers = json::object(), tiers_hex = json::object(), parity = json::object(), files = json::object();
   for (const TierOutcome& t : s.tiers) {
     const std::string onnx = RelativePath(t.onnx_path, paths_base);
     tiers[t.tier] = JsonText(onnx);
     if (!IsValidUtf8(onnx)) tiers_hex[t.tier] = ToHex(onnx);
-    json p = {{"shape", t.parity_shape}, {"dtype", "float32"}};
+    json p = {{"shape", t.parity_shape}, {"dtype", s.output_dtype}};
     p.update(Figures(t.parity));
     parity[t.tier] = p;
     json f = {{"onnx_bytes", t.onnx_bytes}, {"sidecar", nullptr}};
@@ -100,6 +106,10 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
         {report_key::kSpliceGraphs, graphs},
         {"bytes", bytes}};
   }
+  if (s.output_overflow.count > 0)
+    report[report_key::kOutputOverflow] = {
+        {report_key::kOverflowCount, s.output_overflow.count},
+        {report_key::kOverflowMaxAbsSource, s.output_overflow.max_abs_source}};
   report["sample_ids"] = sample_ids;
   report["files"] = files;
   report["tool"] = {{"name", kToolName}, {"version", Version()}};

@@ -37,6 +37,16 @@ inline constexpr char kSplice[] = "splice";
 inline constexpr char kSpliceAudioTokenId[] = "audio_token_id";
 inline constexpr char kSpliceSource[] = "source";
 inline constexpr char kSpliceGraphs[] = "graphs";
+// "float32" or "float16": the element type of every graph's inputs_embeds
+// (--output-dtype); absent in reports written before the option, which are float32.
+inline constexpr char kOutputDType[] = "output_dtype";
+// With a float16 output, the table's values it turns into +-inf (as kOverflowSuffix's).
+inline constexpr char kOutputOverflow[] = "output_overflow";
+// In "info" when the checkpoint came from the Hugging Face cache (--model): the repo id,
+// the revision asked for, and the commit of the snapshot read.
+inline constexpr char kHfRepo[] = "hf_repo";
+inline constexpr char kHfRevision[] = "hf_revision";
+inline constexpr char kHfCommit[] = "hf_commit";
 }  // namespace report_key
 
 inline std::string SidecarName(const std::string& onnx_file_name) { return onnx_file_name + kSidecarSuffix; }

@@ -22,7 +22,16 @@ namespace embed2onnx {
 // Settings some tiers take from the command line.
 struct TierParams {
   uint32_t int4_block = 32;
+  // The element type of the graph's inputs_embeds: FLOAT, or FLOAT16 for fp16 LLM bundles
+  // (onnx::TensorProto::DataType). Encoders and decoders ignore it: what a tier stores and
+  // its float32 result stay the same; the graph rounds that result once at the end.
+  int32_t output_elem = onnx::TensorProto::FLOAT;
 };
+
+// The --output-dtype names ("float32", "float16") and their ONNX element types; 0 and
+// nullptr for names and types that are neither.
+int32_t OutputElemFromName(const std::string& name);
+const char* OutputDTypeName(int32_t output_elem);
 
 // Elements per table row of a streamed initializer.
 enum class RowShape {

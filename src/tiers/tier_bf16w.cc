@@ -6,7 +6,8 @@
 
 namespace embed2onnx {
 
-void BuildGatherCastGraph(const char* cast_name, onnx::GraphProto* g);
+void BuildGatherCastGraph(const char* cast_name, int32_t stored_elem, const TierParams& p,
+                          onnx::GraphProto* g);
 
 void EncodeBf16w(const float* rows, size_t n, size_t d, const TierParams&, uint8_t* const* outs) {
   FloatsToBf16(rows, reinterpret_cast<uint16_t*>(outs[0]), n * d);
@@ -16,8 +17,10 @@ void DecodeBf16w(const uint8_t* const* stored, size_t n, size_t d, const TierPar
   Bf16sToFloat(reinterpret_cast<const uint16_t*>(stored[0]), out, n * d);
 }
 
-void BuildBf16wGraph(int64_t, const TierParams&, onnx::GraphProto* g) {
-  BuildGatherCastGraph("EmbedTokens_Cast_bf16w", g);
+// With a float16 output: bf16 -> float32 is exact, so the one rounding is the final
+// Cast's, as for every other tier.
+void BuildBf16wGraph(int64_t, const TierParams& p, onnx::GraphProto* g) {
+  BuildGatherCastGraph("EmbedTokens_Cast_bf16w", onnx::TensorProto::BFLOAT16, p, g);
 }
 
 }  // namespace embed2onnx

@@ -16,17 +16,26 @@ void DecodeFp16w(const uint8_t* const* stored, size_t n, size_t d, const TierPar
 }
 
 // Gather then Cast to FLOAT: shared by every tier that stores the table in a 16-bit
-// float type.
-void BuildGatherCastGraph(const char* cast_name, onnx::GraphProto* g) {
+// float type. When the output is that type itself (fp16w with a float16 output), the
+// gathered rows are the output and no Cast is needed.
+void BuildGatherCastGraph(const char* cast_name, int32_t stored_elem, const TierParams& p,
+                          onnx::GraphProto* g) {
+  if (p.output_elem == stored_elem) {
+    SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
+               "axis", 0);
+    DeclareOutputType(p, g);
+    return;
+  }
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {"embed_tokens.weight_gathered"},
                      "EmbedTokens_Gather"),
              "axis", 0);
-  SetIntAttr(AddNode(g, "Cast", {"embed_tokens.weight_gathered"}, {kOutputName}, cast_name), "to",
+  SetIntAttr(AddNode(g, "Cast", {"embed_tokens.weight_gathered"}, {Float32ResultName(p)}, cast_name), "to",
              onnx::TensorProto::FLOAT);
+  FinishOutput(p, g);
 }
 
-void BuildFp16wGraph(int64_t, const TierParams&, onnx::GraphProto* g) {
-  BuildGatherCastGraph("EmbedTokens_Cast_fp16w", g);
+void BuildFp16wGraph(int64_t, const TierParams& p, onnx::GraphProto* g) {
+  BuildGatherCastGraph("EmbedTokens_Cast_fp16w", onnx::TensorProto::FLOAT16, p, g);
 }
 
 }  // namespace embed2onnx

@@ -14,9 +14,11 @@ void DecodeFp32(const uint8_t* const* stored, size_t n, size_t d, const TierPara
   std::memcpy(out, stored[0], n * d * sizeof(float));
 }
 
-void BuildFp32Graph(int64_t, const TierParams&, onnx::GraphProto* g) {
-  SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
-             "axis", 0);
+void BuildFp32Graph(int64_t, const TierParams& p, onnx::GraphProto* g) {
+  SetIntAttr(
+      AddNode(g, "Gather", {"embed_tokens.weight", kInputName}, {Float32ResultName(p)}, "EmbedTokens_Gather"),
+      "axis", 0);
+  FinishOutput(p, g);
 }
 
 }  // namespace embed2onnx

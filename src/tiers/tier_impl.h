@@ -5,6 +5,16 @@
 
 namespace embed2onnx {
 
+// Graph builders write their float32 result to Float32ResultName(p) and end with
+// FinishOutput(p, g): for a FLOAT output that name is inputs_embeds itself; for FLOAT16 a
+// last Cast rounds the result to nearest even (beyond fp16's range: +-inf, as ONNX
+// Runtime's Cast does) and the declared output type follows.
+const char* Float32ResultName(const TierParams& p);
+void FinishOutput(const TierParams& p, onnx::GraphProto* g);
+// Sets the declared element type of inputs_embeds to p.output_elem (FinishOutput does it
+// too), for a builder whose rows already have that type.
+void DeclareOutputType(const TierParams& p, onnx::GraphProto* g);
+
 void EncodeFp32(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
 void DecodeFp32(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
 void BuildFp32Graph(int64_t d, const TierParams& p, onnx::GraphProto* g);

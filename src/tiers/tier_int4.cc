@@ -81,7 +81,7 @@ void BuildInt4Graph(int64_t d, const TierParams& p, onnx::GraphProto* g) {
   AddNode(g, "Unsqueeze", {"int4.scales_f", "EmbedTokens_unsqueeze_axes"}, {"int4.scales_x"},
           "EmbedTokens_Unsqueeze_scales");
   AddNode(g, "Mul", {"int4.centered", "int4.scales_x"}, {"int4.values"}, "EmbedTokens_Mul");
-  AddNode(g, "Reshape", {"int4.values", "EmbedTokens_output_shape"}, {kOutputName},
+  AddNode(g, "Reshape", {"int4.values", "EmbedTokens_output_shape"}, {Float32ResultName(p)},
           "EmbedTokens_Reshape_output");
 
   AddInt64Initializer(g, "EmbedTokens_int4_block_bytes_shape", {4}, {0, 0, nb, block / 2});
@@ -89,6 +89,7 @@ void BuildInt4Graph(int64_t d, const TierParams& p, onnx::GraphProto* g) {
   AddInt64Initializer(g, "EmbedTokens_unsqueeze_axes", {1}, {-1});
   AddRawInitializer(g, "EmbedTokens_int4_low_mask", onnx::TensorProto::UINT8, {}, std::string(1, '\x0f'));
   AddRawInitializer(g, "EmbedTokens_int4_shift", onnx::TensorProto::UINT8, {}, std::string(1, '\x04'));
+  FinishOutput(p, g);
 }
 
 }  // namespace embed2onnx

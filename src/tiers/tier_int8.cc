@@ -32,7 +32,7 @@ void Int8RowBound(const uint8_t* const* stored_row, size_t d, const TierParams&,
   for (size_t j = 0; j < d; ++j) bound[j] = s * 0.5001f;
 }
 
-void BuildInt8Graph(int64_t, const TierParams&, onnx::GraphProto* g) {
+void BuildInt8Graph(int64_t, const TierParams& p, onnx::GraphProto* g) {
   SetIntAttr(AddNode(g, "Gather", {"embed_tokens.weight_int8", kInputName},
                      {"embed_tokens.weight_int8_gathered"}, "EmbedTokens_Gather_weight"),
              "axis", 0);
@@ -44,9 +44,10 @@ void BuildInt8Graph(int64_t, const TierParams&, onnx::GraphProto* g) {
              "axis", 0);
   AddNode(g, "Unsqueeze", {"embed_tokens.scales_gathered", "EmbedTokens_unsqueeze_axes"},
           {"embed_tokens.scales_expanded"}, "EmbedTokens_Unsqueeze_scales");
-  AddNode(g, "Mul", {"embed_tokens.weight_fp32_gathered", "embed_tokens.scales_expanded"}, {kOutputName},
-          "EmbedTokens_Mul");
+  AddNode(g, "Mul", {"embed_tokens.weight_fp32_gathered", "embed_tokens.scales_expanded"},
+          {Float32ResultName(p)}, "EmbedTokens_Mul");
   AddInt64Initializer(g, "EmbedTokens_unsqueeze_axes", {1}, {-1});
+  FinishOutput(p, g);
 }
 
 }  // namespace embed2onnx

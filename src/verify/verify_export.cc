@@ -78,7 +78,8 @@ std::vector<std::string> ListTierFiles(const std::string& dir) {
 }
 
 // Loads one file and checks everything that does not need the table's rows.
-void Prepare(const std::string& dir, const std::string& name, const TableReader& table, TierFile* tf) {
+void Prepare(const std::string& dir, const std::string& name, const TableReader& table, int32_t output_elem,
+             TierFile* tf) {
   tf->out->file = dir + "/" + name;
   tf->tier = FindTierByFileName(name);
   if (!tf->tier) return tf->Fail(tf->out->file + ": not a file name of any tier embed2onnx knows");
@@ -89,11 +90,44 @@ void Prepare(const std::string& dir, const std::string& name, const TableReader&
   ContractOptions contract;
   contract.hidden = static_cast<int64_t>(table.cols());
   contract.our_layout = false;  // exports of the original script are welcome
+  contract.output_elem = output_elem;
   Status s = CheckLookupContract(*tf->model, contract);
   if (!s.ok()) return tf->Fail(s.message());
   auto stored = FindStoredTier(*tf->model, *tf->tier, table.rows(), table.cols());
   if (!stored.ok()) return tf->Fail(stored.status().message());
   tf->stored = std::move(*stored);
+  tf->stored.params.output_elem = output_elem;
+}
+
+// The output element type the report records (float32 when it records none, as reports
+// written before --output-dtype, and the original script's, do not).
+Result<int32_t> ReportedOutputElem(const nlohmann::json& report, const std::string& dir) {
+  if (!report.is_object() || !report.contains(report_key::kOutputDType)) return onnx::TensorProto::FLOAT;
+  const nlohmann::json& v = report[report_key::kOutputDType];
+  const int32_t elem = v.is_string() ? OutputElemFromName(v.get<std::string>()) : 0;
+  if (elem == 0)
+    return Status::Mismatch(dir + "/" + kReportFileName + ": " + report_key::kOutputDType + " is " +
+                            v.dump() + ", not \"float32\" or \"float16\"");
+  return elem;
+}
+
+// A float16 output's overflow count against the report's (absent: none).
+Status CompareOutputOverflow(const OverflowFigures& o, const nlohmann::json& report, const std::string& dir) {
+  uint64_t want = 0;
+  if (report.is_object() && report.contains(report_key::kOutputOverflow)) {
+    const nlohmann::json& r = report[report_key::kOutputOverflow];
+    if (!r.is_object() || !r.contains(report_key::kOverflowCount) ||
+        !r[report_key::kOverflowCount].is_number_unsigned())
+      return Status::Mismatch(dir + "/" + kReportFileName + ": " + report_key::kOutputOverflow + " " +
+                              r.dump() + " has no count");
+    want = r[report_key::kOverflowCount].get<uint64_t>();
+  }
+  if (want != o.count)
+    return Status::Mismatch(
+        fmt::format("{}/{}: the report's {} count {} does not match the table ({} values "
+                    "beyond float16's range)",
+                    dir, kReportFileName, report_key::kOutputOverflow, want, o.count));
+  return Status::Ok();
 }
 
 // The SPEC sample ids, then `random` ids drawn from `seed`, handed out in batches so that
@@ -268,7 +302,14 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
   if (names.empty())
     return Status::NotFound(opts.export_dir + ": no " + TierFilePrefix() + "*.onnx to verify");
 
+  // The report says what the graphs output; its figures are compared after the pass.
+  nlohmann::json report;
+  auto text = ReadFileToString(opts.export_dir + "/" + kReportFileName, 64ull << 20);
+  if (text.ok()) report = nlohmann::json::parse(*text, nullptr, false);
+  E2O_ASSIGN_OR_RETURN(const int32_t output_elem, ReportedOutputElem(report, opts.export_dir));
+
   VerifyResult result;
+  result.output_dtype = OutputDTypeName(output_elem);
   result.tensor = info->name;
   result.vocab = table->rows();
   result.hidden = table->cols();
@@ -278,7 +319,7 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
     files[i].out = &result.files[i];
     files[i].out->ok = true;
     files[i].out->message = "ok";
-    Prepare(opts.export_dir, names[i], *table, &files[i]);
+    Prepare(opts.export_dir, names[i], *table, output_elem, &files[i]);
   }
 
   // Every stored byte against the encoding of the checkpoint, in one pass for all files.
@@ -291,6 +332,10 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
     pass_tiers.push_back({tf.tier, tf.stored.params, tf.sink.get()});
     in_pass.push_back(&tf);
   }
+  // A float16 output overflows where fp16w's rows do: its encoder counts them, writing nothing.
+  const size_t half_overflow_at = pass_tiers.size();
+  if (output_elem == onnx::TensorProto::FLOAT16)
+    pass_tiers.push_back({FindTier("fp16w"), TierParams{}, nullptr});
   PassOptions popts;
   popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
   popts.isolate_sink_errors = true;  // one bad file does not hide what the others hold
@@ -309,10 +354,12 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
     tf.out->has_stats = r.has_figures;
     tf.out->stats = r.figures;
   }
-
-  nlohmann::json report;
-  auto text = ReadFileToString(opts.export_dir + "/" + kReportFileName, 64ull << 20);
-  if (text.ok()) report = nlohmann::json::parse(*text, nullptr, false);
+  if (output_elem == onnx::TensorProto::FLOAT16 && !report.is_discarded()) {
+    result.output_overflow = pass.tiers[half_overflow_at].overflow;
+    Status s = CompareOutputOverflow(result.output_overflow, report, opts.export_dir);
+    if (!s.ok())
+      for (TierFile& tf : files) tf.Fail(s.message());
+  }
   for (TierFile& tf : files) {
     if (tf.failed) continue;
     EvaluateIds(tf, opts, table->rows());

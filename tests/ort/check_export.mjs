@@ -15,7 +15,12 @@
 //   node check_export.mjs --export-dir DIR --model-dir CKPT [--tensor NAME]
 //        [--tiers fp32,fp16w,bf16w,int8,int4] [--int4-block N] [--random K] [--seed S]
 //        [--report PATH] [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]
+//        [--output-dtype float32|float16]
 // Prints one line per tier and exits 0 only if every check holds.
+// --output-dtype float16 (default: the report's output_dtype, else float32) checks an
+// export made for fp16 bundles: every graph outputs FLOAT16, the tier's float32 result
+// rounded to nearest even (fp16w: its stored rows, no Cast), compared bit for bit with
+// this file's own float32 -> float16 rounding, which checks itself on edge values first.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +33,7 @@ import { pathToFileURL } from 'node:url';
 const USAGE = `usage: node check_export.mjs --export-dir DIR --model-dir CKPT [--tensor NAME]
        [--tiers fp32,fp16w,bf16w,int8,int4] [--int4-block N] [--random K] [--seed S]
        [--report PATH] [--tiers-base DIR] [--variant NAME] [--producer NAME[/VERSION]]
+       [--output-dtype float32|float16]
   --tiers       default: every tier the report lists or whose .onnx file is in DIR
   --int4-block  values per int4 block the export must use (default: read from the
                 scales' shape, D / dims[1])`;
@@ -36,6 +42,7 @@ function parseArgs(argv) {
   const opts = {
     exportDir: null, modelDir: null, tensor: null, tiers: null, int4Block: null,
     random: 256, seed: 20240601, report: null, tiersBase: null, variant: null, producer: null,
+    outputDtype: null,
   };
   const takesValue = {
     '--export-dir': (v) => { opts.exportDir = v; },
@@ -49,6 +56,7 @@ function parseArgs(argv) {
     '--tiers-base': (v) => { opts.tiersBase = v; },
     '--variant': (v) => { opts.variant = v; },
     '--producer': (v) => { opts.producer = v; },
+    '--output-dtype': (v) => { opts.outputDtype = v; },
   };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -69,6 +77,7 @@ function parseArgs(argv) {
   for (const t of opts.tiers ?? []) if (!TIERS[t]) usageError(`unknown tier '${t}' (known: ${Object.keys(TIERS).join(', ')})`);
   if (!Number.isInteger(opts.random) || opts.random < 2 || opts.random % 2 !== 0) usageError('--random must be an even integer >= 2');
   if (!Number.isInteger(opts.seed)) usageError('--seed must be an integer');
+  if (opts.outputDtype !== null && !OUTPUT_ELEM[opts.outputDtype]) usageError('--output-dtype must be float32 or float16');
   if (opts.int4Block !== null && !(Number.isSafeInteger(opts.int4Block) && opts.int4Block >= 2 && opts.int4Block % 2 === 0))
     usageError('--int4-block must be an even integer >= 2');
   return opts;
@@ -154,6 +163,21 @@ const TIERS = {
   },
 };
 const TIER_ORDER = Object.keys(TIERS);
+
+// --output-dtype: the element type of inputs_embeds.
+const OUTPUT_ELEM = { float32: FLOAT, float16: FLOAT16 };
+
+// The node list a tier's graph has for an output type. float16: fp16w's gathered rows
+// are the output (no Cast); every other tier appends one Cast of its float32 result.
+function tierNodes(tier, outputDtype) {
+  const spec = TIERS[tier];
+  if (outputDtype !== 'float16') return spec.nodes;
+  if (tier === 'fp16w') return [{ ...spec.nodes[0], output: 'inputs_embeds' }];
+  const k = `$${spec.nodes.length}`;
+  const nodes = spec.nodes.map((n) => (n.output === 'inputs_embeds' ? { ...n, output: k } : n));
+  nodes.push({ op: 'Cast', name: 'EmbedTokens_Cast_output_fp16', inputs: [k], output: 'inputs_embeds', to: FLOAT16 });
+  return nodes;
+}
 const INT4_DEFAULT_BLOCK = 32;
 const INT4_SIDECAR_RATIO_MAX = 0.30;  // of the fp16w sidecar, checked when D >= 1024
 const INT4_RATIO_MIN_D = 1024;
@@ -210,6 +234,50 @@ function numberToF16Bits(x) {
   let m = roundHalfEven(a / 2 ** (e - 10));  // in [1024, 2048]
   if (m === 2048) { m = 1024; e++; }
   return sign | ((e + 15) << 10) | (m - 1024);
+}
+
+// numberToF16Bits checked on its edge values and against a second, integer-only rounding
+// of the float32 bits (the usual add-half-minus-one-plus-lsb of the bits shifted out),
+// over every float32 exponent: throws on the first disagreement.
+function checkF16Rounding() {
+  const p2 = (e) => 2 ** e;
+  const cases = [
+    [1 + p2(-11), 0x3c00], [1 + 3 * p2(-11), 0x3c02], [-(1 + p2(-11)), 0xbc00],  // ties to even
+    [1 + p2(-11) + p2(-23), 0x3c01], [2049, 0x6800], [2051, 0x6802],
+    [p2(-24), 0x0001], [p2(-25), 0x0000], [3 * p2(-25), 0x0002], [-p2(-25), 0x8000],  // subnormals, ties
+    [p2(-14) - p2(-25), 0x0400], [1023 * p2(-24), 0x03ff], [p2(-14), 0x0400], [1e-8, 0x0000],
+    [65504, 0x7bff], [65519.99609375, 0x7bff], [65520, 0x7c00], [-65520, 0xfc00], [3e38, 0x7c00],  // overflow
+    [Infinity, 0x7c00], [-Infinity, 0xfc00],
+    [0, 0x0000], [-0, 0x8000],
+  ];
+  for (const [x, want] of cases) {
+    const got = numberToF16Bits(Math.fround(x));
+    if (got !== want) throw new Error(`float16 rounding of ${showNumber(x)} gives ${hex(got, 2)}, expected ${hex(want, 2)}`);
+  }
+  const nan = numberToF16Bits(NaN);
+  if ((nan & 0x7c00) !== 0x7c00 || (nan & 0x03ff) === 0) throw new Error(`float16 rounding of NaN gives ${hex(nan, 2)}, not a NaN`);
+  const byBits = (u) => {
+    const sign = (u >>> 16) & 0x8000, e = (u >>> 23) & 0xff, m = u & 0x7fffff;
+    if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+    const full = e ? m | 0x800000 : m;   // 24-bit significand of x = full * 2^(max(e,1) - 150)
+    let shift = 126 - Math.max(e, 1);   // to units of 2^-24 (subnormal fp16) when e < 113
+    let h;
+    if (e >= 113) { shift = 13; h = ((e - 112) << 10) + (full >>> 13) - 1024; } else h = shift < 32 ? full >>> shift : 0;
+    const rest = shift < 32 ? full & ((2 ** shift) - 1) : full, half = shift < 33 ? 2 ** (shift - 1) : Infinity;
+    if (rest > half || (rest === half && (h & 1))) h++;  // a carry moves into the exponent, as it should
+    return sign | Math.min(h, 0x7c00);
+  };
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  let seed = 12345;
+  for (let e = 0; e < 255; e++) {
+    for (let k = 0; k < 64; k++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const m = k < 4 ? [0, 0x1000, 0x2000, 0x7fffff][k] : seed & 0x7fffff;
+      u[0] = ((seed & 0x80000000) | (e << 23) | m) >>> 0;
+      const a = numberToF16Bits(f[0]), b = byBits(u[0]);
+      if (a !== b) throw new Error(`float16 rounding of float32 ${hex(u[0], 4)}: ${hex(a, 2)} by value, ${hex(b, 2)} by bits`);
+    }
+  }
 }
 
 // float32 value -> bfloat16 bits, round to nearest, ties to even, from the float32 bit
@@ -633,7 +701,8 @@ function checkModelContract(model, tier, table, onnxFile, fail, producer, ctx = 
   if (fail.expect(g.outputs.length === 1, `graph has ${g.outputs.length} outputs, expected only inputs_embeds`)) {
     const out = g.outputs[0];
     fail.expect(out.name === 'inputs_embeds', `graph output is '${out.name}', expected 'inputs_embeds'`);
-    fail.expect(out.elemType === FLOAT, `inputs_embeds elem_type ${out.elemType}, expected FLOAT (1)`);
+    const wantElem = OUTPUT_ELEM[ctx.outputDtype ?? 'float32'];
+    fail.expect(out.elemType === wantElem, `inputs_embeds elem_type ${out.elemType}, expected ${ELEM_NAME[wantElem]} (${wantElem})`);
     fail.expect(out.dims && out.dims.length === 3 && out.dims[0].param === 'B' && out.dims[0].value === null &&
       out.dims[1].param === 'N' && out.dims[1].value === null && out.dims[2].value === D && !out.dims[2].param,
     `inputs_embeds shape ${JSON.stringify(out.dims)}, expected [B, N, ${D}]`);
@@ -641,12 +710,22 @@ function checkModelContract(model, tier, table, onnxFile, fail, producer, ctx = 
 
   // Nodes: op types, order, wiring, attributes.
   fail.expect(g.sparseInitializers === 0, 'graph has sparse initializers');
-  if (spec.freeGraph) { checkFreeGraph(g, spec, spec.initializers(V, D, ctx.block), fail); return; }
+  if (spec.freeGraph) {
+    checkFreeGraph(g, spec, spec.initializers(V, D, ctx.block), fail);
+    if (ctx.outputDtype === 'float16') {
+      // The one rounding to float16 is the last step: a Cast to FLOAT16 writes the output.
+      const last = g.nodes.find((n) => n.outputs.includes('inputs_embeds'));
+      const to = last && last.attrs.find((a) => a.name === 'to');
+      fail.expect(last && last.op === 'Cast' && to && to.i === FLOAT16, 'inputs_embeds is not written by a Cast to FLOAT16');
+    }
+    return;
+  }
+  const specNodes = tierNodes(tier, ctx.outputDtype);
   const ops = g.nodes.map((n) => n.op);
-  if (!fail.expect(sameArray(ops, spec.nodes.map((n) => n.op)), `nodes are [${ops}], expected [${spec.nodes.map((n) => n.op)}]`)) return;
+  if (!fail.expect(sameArray(ops, specNodes.map((n) => n.op)), `nodes are [${ops}], expected [${specNodes.map((n) => n.op)}]`)) return;
   const bound = {};  // '$k' -> actual intermediate name
   const reserved = new Set(['input_ids', 'inputs_embeds', ...spec.initializers(V, D).map((i) => i.name)]);
-  spec.nodes.forEach((want, k) => {
+  specNodes.forEach((want, k) => {
     const node = g.nodes[k];
     const where = `node ${k} (${node.op} '${node.name}')`;
     if (node.name !== want.name) fail.note(`${where}: name differs from the original's '${want.name}'`);
@@ -672,7 +751,8 @@ function checkModelContract(model, tier, table, onnxFile, fail, producer, ctx = 
       if (attrs.axis) fail.expect(attrs.axis.i === 0 && attrs.axis.other.length === 0, `${where}: axis ${attrs.axis.i}, expected 0`);
     } else if (node.op === 'Cast') {
       fail.expect(attrNames.every((n) => n === 'to' || n === 'saturate'), `${where}: unexpected attributes [${attrNames}]`);
-      fail.expect(attrs.to && attrs.to.i === FLOAT, `${where}: 'to' is ${attrs.to ? attrs.to.i : 'missing'}, expected FLOAT (1)`);
+      const to = want.to ?? FLOAT;
+      fail.expect(attrs.to && attrs.to.i === to, `${where}: 'to' is ${attrs.to ? attrs.to.i : 'missing'}, expected ${ELEM_NAME[to]} (${to})`);
     } else {
       fail.expect(attrNames.length === 0, `${where}: unexpected attributes [${attrNames}]`);
     }
@@ -904,7 +984,20 @@ function* randomIds(seed, V, count) {
   }
 }
 
-async function runOrt(ort, onnxPath, ref, table, calls, fail) {
+// The float16 bits of rows of a float32 reference, converted when first asked for.
+function halfRows(out, D) {
+  const bits = new Uint16Array(out.length);
+  const done = new Uint8Array(out.length / D);
+  return (id) => {
+    if (!done[id]) {
+      for (let j = 0; j < D; j++) bits[id * D + j] = numberToF16Bits(out[id * D + j]);
+      done[id] = 1;
+    }
+    return bits.subarray(id * D, (id + 1) * D);
+  };
+}
+
+async function runOrt(ort, onnxPath, ref, table, calls, fail, outputDtype = 'float32') {
   const { D } = table;
   let session;
   try {
@@ -917,7 +1010,9 @@ async function runOrt(ort, onnxPath, ref, table, calls, fail) {
   try {
     fail.expect(sameArray(session.inputNames, ['input_ids']), `session inputs [${session.inputNames}]`);
     fail.expect(sameArray(session.outputNames, ['inputs_embeds']), `session outputs [${session.outputNames}]`);
+    const half = outputDtype === 'float16';
     const expectedBits = new Uint32Array(ref.out.buffer, ref.out.byteOffset, ref.out.length);
+    const halfRow = half ? halfRows(ref.out, D) : null;
     for (const { label, ids, dims } of calls) {
       const input = new ort.Tensor('int64', BigInt64Array.from(ids, (i) => BigInt(i)), dims);
       let result;
@@ -928,8 +1023,25 @@ async function runOrt(ort, onnxPath, ref, table, calls, fail) {
         continue;
       }
       const out = result.inputs_embeds;
-      if (!fail.expect(out && out.type === 'float32', `ORT (${label}): output type ${out && out.type}, expected float32`)) continue;
+      if (!fail.expect(out && out.type === outputDtype, `ORT (${label}): output type ${out && out.type}, expected ${outputDtype}`)) continue;
       if (!fail.expect(sameArray(out.dims, [...dims, D]), `ORT (${label}): output dims [${out.dims}], expected [${[...dims, D]}]`)) continue;
+      if (half) {
+        // onnxruntime-node hands float16 out as Uint16Array (Float16Array where the runtime has one).
+        const got = new Uint16Array(out.data.buffer, out.data.byteOffset, out.data.length);
+        let bad = 0, first = null;
+        ids.forEach((id, k) => {
+          const want = halfRow(id);
+          for (let j = 0; j < D; j++) {
+            if (got[k * D + j] !== want[j]) {
+              bad++;
+              if (!first) first = `id ${id} (position ${k}) col ${j}: got ${hex(got[k * D + j], 2)}, expected ${hex(want[j], 2)} (float32 ${showNumber(ref.out[id * D + j])})`;
+            }
+          }
+        });
+        if (bad) fail.add(`ORT output (${label}) differs from the reference in ${bad} values; first at ${first}`);
+        idsChecked += ids.length;
+        continue;
+      }
       const gotBits = new Uint32Array(out.data.buffer, out.data.byteOffset, out.data.length);
       let bad = 0, first = null;
       ids.forEach((id, k) => {
@@ -1006,15 +1118,36 @@ function checkReport(opts, table, refs, sampleIds, fail) {
         `tiers.${tier} '${p}' does not name ${TIERS[tier].file} relative to ${base}`);
     }
   }
+  const outputDtype = opts.outputDtype ?? 'float32';
+  fail.expect((report.output_dtype ?? 'float32') === outputDtype, `output_dtype '${report.output_dtype}', expected '${outputDtype}'`);
+  if (outputDtype === 'float16') {
+    // The table's values a float16 output turns into +-inf, as fp16w's rows.
+    let count = 0, maxAbs = 0;
+    for (let i = 0; i < W.length; i++) {
+      if ((numberToF16Bits(W[i]) & 0x7fff) === 0x7c00) { count++; maxAbs = Math.max(maxAbs, Math.abs(W[i])); }
+    }
+    const o = report.output_overflow;
+    if (count === 0) fail.expect(o === undefined, `output_overflow ${JSON.stringify(o)}, expected none`);
+    else if (fail.expect(isObj(o), `no output_overflow, expected count ${count}`)) {
+      fail.expect(o.count === count, `output_overflow.count ${o.count}, expected ${count}`);
+      fail.expect(o.max_abs_source === maxAbs, `output_overflow.max_abs_source ${o.max_abs_source}, expected ${maxAbs}`);
+    }
+  }
   if (fail.expect(isObj(report.parity), 'report has no "parity" object')) {
     for (const tier of opts.tiers) {
       const p = report.parity[tier];
       if (!fail.expect(isObj(p), `parity.${tier} missing`)) continue;
       fail.expect(sameArray(p.shape || [], [1, sampleIds.length, D]), `parity.${tier}.shape ${JSON.stringify(p.shape)}, expected [1, ${sampleIds.length}, ${D}]`);
-      fail.expect(p.dtype === 'float32', `parity.${tier}.dtype '${p.dtype}', expected 'float32'`);
+      fail.expect(p.dtype === outputDtype, `parity.${tier}.dtype '${p.dtype}', expected '${outputDtype}'`);
       if (!fail.expect(refs[tier], `parity.${tier}: no reference to compare with`)) continue;
-      const mine = errorStats(absErrors(refs[tier].out, W, sampleIds, D));
-      if (tier === 'fp32') {
+      // The parity compares what a consumer receives, the float16 values widened exactly.
+      let received = refs[tier].out;
+      if (outputDtype === 'float16') {
+        received = new Float32Array(V * D);
+        for (const r of sampleIds) for (let j = 0; j < D; j++) received[r * D + j] = f16BitsToNumber(numberToF16Bits(refs[tier].out[r * D + j]));
+      }
+      const mine = errorStats(absErrors(received, W, sampleIds, D));
+      if (tier === 'fp32' && outputDtype === 'float32') {
         fail.expect(p.max_abs_err === 0 && p.mean_abs_err === 0 && p.p99_abs_err === 0,
           `parity.fp32 errors ${p.max_abs_err}/${p.mean_abs_err}/${p.p99_abs_err}, expected all 0`);
       }
@@ -1131,6 +1264,18 @@ async function main() {
   if (os.endianness() !== 'LE') throw new Error('this checker assumes a little-endian host');
   const table = loadTable(opts.modelDir, opts.tensor);
   const { V, D } = table;
+  if (opts.outputDtype === null && opts.report) {
+    try {
+      const r = JSON.parse(fs.readFileSync(opts.report, 'utf8'));
+      if (r && typeof r.output_dtype === 'string') opts.outputDtype = r.output_dtype;
+    } catch { /* checkReport reports it */ }
+  }
+  opts.outputDtype ??= 'float32';
+  if (!OUTPUT_ELEM[opts.outputDtype]) throw new Error(`the report's output_dtype '${opts.outputDtype}' is neither float32 nor float16`);
+  if (opts.outputDtype === 'float16') {
+    checkF16Rounding();
+    console.log('output float16 (the float32 -> float16 rounding checked on its edge values)');
+  }
   console.log(`table ${table.name} ${table.dtype} [${V}, ${D}] from ${table.file}`);
   if (opts.tiers === null) {
     opts.tiers = discoverTiers(opts);
@@ -1149,7 +1294,7 @@ async function main() {
   ];
 
   const refs = {};
-  const ctx = { block: null };
+  const ctx = { block: null, outputDtype: opts.outputDtype };
   let allOk = true;
   for (const tier of opts.tiers) {
     const fail = new Failures();
@@ -1190,7 +1335,7 @@ async function main() {
             expected = { out: decodeInt4(p, scBits, z, V, D, ctx.block) };
           }
         }
-        idsChecked = await runOrt(ort, onnxPath, expected, table, calls, fail);
+        idsChecked = await runOrt(ort, onnxPath, expected, table, calls, fail, opts.outputDtype);
       }
       if (tier === 'int4') console.log(`int4   ${checkInt4Size(opts, table, fail)}`);
     }
@@ -1233,4 +1378,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
 export {
   TIERS, loadTable, parseModel, referenceTier, numberToF16Bits, f16BitsToNumber, quantizeInt8, roundHalfEven,
   decodeMessage, errorStats, f32ToBf16Bits, bf16BitsToNumber, quantizeInt4, decodeInt4, int4TableStats,
+  checkF16Rounding, tierNodes,
 };
