@@ -73,12 +73,13 @@ def interface_problems(model, d):
             continue
         vi = inputs[name]
         if vi.type.tensor_type.elem_type != want_type:
-            problems.append(f"input {name}: element type {vi.type.tensor_type.elem_type}, expected {want_type}")
+            problems.append(f"input {name}: element type {vi.type.tensor_type.elem_type}, "
+                            f"expected {want_type}")
         got = dims_of(vi)
         if name == "input_ids" and got != ["B", "N"]:
             problems.append(f"input input_ids: shape {got}, expected ['B', 'N']")
-        if name == "audio_features" and not (got and len(got) == 2 and isinstance(got[0], str) and got[0] != "?"
-                                             and got[1] == d):
+        symbolic_a = bool(got) and isinstance(got[0], str) and got[0] != "?"
+        if name == "audio_features" and not (symbolic_a and len(got) == 2 and got[1] == d):
             problems.append(f"input audio_features: shape {got}, expected [A, {d}] with A symbolic")
     return problems
 
@@ -118,8 +119,10 @@ def check(path, hidden):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--hidden", type=int, default=0, help="expected D of inputs_embeds (default: as declared)")
-    ap.add_argument("--exclude", action="append", default=[], help="glob of files under a folder to leave out")
+    ap.add_argument("--hidden", type=int, default=0,
+                    help="expected D of inputs_embeds (default: as declared)")
+    ap.add_argument("--exclude", action="append", default=[],
+                    help="glob of files under a folder to leave out")
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
     files = list(onnx_files(args.paths, args.exclude))
@@ -141,8 +144,9 @@ def main():
         else:
             print(f"check_onnx: {shown}: ok")
     skipped = len(files) - len(checked)
-    print(f"check_onnx: onnx {onnx.__version__} check_model(full_check=True) + strict shape inference [B, N, D]: "
-          f"{len(checked) - failed} of {len(checked)} files ok" + (f", {skipped} excluded on purpose" if skipped else ""))
+    excluded = f", {skipped} excluded on purpose" if skipped else ""
+    print(f"check_onnx: onnx {onnx.__version__} check_model(full_check=True) + strict shape inference "
+          f"[B, N, D]: {len(checked) - failed} of {len(checked)} files ok{excluded}")
     return 1 if failed else 0
 
 

@@ -114,12 +114,13 @@ class Comparison:
             self.exact += 1
             return
         if not self.strict and kind == "mean" and abs(ours - orig) <= 1e-6 * abs(orig):
-            self.notes.append(f"{label}: ours {ours!r}, original {orig!r} (rel {abs(ours - orig) / abs(orig):.1e}: "
+            rel = abs(ours - orig) / abs(orig)
+            self.notes.append(f"{label}: ours {ours!r}, original {orig!r} (rel {rel:.1e}: "
                               "numpy 1.24's 8192-value buffers vs 2.4's one pairwise tree)")
             return
         if not self.strict and kind == "p99" and ours == quantile_numpy124(data):
-            self.notes.append(f"{label}: ours {ours!r} = numpy 1.24 (float64 interpolation), original under numpy "
-                              f"{np.__version__} {orig!r} (float32 interpolation)")
+            self.notes.append(f"{label}: ours {ours!r} = numpy 1.24 (float64 interpolation), "
+                              f"original under numpy {np.__version__} {orig!r} (float32 interpolation)")
             return
         self.failures.append(f"{label}: ours {ours!r}, original {orig!r}")
 
@@ -130,7 +131,7 @@ def run_graph(path, ids):
 
 
 def initializers(path):
-    return {t.name: numpy_helper.to_array(t, base_dir=os.path.dirname(path)) for t in onnx.load(path).graph.initializer}
+    return {t.name: numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
 
 
 def compare_run(c, args, seed, root, variant, weight):
@@ -155,8 +156,9 @@ def compare_run(c, args, seed, root, variant, weight):
         for name, a in o_init.items():
             b = u_init.get(name)
             if b is None or a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes():
-                c.failures.append(f"{label}: {tier}: initializer {name} {a.dtype}{list(a.shape)} differs in ours "
-                                  f"({'missing' if b is None else f'{b.dtype}{list(b.shape)}'})")
+                theirs = "missing" if b is None else f"{b.dtype}{list(b.shape)}"
+                c.failures.append(f"{label}: {tier}: initializer {name} {a.dtype}{list(a.shape)} "
+                                  f"differs in ours ({theirs})")
         got_o, got_u = run_graph(o_path, ids), run_graph(u_path, ids)
         if got_o.shape != got_u.shape or got_o.tobytes() != got_u.tobytes():
             c.failures.append(f"{label}: {tier}: ONNX Runtime outputs differ on {len(ids)} ids")
@@ -165,15 +167,15 @@ def compare_run(c, args, seed, root, variant, weight):
             if po[key] != pu.get(key):
                 c.failures.append(f"{label}: parity.{tier}.{key}: ours {pu.get(key)!r}, original {po[key]!r}")
         diff = np.abs(got_o[:, :len(sample)] - weight[sample][None])  # what the seed's parity_check measures
-        c.figure(f"{label}: parity.{tier}.max_abs_err", pu.get("max_abs_err"), po["max_abs_err"], "max", diff)
-        c.figure(f"{label}: parity.{tier}.mean_abs_err", pu.get("mean_abs_err"), po["mean_abs_err"], "mean", diff)
-        c.figure(f"{label}: parity.{tier}.p99_abs_err", pu.get("p99_abs_err"), po["p99_abs_err"], "p99", diff)
+        for key, kind in [("max_abs_err", "max"), ("mean_abs_err", "mean"), ("p99_abs_err", "p99")]:
+            c.figure(f"{label}: parity.{tier}.{key}", pu.get(key), po[key], kind, diff)
     for key in ["variant"]:
         if orig_report[key] != ours_report.get(key):
             c.failures.append(f"{label}: {key}: ours {ours_report.get(key)!r}, original {orig_report[key]!r}")
     for key, want in orig_report["info"].items():
         if ours_report["info"].get(key) != want:
-            c.failures.append(f"{label}: info.{key}: ours {ours_report['info'].get(key)!r}, original {want!r}")
+            got = ours_report["info"].get(key)
+            c.failures.append(f"{label}: info.{key}: ours {got!r}, original {want!r}")
     q, s = seed._per_row_int8_quantise(weight)
     err = np.abs(q.astype(np.float32) * s[:, None] - weight.astype(np.float32))
     so, su = orig_report["int8_table_quant_stats"], ours_report["int8_table_quant_stats"]
@@ -221,10 +223,12 @@ def main():
         seed.load_embed_tokens = load
         seed.export_variant(variant, TIERS)
         seed.load_embed_tokens = seed_load
-        r = subprocess.run([args.bin, "export", "--variant", variant, "--root", os.path.join(args.work, root, "ours"),
-                            "-q"], capture_output=True, text=True)
+        ours_root = os.path.join(args.work, root, "ours")
+        r = subprocess.run([args.bin, "export", "--variant", variant, "--root", ours_root, "-q"],
+                           capture_output=True, text=True)
         if r.returncode != 0:
-            c.failures.append(f"{root}/{variant}: embed2onnx export failed ({r.returncode}): {r.stderr.strip()}")
+            c.failures.append(f"{root}/{variant}: embed2onnx export failed ({r.returncode}): "
+                              f"{r.stderr.strip()}")
             continue
         before = (len(c.failures), c.exact)
         compare_run(c, args, seed, root, variant, captured["weight"])
