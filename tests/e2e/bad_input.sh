@@ -8,6 +8,7 @@ set -euo pipefail
 WORK=${1:?usage: $0 WORKDIR}
 : "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
 rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/official_check.sh"
 GOOD="$WORK/good_ckpt"
 BAD="$WORK/nan_ckpt"
 OUT="$WORK/out"
@@ -56,4 +57,5 @@ refuse empty_tiers 2 "--tiers: no tier named" --model-dir "$GOOD" --out-dir "$OU
 # "all" is what --help calls the default: accepted, and the same five tiers.
 "$E2O_BIN" export --model-dir "$GOOD" --out-dir "$WORK/all" --tiers all -q
 [[ $(ls "$WORK/all"/embed_tokens*.onnx | wc -l) -eq 5 ]] || { echo "--tiers all did not write five tiers" >&2; exit 1; }
+official_check "$WORK"
 echo "bad_input: ok"

@@ -70,4 +70,5 @@ grep -qF "left alone, not from an earlier export: embed_tokens.onnx, embed_token
   die "other: stderr: $(cat "$WORK/other.err")"
 [[ -f $OTHER/embed_tokens.onnx && -f $OTHER/embed_tokens.onnx_data ]] || die "other: a file it does not list was removed"
 echo "other: $(grep -F 'left alone' "$WORK/other.err")"
+official_check "$WORK"
 echo "coherent_folder: ok"

@@ -63,4 +63,5 @@ MID="$WORK/mid_ckpt"  # every tier: about 1.2 MiB
 "$E2O_BIN" export --quiet --model-dir "$MID" --out-dir "$OUT" 2>"$WORK/mid.err" || die "the export that fits failed: $(cat "$WORK/mid.err")"
 grep -qF "\"checkpoint\": \"$MID/" "$OUT/embed_tokens_parity.json" || die "the report does not name the new checkpoint"
 echo "an export that fits beside the previous one landed"
+official_check "$WORK"  # the tmpfs is still mounted: its export is checked too
 echo "disk_full: ok"

@@ -269,4 +269,5 @@ expect_refused "out dir under a file" $rc
 expect_one_error "out dir under a file" "$WORK/bad_out.err" "a_file"
 [[ $(cat "$WORK/a_file") == "not a folder" ]] || die "bad_out: the file changed"
 
+official_check "$WORK"
 echo "faults: ok"

@@ -56,4 +56,5 @@ rc=0
 [[ ! -s "$WORK/bf16.err" ]] || { echo "unexpected notes:" >&2; cat "$WORK/bf16.err" >&2; exit 1; }
 "$PY" -c 'import json, sys; k = [k for k in json.load(open(sys.argv[1])) if k.endswith("_overflow")]; sys.exit(1 if k else 0)' \
   "$WORK/bf16_out/embed_tokens_parity.json" || { echo "an overflow key without overflow" >&2; exit 1; }
+official_check "$WORK"
 echo "fp16_overflow: ok"

@@ -24,4 +24,5 @@ if (bad.length) { console.error("tier paths not relative to the out dir:", JSON.
 
 run_case f16_single encoder.token_table.weight --dtype f16 --vocab 5003 --hidden 96 --seed 31 --std 0.5
 run_case f32_sharded decoder.embedding.table.weight --dtype f32 --shards 2 --vocab 3001 --hidden 80 --seed 32 --std 1.0
+official_check "$WORK"
 echo "generic_dtypes: ok"

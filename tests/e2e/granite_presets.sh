@@ -43,4 +43,5 @@ JS
 check_variant base granite-speech-4.1-2b language_model.model.embed_tokens
 check_variant plus granite-speech-4.1-2b-plus language_model.model.embed_tokens
 check_variant nar granite-speech-4.1-2b-nar llm.model.embed_tokens
+official_check --hidden $D "$WORK"
 echo "granite_presets: ok"

@@ -36,7 +36,6 @@ cmake --build "$WORK/consumer" >"$WORK/consumer_build.log"
 "$WORK/consumer/consumer" "$WORK/ckpt" "$WORK/out" | tee "$WORK/consumer.out"
 grep -q '^tier fp16w ' "$WORK/consumer.out" && grep -q '^tier int8 ' "$WORK/consumer.out"
 "$PREFIX/bin/embed2onnx" verify "$WORK/out" --model-dir "$WORK/ckpt" >/dev/null
-official_check --hidden 64 "$WORK/out" >/dev/null
 
 # 2. pkg-config alone, from the staged DESTDIR copy (its .pc is relative to itself).
 PKG_CONFIG_PATH="$WORK/stage/opt/e2o/lib/pkgconfig" pkg-config --cflags --libs embed2onnx >"$WORK/pc_flags"
@@ -46,4 +45,5 @@ grep -q -- "-I$WORK/stage/opt/e2o/lib/pkgconfig/../../include" "$WORK/pc_flags" 
 g++ -std=c++20 -o "$WORK/consumer_pc" "$ROOT/tests/consumer/main.cc" $(cat "$WORK/pc_flags")
 "$WORK/consumer_pc" "$WORK/ckpt" "$WORK/out_pc" >/dev/null
 "$WORK/stage/opt/e2o/bin/embed2onnx" verify "$WORK/out_pc" --model-dir "$WORK/ckpt" >/dev/null
+official_check --hidden 64 "$WORK"
 echo "install_package: ok"

@@ -65,4 +65,5 @@ OUT="$WORK/d1024"
 "$NODE" "$CHECK" --export-dir "$OUT" --model-dir "$BIG" --report "$OUT/embed_tokens_parity.json" --producer embed2onnx \
   | tee "$WORK/d1024.check"
 grep -q '^int4  *sidecar .*(limit 0.3)$' "$WORK/d1024.check" || { echo "the sidecar ratio was not enforced at D = 1024" >&2; exit 1; }
+official_check "$WORK"
 echo "int4_block: ok"

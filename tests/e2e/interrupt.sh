@@ -101,4 +101,5 @@ wait $pid || rc=$?
 ((rc == 0)) || die "SIGINT ignored: exit $rc; stderr: $(cat "$WORK/run.err")"
 check_outcome "SIGINT ignored" $rc 2 >/dev/null || die "SIGINT ignored: not a complete export"
 echo "SIGINT ignored: the run completed its export"
+official_check "$WORK"
 echo "interrupt: ok ($interrupted of 6 runs interrupted)"

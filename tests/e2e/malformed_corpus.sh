@@ -21,6 +21,7 @@ WORK=${1:?usage: $0 WORKDIR}
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PYTHON=${PYTHON:-python3}
 rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/official_check.sh"
 CASES="$WORK/cases"
 OUT="$WORK/out"
 ROOT="$WORK/root"
@@ -153,4 +154,5 @@ if ((failures > 0)); then
   echo "malformed_corpus: $failures of $count cases failed" >&2
   exit 1
 fi
+official_check "$WORK"
 echo "malformed_corpus: ok ($count cases)"

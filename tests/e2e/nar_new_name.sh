@@ -22,4 +22,5 @@ const ok = r.info.embed_attr === "language_model.model.embed_tokens" && r.info.v
   r.tiers.int8 === "exports/granite-speech-4.1-2b-nar/embed_tokens_int8.onnx";
 if (!ok) { console.error("unexpected report:", JSON.stringify({ info: r.info, tiers: r.tiers })); process.exit(1); }
 ' "$OUT/embed_tokens_parity.json"
+official_check --hidden 128 "$WORK"
 echo "nar_new_name: ok"

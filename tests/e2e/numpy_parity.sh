@@ -12,6 +12,7 @@ PY=${PYTHON:-/usr/bin/python3}
 CHECK="$(cd "$(dirname "$0")/../numpy" && pwd)/check_numpy.py"
 "$PY" -c 'import numpy' 2>/dev/null || { echo "$PY cannot import numpy: install python3-numpy ('make apt-deps')" >&2; exit 1; }
 rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/official_check.sh"
 TIERS=fp32,fp16w,int8  # the three tiers of SPEC §3-4 (the checker skips any others)
 FAILED=()
 check() {  # label, check_numpy.py args...: runs every case, reports all failures at the end
@@ -102,4 +103,6 @@ if [[ ${#FAILED[@]} -gt 0 ]]; then
   echo "numpy_parity: FAILED: the export disagrees with numpy for: ${FAILED[*]}" >&2
   exit 1
 fi
+# tampered/ holds a flipped byte on purpose.
+official_check --exclude "tampered/*" "$WORK"
 echo "numpy_parity: ok (4 synthetic, $count real checkpoints; numpy catches tampering)"

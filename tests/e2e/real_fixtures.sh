@@ -21,4 +21,5 @@ if [[ -n "$(find "$FIXTURES" -newer "$WORK" -type f)" ]]; then
   echo "files under $FIXTURES changed during the run" >&2
   exit 1
 fi
+official_check "$WORK"
 echo "real_fixtures: ok ($count checkpoints)"

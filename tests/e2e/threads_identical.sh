@@ -6,6 +6,7 @@ WORK=${1:?usage: $0 WORKDIR}
 : "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
 NODE=${NODE:-node}
 rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/official_check.sh"
 # compare LABEL make_checkpoint-flags...: exports with 1 and 2 threads and compares.
 compare() {
   local label=$1
@@ -43,4 +44,5 @@ compare() {
 compare granite_v --vocab 100353 --hidden 128 --edge-rows --seed 51 --std 0.05 --shards 2
 # Sampled rows (all even) unlike the odd ones: the p99s need the second pass.
 compare odd_rows_wide --vocab 1024 --hidden 128 --seed 52 --odd-row-std 0.5
+official_check --hidden 128 "$WORK"
 echo "threads_identical: ok (both routes of the p99)"

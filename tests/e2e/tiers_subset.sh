@@ -61,4 +61,5 @@ refuse() {  # out dir, label
 mkdir -p "$WORK/bogus_empty"
 refuse "$WORK/bogus_empty" bogus_empty
 refuse "$WORK/bogus_missing" bogus_missing
+official_check --hidden 64 "$WORK"
 echo "tiers_subset: ok"

@@ -7,6 +7,7 @@ WORK=${1:?usage: $0 WORKDIR}
 : "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/lib/official_check.sh"
 CKPT="$WORK/ckpt"
 "$E2O_GEN" --out "$CKPT" --vocab 5000 --hidden 128 --edge-rows --seed 7 >/dev/null
 
@@ -115,4 +116,6 @@ rc=0
 
 "$E2O_BIN" inspect "$OURS/embed_tokens_int4.onnx" | grep -q "every external range fits"
 "$E2O_BIN" inspect "$OURS/embed_tokens_int8.onnx" --json | grep -q '"ranges_fit": true'
+# broken/ (the last broken copy) and garbage.onnx are broken on purpose.
+official_check --exclude "broken/*" --exclude garbage.onnx "$WORK"
 echo "verify: all cases behaved"

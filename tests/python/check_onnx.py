@@ -1,33 +1,47 @@
 """The official ONNX checker on exported graphs, as the original script ran it.
 
-usage: check_onnx.py [--hidden D] PATH...   (a PATH may be a folder: every *.onnx in it)
+usage: check_onnx.py [--hidden D] [--exclude GLOB]... PATH...
+  A PATH may be a folder: every *.onnx under it, subfolders included (symlinked folders
+  are not followed), except those whose path relative to that folder matches an
+  --exclude glob (fnmatch; hostile or broken files a test writes on purpose).
 
 Per file:
   1. onnx.checker.check_model(path, full_check=True): the model, its opset, its external
      data (location inside the folder, lengths) and onnx's own shape inference in strict
      mode.
-  2. Strict shape inference on a copy whose graph outputs carry no shape, so that the
+  2. The interface: input_ids INT64 [B, N]; a splice graph (SPEC §8) also takes
+     audio_features FLOAT [A, D] with A symbolic; no other input.
+  3. Strict shape inference on a copy whose graph outputs carry no shape, so that the
      shape of inputs_embeds must be inferred from the nodes (inference keeps a declared
      output shape it cannot infer): it must come out [B, N, D].
-Prints one line per file; exits 1 if any file fails, 2 on bad usage.
+Prints one line per file; exits 1 if any file fails, 2 on bad usage or when the PATHs
+hold no .onnx at all (a sweep that checks nothing is a broken test).
 """
 
 import argparse
+import fnmatch
 import os
 import sys
 
 import onnx
-from onnx import shape_inference
+from onnx import TensorProto, shape_inference
 
 
-def onnx_files(paths):
+def onnx_files(paths, excludes):
+    """(path, skipped) for every .onnx named or found under a folder, sorted per folder."""
     for p in paths:
-        if os.path.isdir(p):
-            for name in sorted(os.listdir(p)):
+        if not os.path.isdir(p):
+            yield p, False
+            continue
+        found = []
+        for root, dirs, names in os.walk(p):
+            dirs.sort()
+            for name in names:
                 if name.endswith(".onnx"):
-                    yield os.path.join(p, name)
-        else:
-            yield p
+                    found.append(os.path.join(root, name))
+        for f in sorted(found):
+            rel = os.path.relpath(f, p)
+            yield f, any(fnmatch.fnmatchcase(rel, g) for g in excludes)
 
 
 def dims_of(value_info):
@@ -45,46 +59,94 @@ def dims_of(value_info):
     return out
 
 
-def check(path, hidden):
-    onnx.checker.check_model(path, full_check=True)
-    model = onnx.load(path, load_external_data=False)
+def interface_problems(model, d):
+    problems = []
+    inputs = {i.name: i for i in model.graph.input}
+    want_types = {"input_ids": TensorProto.INT64, "audio_features": TensorProto.FLOAT}
+    for name in inputs:
+        if name not in want_types:
+            problems.append(f"unexpected input {name}")
+    if "input_ids" not in inputs:
+        problems.append("no input input_ids")
+    for name, want_type in want_types.items():
+        if name not in inputs:
+            continue
+        vi = inputs[name]
+        if vi.type.tensor_type.elem_type != want_type:
+            problems.append(f"input {name}: element type {vi.type.tensor_type.elem_type}, "
+                            f"expected {want_type}")
+        got = dims_of(vi)
+        if name == "input_ids" and got != ["B", "N"]:
+            problems.append(f"input input_ids: shape {got}, expected ['B', 'N']")
+        symbolic_a = bool(got) and isinstance(got[0], str) and got[0] != "?"
+        if name == "audio_features" and not (symbolic_a and len(got) == 2 and got[1] == d):
+            problems.append(f"input audio_features: shape {got}, expected [A, {d}] with A symbolic")
+    return problems
+
+
+def check_here(name, hidden):
+    """Checks the file `name` in the current folder: onnx resolves external data relative
+    to the model's folder, and a relative name keeps paths that are not UTF-8 out of the
+    checker's C++ strings."""
+    onnx.checker.check_model(name, full_check=True)
+    model = onnx.load(name, load_external_data=False)
     declared = {o.name: dims_of(o) for o in model.graph.output}
+    out = declared.get("inputs_embeds")
+    d = hidden if hidden else (out[-1] if out else None)
+    problems = interface_problems(model, d)
+    if list(declared) != ["inputs_embeds"]:
+        problems.append(f"outputs {list(declared)}, expected ['inputs_embeds']")
     for o in model.graph.output:
         o.type.tensor_type.ClearField("shape")
     inferred = shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
-    problems = []
     for o in inferred.graph.output:
         got = dims_of(o)
-        want = declared.get(o.name)
-        if o.name == "inputs_embeds":
-            d = hidden if hidden else (want[-1] if want else None)
-            want = ["B", "N", d]
+        want = ["B", "N", d] if o.name == "inputs_embeds" else declared.get(o.name)
         if got != want:
             problems.append(f"output {o.name}: inferred shape {got}, expected {want}")
     return problems
 
 
+def check(path, hidden):
+    """Problems found in the graph at `path` (empty when it passes)."""
+    here = os.getcwd()
+    os.chdir(os.path.dirname(os.path.abspath(path)))
+    try:
+        return check_here(os.path.basename(path), hidden)
+    finally:
+        os.chdir(here)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--hidden", type=int, default=0, help="expected D of inputs_embeds (default: as declared)")
+    ap.add_argument("--hidden", type=int, default=0,
+                    help="expected D of inputs_embeds (default: as declared)")
+    ap.add_argument("--exclude", action="append", default=[],
+                    help="glob of files under a folder to leave out")
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
-    files = list(onnx_files(args.paths))
-    if not files:
-        print("check_onnx: no .onnx file in " + " ".join(args.paths), file=sys.stderr)
+    files = list(onnx_files(args.paths, args.exclude))
+    checked = [f for f, skipped in files if not skipped]
+    if not checked:
+        print("check_onnx: no .onnx file to check in " + " ".join(args.paths), file=sys.stderr)
         return 2
     failed = 0
-    for f in files:
+    for f in checked:
         try:
             problems = check(f, args.hidden)
         except Exception as e:  # the checker's own exceptions name what is wrong
             problems = [f"{type(e).__name__}: {e}".splitlines()[0]]
+        shown = os.fsencode(f).decode("utf-8", "replace")
         if problems:
             failed += 1
             for p in problems:
-                print(f"check_onnx: {f}: {p}", file=sys.stderr)
+                print(f"check_onnx: {shown}: {p}", file=sys.stderr)
         else:
-            print(f"check_onnx: {f}: ok (onnx {onnx.__version__}, full_check, inferred [B, N, D])")
+            print(f"check_onnx: {shown}: ok")
+    skipped = len(files) - len(checked)
+    excluded = f", {skipped} excluded on purpose" if skipped else ""
+    print(f"check_onnx: onnx {onnx.__version__} check_model(full_check=True) + strict shape inference "
+          f"[B, N, D]: {len(checked) - failed} of {len(checked)} files ok{excluded}")
     return 1 if failed else 0
 
 

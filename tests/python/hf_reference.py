@@ -7,7 +7,8 @@ save_pretrained (bf16 or f32, sharded or not), at the real vocabulary size so th
 SPEC §5 sample ids are real rows. embed2onnx exports it as a user would, then every tier
 graph runs in onnxruntime (Python, CPU) on the sample ids and random ids and must equal,
 bit for bit, the tier's documented encoding of torch's own embedding output:
-`model.get_input_embeddings()(ids)` with the model loaded in float32. Every graph also
+`model.get_input_embeddings()(ids)` with the model loaded in float32, then fp16/bf16
+rounding, int8 (SPEC §4) or int4 (docs/int4.md) computed in torch. Every graph also
 passes the official checker (check_onnx.py). Exits 1 with one line per failure.
 """
 
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_onnx  # noqa: E402
 
 SAMPLE_IDS = [0, 1, 100, 1024, 50000, 100352, 100351]
+TIERS = ["fp32", "fp16w", "bf16w", "int8", "int4"]  # every tier, the default of export
 
 
 def granite_text_config(vocab):
@@ -141,7 +143,31 @@ def encode_tier(tier, table, rows, ids):
         # q is stored as an integer: a code of 0 has no sign, so -0.0 never comes back.
         q = torch.clamp(torch.round(rows / s[:, None]), -127, 127).to(torch.int8).float()
         return q * s[:, None]
-    return None  # int4: checked against the stored bytes' decoding by verify and tests/ort
+    if tier == "int4":
+        return encode_int4(rows, default_int4_block(rows.shape[1]))
+    return None
+
+
+def default_int4_block(d):
+    """export's --int4-block when not given: 32, or the largest even divisor of D below 32."""
+    return 32 if d % 32 == 0 else max(b for b in range(2, 32, 2) if d % b == 0)
+
+
+def encode_int4(rows, block):
+    """docs/int4.md: per block of `block` values, asymmetric 4-bit codes against an fp16
+    scale, every step one float32 operation; codes and zero points are integers on disk."""
+    k, d = rows.shape
+    x = rows.reshape(k, d // block, block)
+    zero = torch.zeros((), dtype=torch.float32)
+    mn = torch.minimum(x.amin(dim=2), zero)
+    mx = torch.maximum(x.amax(dim=2), zero)
+    s = torch.clamp((mx - mn) / torch.tensor(15.0, dtype=torch.float32), max=65504.0).half().float()
+    safe = torch.where(s == 0, torch.ones_like(s), s)
+    z = torch.where(s == 0, zero, torch.clamp(torch.round(-mn / safe), 0, 15)).to(torch.uint8)
+    codes = torch.clamp(torch.round(x / safe[:, :, None]) + z.float()[:, :, None], 0, 15)
+    codes = torch.where((s == 0)[:, :, None], z.float()[:, :, None], codes).to(torch.uint8)
+    out = (codes.float() - z.float()[:, :, None]) * s[:, :, None]
+    return out.reshape(k, d)
 
 
 def run_graph(path, ids):
@@ -167,16 +193,21 @@ def check_case(args, name, factory, dtype, shard, cls_name):
     rng = np.random.default_rng(sum(map(ord, name)))
     ids = [i for i in SAMPLE_IDS if i < vocab] + [vocab - 1] + rng.integers(0, vocab, 64).tolist()
     table, rows = reference(ckpt, cls_name, ids)
+    if sorted(report["tiers"]) != sorted(TIERS):
+        failures.append(f"{name}: the report lists tiers {sorted(report['tiers'])}, expected {sorted(TIERS)}")
+    # Every graph in the folder, not only the tiers: splice graphs too, once they exist.
+    for path, _ in check_onnx.onnx_files([out], []):
+        problems = check_onnx.check(path, table.shape[1])
+        failures += [f"{name}: {os.path.basename(path)}: checker: {p}" for p in problems]
     for tier, rel in report["tiers"].items():
         path = os.path.join(out, rel)
-        problems = check_onnx.check(path, table.shape[1])
-        failures += [f"{name}: {tier}: checker: {p}" for p in problems]
         got = run_graph(path, ids)
         want = encode_tier(tier, table, rows, ids)
         if got.shape != (1, len(ids), table.shape[1]) or got.dtype != np.float32:
             failures.append(f"{name}: {tier}: output {got.dtype} {got.shape}")
             continue
         if want is None:
+            failures.append(f"{name}: {tier}: no torch reference for this tier")
             continue
         want = want.numpy().reshape(got.shape)
         diff = np.nonzero(got.view(np.uint32) != want.view(np.uint32))
