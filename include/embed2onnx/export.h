@@ -37,6 +37,8 @@ struct ExportOptions {
   // Values per int4 block (even, divides D). 0: 32, or the largest even divisor of D
   // below it; with the default tier list, int4 is left out (with a note) if D has none.
   uint32_t int4_block = 0;
+  // Whose numpy the report's means and p99s match bit for bit (figures.h).
+  NumpyRules numpy = kDefaultNumpyRules;
   std::string producer_name;      // "" -> "embed2onnx"
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
@@ -71,10 +73,17 @@ struct ExportSummary {
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
   std::string report_path;
+  NumpyRules numpy = kDefaultNumpyRules;  // the rules its figures follow
   // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99; 0 when
   // pass 1 could settle it),
   // reading back and verifying, and the whole export.
   double seconds_stream = 0, seconds_pass1 = 0, seconds_pass2 = 0, seconds_verify = 0, seconds_total = 0;
+  // CPU seconds per stage of the streaming pass (stream/table_pass.h): reading the
+  // checkpoint, each encoder thread, the in-order figures, the sidecar writes.
+  struct Stages {
+    double read = 0, figures = 0, write = 0;
+    std::vector<double> encode;  // per encoder thread
+  } stages;
 };
 
 Result<ExportSummary> ExportTable(const ExportOptions& opts);

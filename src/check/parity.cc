@@ -18,7 +18,8 @@ std::vector<int64_t> SampleIds(uint64_t vocab) {
 }
 
 Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std::vector<int64_t>& ids,
-                       const float* source, ErrorFigures* parity, std::vector<int64_t>* shape) {
+                       const float* source, ErrorFigures* parity, std::vector<int64_t>* shape,
+                       NumpyRules rules) {
   const uint64_t d = st.cols;
   E2O_ASSIGN_OR_RETURN(HostTensor got,
                        EvaluateLookup(model, MakeIdsTensor(ids, 1, static_cast<int64_t>(ids.size()))));
@@ -41,7 +42,7 @@ Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std
   if (source && parity) {
     std::vector<float> err(ids.size() * d);
     for (size_t i = 0; i < err.size(); ++i) err[i] = std::fabs(out[i] - source[i]);
-    *parity = SummarizeErrors(err);
+    *parity = SummarizeErrors(err, rules);
   }
   return Status::Ok();
 }

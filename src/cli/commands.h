@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "embed2onnx/figures.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
@@ -16,6 +17,7 @@ struct ExportArgs {
   bool quiet = false;
   bool fsync = false;
   uint32_t int4_block = 0;
+  std::string numpy = NumpyRulesName(kDefaultNumpyRules);
   std::vector<std::string> tier_list;  // --tiers parsed by CheckExportArgs; empty: every tier
 };
 void AddExportCommand(CLI::App& app, ExportArgs* args);

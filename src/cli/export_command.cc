@@ -104,6 +104,10 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_option("--int4-block", a->int4_block,
                   "values per int4 block, each with its own fp16 scale and zero point (even, divides the "
                   "table width; default 32, or the largest even divisor of the width below 32)");
+  cmd->add_option("--numpy", a->numpy,
+                  "whose numpy the report's means and p99s equal bit for bit: 2.4 (the default) or 1.24 "
+                  "(8192-value sum buffers, p99 interpolated in float64)")
+      ->check(CLI::IsMember({"2.4", "1.24"}));
   cmd->add_flag("--fsync", a->fsync,
                 "flush every file to disk before renaming it into place (survives power loss; costs the "
                 "time the disk needs to absorb the export)");
@@ -127,6 +131,7 @@ Status RunExport(const ExportArgs& a) {
   o.threads = a.threads;
   o.fsync = a.fsync;
   o.int4_block = a.int4_block;
+  ParseNumpyRules(a.numpy, &o.numpy);  // CLI11 admitted only the two names
   o.tensor = a.tensor;
   o.note = [quiet = a.quiet](const std::string& line) {
     if (!quiet) std::fprintf(stderr, "embed2onnx: %s\n", line.c_str());

@@ -49,6 +49,6 @@ class ExportSink final : public TierSink {
 // was exported from; fills the outcome's parity figures and shape.
 // `threads` sum the read-back checksum of each initializer in parallel windows.
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads = 1);
+                    TierOutcome* outcome, int threads = 1, NumpyRules rules = kDefaultNumpyRules);
 
 }  // namespace embed2onnx
