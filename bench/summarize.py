@@ -18,8 +18,9 @@ from collections import defaultdict
 MIB = 1024.0
 RSS_LIMIT_MIB = 200.0
 
-# The issue's targets.
-WALL_OVER_FLOOR_MAX = 1.5
+# The targets: the original's three tiers within 1.2x the best floor on resident memory
+# (issue 14; all five tiers, 1.5x, are timed by tiers_vs_floor.sh).
+WALL_OVER_FLOOR_MAX = 1.2
 SPEEDUP_MIN = 5.0
 ORT_FP16W_RSS_RATIO_MAX = 0.25
 
@@ -97,42 +98,53 @@ def print_table(headers, rows):
         print(line(r))
 
 
+# Rows of the export table, in order; the *_cold ones only when recorded.
+EXPORT_WHO = ("floor", "floor_head", "floor_dd32k", "floor_dd1m", "ours", "original", "floor_cold", "ours_cold")
+
+
 def summarize_granite(records, ex, ort):
     failures = []
-    print("\nExport, all three tiers (median of {} runs; floor = cat checkpoint + write the same bytes)".format(
-        ex["V/ours"]["reps"]))
+    print("\nExport, the original's three tiers (median of {} runs; floor = cat checkpoint + write the same bytes, "
+          "best of head -c, dd bs=32k, dd bs=1M per repetition; resident memory unless *_cold)".format(
+              ex["V/ours"]["reps"]))
     rows = []
     for size in ("V", "2V"):
-        floor, floor8k = ex[f"{size}/floor"], ex[f"{size}/floor8k"]
-        for who in ("floor", "floor8k", "ours", "original"):
+        floor = ex[f"{size}/floor"]
+        for who in EXPORT_WHO:
+            if f"{size}/{who}" not in ex:
+                continue
             e = ex[f"{size}/{who}"]
+            base = ex.get(f"{size}/floor_cold", floor) if who.endswith("_cold") else floor
             rows.append([f"{size} ({e['rows']} x {e['cols']})", who, e["reps"], f"{e['wall_s']:.2f}",
-                         " ".join(f"{w:.1f}" for w in e["wall_all_s"]), f"{e['cpu_s']:.2f}",
+                         f"{e['user_s']:.2f}", f"{e['sys_s']:.2f}",
+                         " ".join(f"{w:.2f}" for w in e["wall_all_s"]),
                          f"{e['peak_rss_mib']:.0f}", f"{e['bytes_written'] / 1e9:.3f}",
-                         f"{ratio(e['wall_s'], floor['wall_s']):.2f}", f"{ratio(e['wall_s'], floor8k['wall_s']):.2f}"])
-    print_table(["table", "who", "runs", "wall s", "each run s", "cpu s", "peak RSS MiB", "GB written",
-                 "/floor", "/floor8k"], rows)
+                         f"{ratio(e['wall_s'], base['wall_s']):.2f}"])
+    print_table(["table", "who", "runs", "wall s", "user s", "sys s", "each run wall s", "peak RSS MiB", "GB written",
+                 "/floor"], rows)
 
     s = {}
     for size in ("V", "2V"):
         s[f"{size}_ours_over_floor"] = ratio(ex[f"{size}/ours"]["wall_s"], ex[f"{size}/floor"]["wall_s"])
-        s[f"{size}_ours_over_floor8k"] = ratio(ex[f"{size}/ours"]["wall_s"], ex[f"{size}/floor8k"]["wall_s"])
-        for f in ("floor", "floor8k"):
-            s[f"{size}_ours_over_{f}_paired"] = paired_ratio(records, size, "ours", f)
+        s[f"{size}_ours_over_floor_paired"] = paired_ratio(records, size, "ours", "floor")
+        if f"{size}/ours_cold" in ex:
+            s[f"{size}_cold_ours_over_floor"] = ratio(ex[f"{size}/ours_cold"]["wall_s"],
+                                                      ex[f"{size}/floor_cold"]["wall_s"])
         s[f"{size}_speedup_vs_original"] = ex[f"{size}/original"]["wall_s"] / ex[f"{size}/ours"]["wall_s"]
         s[f"{size}_cpu_ratio_original_over_ours"] = ex[f"{size}/original"]["cpu_s"] / ex[f"{size}/ours"]["cpu_s"]
-    for who in ("floor", "floor8k", "ours", "original"):
+    for who in ("floor", "ours", "original"):
         s[f"{who}_wall_2V_over_V"] = ratio(ex[f"2V/{who}"]["wall_s"], ex[f"V/{who}"]["wall_s"])
         s[f"{who}_rss_2V_over_V"] = ex[f"2V/{who}"]["peak_rss_mib"] / ex[f"V/{who}"]["peak_rss_mib"]
 
     print("\nRatios")
     for size in ("V", "2V"):
         print(f"  {size}: ours / floor wall = {s[f'{size}_ours_over_floor']:.2f} (paired {s[f'{size}_ours_over_floor_paired']:.2f})"
-              f"  (target <= {WALL_OVER_FLOOR_MAX}: {verdict(s[f'{size}_ours_over_floor'] <= WALL_OVER_FLOOR_MAX)});"
-              f"  / floor8k = {s[f'{size}_ours_over_floor8k']:.2f} (paired {s[f'{size}_ours_over_floor8k_paired']:.2f})")
+              f"  (target <= {WALL_OVER_FLOOR_MAX}: {verdict(s[f'{size}_ours_over_floor'] <= WALL_OVER_FLOOR_MAX)})"
+              + (f";  cold memory (no target): {s[f'{size}_cold_ours_over_floor']:.2f}"
+                 if f"{size}_cold_ours_over_floor" in s else ""))
         print(f"  {size}: original / ours wall = {s[f'{size}_speedup_vs_original']:.2f}x  (target >= {SPEEDUP_MIN}: "
               f"{verdict(s[f'{size}_speedup_vs_original'] >= SPEEDUP_MIN)}); cpu {s[f'{size}_cpu_ratio_original_over_ours']:.2f}x")
-    for who in ("floor", "floor8k", "ours", "original"):
+    for who in ("floor", "ours", "original"):
         print(f"  2V / V {who:>8}: wall {s[f'{who}_wall_2V_over_V']:.2f}, peak RSS {s[f'{who}_rss_2V_over_V']:.2f}")
     rss_ok = all(ex[f"{z}/ours"]["peak_rss_mib"] <= RSS_LIMIT_MIB for z in ("V", "2V"))
     print(f"  ours peak RSS: V {ex['V/ours']['peak_rss_mib']:.0f} MiB, 2V {ex['2V/ours']['peak_rss_mib']:.0f} MiB "
@@ -177,14 +189,14 @@ def summarize_granite(records, ex, ort):
 
 def summarize_large(ex, ort):
     failures = []
-    e, floor, floor8k = ex["large/ours"], ex["large/floor"], ex["large/floor8k"]
+    e, floor = ex["large/ours"], ex["large/floor"]
     print(f"\nLarge table: {e['rows']} x {e['cols']} bf16 ({e['rows'] * e['cols'] * 2 / 2**30:.2f} GiB in), "
-          "all three tiers, one run")
-    print_table(["who", "wall s", "cpu s", "peak RSS MiB", "GB written", "/floor", "/floor8k"],
-                [[w, f"{x['wall_s']:.2f}", f"{x['cpu_s']:.2f}", f"{x['peak_rss_mib']:.0f}",
-                  f"{x['bytes_written'] / 1e9:.3f}", f"{ratio(x['wall_s'], floor['wall_s']):.2f}",
-                  f"{ratio(x['wall_s'], floor8k['wall_s']):.2f}"]
-                 for w, x in (("floor", floor), ("floor8k", floor8k), ("ours", e))])
+          "all three tiers, one run; floor = best of head -c, dd bs=32k, dd bs=1M")
+    print_table(["who", "wall s", "user s", "sys s", "peak RSS MiB", "GB written", "/floor"],
+                [[w, f"{x['wall_s']:.2f}", f"{x['user_s']:.2f}", f"{x['sys_s']:.2f}", f"{x['peak_rss_mib']:.0f}",
+                  f"{x['bytes_written'] / 1e9:.3f}", f"{ratio(x['wall_s'], floor['wall_s']):.2f}"]
+                 for w, x in [(w, ex[f"large/{w}"]) for w in ("floor", "floor_head", "floor_dd32k", "floor_dd1m",
+                                                                "ours") if f"large/{w}" in ex]])
     ok = e["peak_rss_mib"] < RSS_LIMIT_MIB
     print(f"  peak RSS {e['peak_rss_mib']:.0f} MiB < {RSS_LIMIT_MIB:.0f} MiB: {'yes' if ok else 'NO'}")
     if not ok:
@@ -199,8 +211,7 @@ def summarize_large(ex, ort):
         if not chk["bit_exact"]:
             failures.append(f"large {tier}: rows differ")
     print_table(["tier", "session ms", "lookup ms", "peak RSS MiB", "check"], rows)
-    return {"wall_over_floor": ratio(e["wall_s"], floor["wall_s"]),
-            "wall_over_floor8k": ratio(e["wall_s"], floor8k["wall_s"]), "peak_rss_mib": e["peak_rss_mib"]}, failures
+    return {"wall_over_floor": ratio(e["wall_s"], floor["wall_s"]), "peak_rss_mib": e["peak_rss_mib"]}, failures
 
 
 def main() -> int:

@@ -46,6 +46,8 @@ struct ExportOptions {
   // Where model_dir came from when it is a Hugging Face cache snapshot (--model): the
   // repo id, the revision asked for and the commit it resolved to. "" otherwise.
   std::string hf_repo, hf_revision, hf_commit;
+  // Whose numpy the report's means and p99s match bit for bit (figures.h).
+  NumpyRules numpy = kDefaultNumpyRules;
   std::string producer_name;      // "" -> "embed2onnx"
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
@@ -117,10 +119,17 @@ struct ExportSummary {
   // file names it.
   int64_t audio_token_id = 0;
   std::string audio_token_source, audio_token_text;
+  NumpyRules numpy = kDefaultNumpyRules;  // the rules its figures follow
   // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99; 0 when
   // pass 1 could settle it),
   // reading back and verifying, and the whole export.
   double seconds_stream = 0, seconds_pass1 = 0, seconds_pass2 = 0, seconds_verify = 0, seconds_total = 0;
+  // CPU seconds per stage of the streaming pass (stream/table_pass.h): reading the
+  // checkpoint, each encoder thread, the in-order figures, the sidecar writes.
+  struct Stages {
+    double read = 0, figures = 0, write = 0;
+    std::vector<double> encode;  // per encoder thread
+  } stages;
 };
 
 Result<ExportSummary> ExportTable(const ExportOptions& opts);

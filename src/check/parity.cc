@@ -19,7 +19,8 @@ std::vector<int64_t> SampleIds(uint64_t vocab) {
 }
 
 Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std::vector<int64_t>& ids,
-                       const float* source, ErrorFigures* parity, std::vector<int64_t>* shape) {
+                       const float* source, ErrorFigures* parity, std::vector<int64_t>* shape,
+                       NumpyRules rules) {
   const uint64_t d = st.cols;
   const int32_t out_elem = st.params.output_elem;
   const bool half = out_elem == onnx::TensorProto::FLOAT16;
@@ -56,7 +57,7 @@ Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std
     }
     std::vector<float> err(ids.size() * d);
     for (size_t i = 0; i < err.size(); ++i) err[i] = std::fabs(out[i] - source[i]);
-    *parity = SummarizeErrors(err);
+    *parity = SummarizeErrors(err, rules);
   }
   return Status::Ok();
 }

@@ -24,6 +24,6 @@ std::vector<int64_t> SampleIds(uint64_t vocab);
 // `parity` receives the figures of |output - source| and `shape` the output's shape.
 Status CheckGraphOnIds(const LoadedModel& model, const StoredTier& st, const std::vector<int64_t>& ids,
                        const float* source = nullptr, ErrorFigures* parity = nullptr,
-                       std::vector<int64_t>* shape = nullptr);
+                       std::vector<int64_t>* shape = nullptr, NumpyRules rules = kDefaultNumpyRules);
 
 }  // namespace embed2onnx

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "embed2onnx/model_source.h"
+#include "embed2onnx/figures.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
@@ -24,6 +25,7 @@ struct ExportArgs {
   std::string audio_token_id;  // --audio-token-id as given ("" = not given)
   bool no_splice = false;
   std::optional<int64_t> audio_token;  // --audio-token-id parsed by CheckExportArgs
+  std::string numpy = NumpyRulesName(kDefaultNumpyRules);
   std::vector<std::string> tier_list;  // --tiers parsed by CheckExportArgs; empty: every tier
 };
 void AddExportCommand(CLI::App& app, ExportArgs* args);

@@ -136,6 +136,10 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
                   "bundles (each tier's float32 result rounded to nearest even; fp16w outputs its stored "
                   "rows)")
       ->check(CLI::IsMember({"float32", "float16"}));
+  cmd->add_option("--numpy", a->numpy,
+                  "whose numpy the report's means and p99s equal bit for bit: 2.4 (the default) or 1.24 "
+                  "(8192-value sum buffers, p99 interpolated in float64)")
+      ->check(CLI::IsMember({"2.4", "1.24"}));
   cmd->add_flag("--fsync", a->fsync,
                 "flush every file to disk before renaming it into place (survives power loss; costs the "
                 "time the disk needs to absorb the export)");
@@ -183,6 +187,7 @@ Status RunExport(const ExportArgs& a) {
   o.threads = a.threads;
   o.fsync = a.fsync;
   o.int4_block = a.int4_block;
+  ParseNumpyRules(a.numpy, &o.numpy);  // CLI11 admitted only the two names
   o.tensor = a.tensor;
   o.audio_token_id = a.audio_token;
   o.no_splice = a.no_splice;

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <memory>
@@ -47,8 +48,8 @@ uint32_t DefaultInt4Block(uint64_t d) {
 // of ExportSummary filled in only after streaming must be filled here at its longest, or
 // the bound falls short (a full disk is then found by the write, later but still safely).
 uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writers, const OutputDir& out,
-                         const std::string& variant, const std::string& base,
-                         const std::vector<int64_t>& ids) {
+                         const std::string& variant, const std::string& base, const std::vector<int64_t>& ids,
+                         int threads) {
   const double longest = -std::numeric_limits<double>::min();
   const ErrorFigures worst{longest, longest, longest, true, longest};
   s.report_path = out.FinalPath(kReportFileName);
@@ -71,6 +72,7 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
   }
   s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
   if (s.output_dtype != "float32") s.output_overflow = {UINT64_MAX, longest};
+  s.stages = {longest, longest, longest, std::vector<double>(static_cast<size_t>(threads), longest)};
   return RenderReport(s, variant, base, ids).size();
 }
 
@@ -181,6 +183,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   summary.hf_repo = opts.hf_repo;
   summary.hf_revision = opts.hf_revision;
   summary.hf_commit = opts.hf_commit;
+  summary.numpy = opts.numpy;
 
   // 2. Stream every tier into staged files.
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note, disk));
@@ -203,13 +206,16 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   // time it took to get there.)
   const std::string base = opts.paths_relative_to.empty() ? opts.out_dir : opts.paths_relative_to;
   const std::vector<int64_t> ids = SampleIds(table->rows());
-  std::vector<uint64_t> extents = {ReportSizeBound(summary, writer_ptrs, *out, opts.variant, base, ids)};
+  const int threads = std::clamp(opts.threads > 0 ? opts.threads : AvailableCores(), 1, kMaxPassThreads);
+  std::vector<uint64_t> extents = {
+      ReportSizeBound(summary, writer_ptrs, *out, opts.variant, base, ids, threads)};
   for (const TierWriter* w : writer_ptrs)
     for (uint64_t e : w->planned_extents()) extents.push_back(e);
   E2O_RETURN_IF_ERROR(out->CheckFreeSpace(extents));
   for (TierWriter* w : writer_ptrs) E2O_RETURN_IF_ERROR(w->Open());
   PassOptions popts;
-  popts.threads = opts.threads > 0 ? opts.threads : AvailableCores();
+  popts.threads = threads;
+  popts.numpy = opts.numpy;
   if (opts.progress) {
     popts.progress = [&](int pass, uint64_t rows_done) {
       ExportOptions::Progress p;
@@ -243,6 +249,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   }
   summary.seconds_pass1 = pass.seconds_pass1;
   summary.seconds_pass2 = pass.seconds_pass2;
+  summary.stages = {pass.stages.read, pass.stages.figures, pass.stages.sinks, pass.stages.encode};
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());
   for (size_t k = 0; k < tiers.size(); ++k) {
     const TierPassResult& r = pass.tiers[k];
@@ -263,7 +270,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
       o.sidecar_bytes = w.layout().sidecar_size;
     }
     o.overflow = pass.tiers[k].overflow;
-    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads));
+    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads, opts.numpy));
     if (w.has_splice()) {
       E2O_RETURN_IF_ERROR(ReadBackSplice(w, source.cols(), ids));
       o.splice_path = out->FinalPath(w.splice_file_name());

@@ -38,7 +38,7 @@ Status ExportSink::Consume(const EncodedChunk& chunk) {
 }
 
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads) {
+                    TierOutcome* outcome, int threads, NumpyRules rules) {
   const TierWriter& w = *sink.writer();
   const Tier& tier = w.tier();
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
@@ -78,7 +78,8 @@ Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::
     for (int i = 0; i < tier.num_streamed; ++i) got[i] = stored[i].data();
     E2O_RETURN_IF_ERROR(CompareStoredRows(st, id, 1, rows.data() + k * d, exp, got));
   }
-  return CheckGraphOnIds(*model, st, sample_ids, rows.data(), &outcome->parity, &outcome->parity_shape);
+  return CheckGraphOnIds(*model, st, sample_ids, rows.data(), &outcome->parity, &outcome->parity_shape,
+                         rules);
 }
 
 Status ReadBackSplice(const TierWriter& w, uint64_t cols, const std::vector<int64_t>& sample_ids) {

@@ -49,7 +49,7 @@ class ExportSink final : public TierSink {
 // was exported from; fills the outcome's parity figures and shape.
 // `threads` sum the read-back checksum of each initializer in parallel windows.
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads = 1);
+                    TierOutcome* outcome, int threads = 1, NumpyRules rules = kDefaultNumpyRules);
 
 // The staged splice graph of `writer` (after ReadBackTier passed on its tier): the splice
 // contract, and check/splice_check.h's checks against the staged plain graph.

@@ -112,12 +112,17 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
         {report_key::kOverflowMaxAbsSource, s.output_overflow.max_abs_source}};
   report["sample_ids"] = sample_ids;
   report["files"] = files;
-  report["tool"] = {{"name", kToolName}, {"version", Version()}};
+  report["tool"] = {{"name", kToolName}, {"version", Version()}, {"numpy", NumpyRulesName(s.numpy)}};
   report["timings_s"] = {{"stream", s.seconds_stream},
                          {"stream_write_pass", s.seconds_pass1},
                          {"stream_p99_pass", s.seconds_pass2},
                          {"verify", s.seconds_verify},
-                         {"total", s.seconds_total}};
+                         {"total", s.seconds_total},
+                         {"stages",
+                          {{"read", s.stages.read},
+                           {"encode_per_thread", s.stages.encode},
+                           {"figures", s.stages.figures},
+                           {"write", s.stages.write}}}};
   return DumpJson(report, 2) + "\n";
 }
 

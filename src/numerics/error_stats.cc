@@ -11,6 +11,7 @@
 #include "numerics/half.h"
 #include "numerics/int8_quant.h"  // HaveAvx2
 #include "numerics/numpy_sum.h"
+#include "numerics/simd.h"
 
 namespace embed2onnx {
 
@@ -25,6 +26,13 @@ double NumpyLerp(float a, float b, double t) {
   return static_cast<double>(a) + static_cast<double>(diff) * t;
 }
 
+double NumpyLerp(float a, float b, double t, NumpyRules rules) {
+  if (rules == NumpyRules::kNumpy1_24) return NumpyLerp(a, b, t);
+  const float diff = b - a;
+  if (t >= 0.5) return b - diff * static_cast<float>(1.0 - t);
+  return a + diff * static_cast<float>(t);
+}
+
 namespace {
 // Splits numpy's virtual index into the lower order statistic and the weight.
 void SplitIndex(double index, uint64_t n, uint64_t* lo, uint64_t* hi, double* t) {
@@ -36,10 +44,10 @@ void SplitIndex(double index, uint64_t n, uint64_t* lo, uint64_t* hi, double* t)
 }
 }  // namespace
 
-ErrorFigures SummarizeErrors(std::vector<float>& errors) {
+ErrorFigures SummarizeErrors(std::vector<float>& errors, NumpyRules rules) {
   ErrorFigures s;
   if (errors.empty()) return s;
-  NumpyFloat32Sum sum;
+  NumpyMean sum(errors.size(), rules);
   sum.Add(errors.data(), errors.size());
   std::sort(errors.begin(), errors.end());
   s.max_abs_err = errors.back();
@@ -47,7 +55,7 @@ ErrorFigures SummarizeErrors(std::vector<float>& errors) {
   uint64_t lo, hi;
   double t;
   SplitIndex(NumpyQuantileIndex(errors.size(), 0.99), errors.size(), &lo, &hi, &t);
-  s.p99_abs_err = NumpyLerp(errors[lo], errors[hi], t);
+  s.p99_abs_err = NumpyLerp(errors[lo], errors[hi], t, rules);
   return s;
 }
 
@@ -76,16 +84,69 @@ float RunningMax(const float* v, size_t n, float m) {
 #endif
 }
 
-double RowCosine(const float* x, const float* y, size_t n) {
-  double dot = 0, nx = 0, ny = 0;
-  for (size_t j = 0; j < n; ++j) {
-    dot += static_cast<double>(x[j]) * y[j];
-    nx += static_cast<double>(x[j]) * x[j];
-    ny += static_cast<double>(y[j]) * y[j];
-  }
+namespace {
+// The cosine from its three sums, each in four lanes.
+double CosineFromLanes(const double* dot4, const double* nx4, const double* ny4) {
+  const double dot = (dot4[0] + dot4[1]) + (dot4[2] + dot4[3]);
+  const double nx = (nx4[0] + nx4[1]) + (nx4[2] + nx4[3]);
+  const double ny = (ny4[0] + ny4[1]) + (ny4[2] + ny4[3]);
   if (nx == 0 && ny == 0) return 1.0;
   if (nx == 0 || ny == 0) return 0.0;
   return dot / std::sqrt(nx * ny);
+}
+
+// Elements [j, n) into lane l, l + 1, ... (the tail after the whole groups of four).
+void CosineTail(const float* x, const float* y, size_t j, size_t n, double* dot4, double* nx4, double* ny4) {
+  for (size_t l = 0; j < n; ++j, ++l) {
+    const double a = x[j], b = y[j];
+    dot4[l] += a * b;
+    nx4[l] += a * a;
+    ny4[l] += b * b;
+  }
+}
+
+#if defined(__x86_64__)
+// The four lanes as one AVX register per sum: the same products and sums, lane by lane.
+__attribute__((target("avx"))) double RowCosineAvx(const float* x, const float* y, size_t n) {
+  __m256d dot = _mm256_setzero_pd(), nx = _mm256_setzero_pd(), ny = _mm256_setzero_pd();
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + j)), b = _mm256_cvtps_pd(_mm_loadu_ps(y + j));
+    dot = _mm256_add_pd(dot, _mm256_mul_pd(a, b));
+    nx = _mm256_add_pd(nx, _mm256_mul_pd(a, a));
+    ny = _mm256_add_pd(ny, _mm256_mul_pd(b, b));
+  }
+  double dot4[4], nx4[4], ny4[4];
+  _mm256_storeu_pd(dot4, dot);
+  _mm256_storeu_pd(nx4, nx);
+  _mm256_storeu_pd(ny4, ny);
+  CosineTail(x, y, j, n, dot4, nx4, ny4);
+  return CosineFromLanes(dot4, nx4, ny4);
+}
+#endif
+}  // namespace
+
+double RowCosinePortable(const float* x, const float* y, size_t n) {
+  // Four lanes per sum (element j goes to lane j % 4): one running sum in order would
+  // wait on every add's latency, and the lanes are what a vector register holds.
+  double dot4[4] = {0, 0, 0, 0}, nx4[4] = {0, 0, 0, 0}, ny4[4] = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    for (size_t l = 0; l < 4; ++l) {
+      const double a = x[j + l], b = y[j + l];
+      dot4[l] += a * b;
+      nx4[l] += a * a;
+      ny4[l] += b * b;
+    }
+  CosineTail(x, y, j, n, dot4, nx4, ny4);
+  return CosineFromLanes(dot4, nx4, ny4);
+}
+
+double RowCosine(const float* x, const float* y, size_t n) {
+#if defined(__x86_64__)
+  if (HaveAvx2()) return RowCosineAvx(x, y, n);
+#endif
+  return RowCosinePortable(x, y, n);
 }
 
 void HighBitsHistogram::Add(const float* v, size_t n) {
@@ -118,14 +179,17 @@ QuantileWindow QuantileWindow::Around(float guess, uint32_t half_width) {
   return w;
 }
 
-size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out) const {
+size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out, uint64_t* below) const {
   if (empty()) return 0;
   const uint32_t span = last - first;
   size_t k = 0;
+  uint64_t under = 0;
   for (size_t i = 0; i < n; ++i) {
     out[k] = v[i];  // written always, kept when inside: no branch to mispredict
     k += ((FloatBits(v[i]) >> 16) - first) <= span;
+    under += (FloatBits(v[i]) >> 16) < first;
   }
+  if (below) *below += under;
   return k;
 }
 
@@ -145,39 +209,46 @@ struct LeftPackTable {
 };
 
 __attribute__((target("avx2"))) size_t FilterAvx2(const float* v, size_t n, uint32_t first, uint32_t span,
-                                                  float* out) {
+                                                  float* out, uint64_t* below) {
   static const LeftPackTable table;
   const __m256i vfirst = _mm256_set1_epi32(static_cast<int>(first)),
                 vspan = _mm256_set1_epi32(static_cast<int>(span));
   size_t k = 0, i = 0;
+  uint64_t under = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(v + i);
-    const __m256i rel = _mm256_sub_epi32(_mm256_srli_epi32(_mm256_castps_si256(x), 16), vfirst);
+    const __m256i high = _mm256_srli_epi32(_mm256_castps_si256(x), 16);
+    const __m256i rel = _mm256_sub_epi32(high, vfirst);
     // rel <= span as unsigned numbers, as in FilterPortable.
     const __m256i inside = _mm256_cmpeq_epi32(_mm256_max_epu32(rel, vspan), vspan);
     const int mask = _mm256_movemask_ps(_mm256_castsi256_ps(inside));
     const __m256i perm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table.lanes[mask]));
     _mm256_storeu_ps(out + k, _mm256_permutevar8x32_ps(x, perm));  // k + 8 <= i + 8 <= n
     k += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(mask)));
+    // high < first: both below 2^16, so the signed compare is the unsigned one.
+    const int lt = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(vfirst, high)));
+    under += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(lt)));
   }
   for (; i < n; ++i) {
     out[k] = v[i];
     k += ((FloatBits(v[i]) >> 16) - first) <= span;
+    under += (FloatBits(v[i]) >> 16) < first;
   }
+  if (below) *below += under;
   return k;
 }
 }  // namespace
 #endif
 
-size_t QuantileWindow::Filter(const float* v, size_t n, float* out) const {
+size_t QuantileWindow::Filter(const float* v, size_t n, float* out, uint64_t* below) const {
   if (empty()) return 0;
 #if defined(__x86_64__)
-  if (HaveAvx2()) return FilterAvx2(v, n, first, last - first, out);
+  if (HaveAvx2()) return FilterAvx2(v, n, first, last - first, out, below);
 #endif
-  return FilterPortable(v, n, out);
+  return FilterPortable(v, n, out, below);
 }
 
-TwoPassQuantile::TwoPassQuantile(uint64_t total, double q) : total_(total) {
+TwoPassQuantile::TwoPassQuantile(uint64_t total, double q, NumpyRules rules) : total_(total), rules_(rules) {
   index_ = NumpyQuantileIndex(total, q);
   double t;
   if (total > 0)
@@ -247,6 +318,34 @@ bool TwoPassQuantile::ResolvedInPass1() {
   return true;
 }
 
+bool TwoPassQuantile::ResolvedByWindow() {
+  if (total_ == 0) return true;
+  if (window_.empty()) return false;
+  // Values per window bucket; the ranks inside the window follow from the count below.
+  std::vector<uint64_t> in_bucket(window_counts_.size(), 0);
+  for (size_t i = 0; i < window_counts_.size(); ++i)
+    if (window_counts_[i])
+      for (size_t j = 0; j < 65536; ++j) in_bucket[i] += window_counts_[i][j];
+  LowBitsHistogram low;
+  for (int k = 0; k < 2; ++k) {
+    if (rank_[k] < below_) return false;
+    uint64_t seen = below_;
+    size_t i = 0;
+    while (i < in_bucket.size() && seen + in_bucket[i] <= rank_[k]) seen += in_bucket[i++];
+    if (i == in_bucket.size()) return false;  // above the window
+    low.bucket[k] = window_.first + static_cast<uint32_t>(i);
+    rank_in_bucket_[k] = rank_[k] - seen;
+  }
+  for (int k = 0; k < 2; ++k) {
+    // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
+    if (k == 1 && low.bucket[1] == low.bucket[0]) break;
+    const std::unique_ptr<uint32_t[]>& c = window_counts_[low.bucket[k] - window_.first];
+    for (size_t j = 0; j < 65536; ++j) low.counts[k][j] = c[j];  // non-empty: it holds a rank
+  }
+  low_ = std::move(low);
+  return true;
+}
+
 QuantileWindow TwoPassQuantile::StartPass2() {
   low_ = LowBitsHistogram();
   FindBuckets(low_.bucket);
@@ -272,7 +371,7 @@ double TwoPassQuantile::Result() const {
     value[k] = BitsToFloat((low_.bucket[k] << 16) | lo);
   }
   double fl = std::floor(index_);
-  return NumpyLerp(value[0], value[1], index_ - (fl < 0 ? 0 : fl));
+  return NumpyLerp(value[0], value[1], index_ - (fl < 0 ? 0 : fl), rules_);
 }
 
 }  // namespace embed2onnx

@@ -13,6 +13,10 @@
 // exact; when they do not, pass 2 runs as before. The guess only decides the speed.
 // Both passes hand over only the values inside their window (QuantileWindow::Filter, run
 // by each worker on its own errors), so no worker holds a low-bits histogram of its own.
+// With a window, pass 1 can also do without the high-bits histogram (a scatter into
+// 64 Ki counters for every value): counting the values below the window is enough to
+// place the ranks inside it (AddBelowWindow, ResolvedByWindow); when the guess missed, a
+// pass with the histogram comes first, then pass 2.
 //
 // The mean is numpy's float32 pairwise sum (numerics/numpy_sum.h), fed in array order,
 // so it does not depend on how work was split between threads.
@@ -30,13 +34,16 @@ namespace embed2onnx {
 
 // numpy's virtual index for method "linear": (n - 1) * q, as numpy 1.24 computes it.
 double NumpyQuantileIndex(uint64_t n, double q);
-// numpy's _lerp(a, b, t): a + (b - a) * t, or b - (b - a) * (1 - t) when t >= 0.5;
-// b - a is a float32 subtraction like numpy's, the rest in double.
+// numpy's _lerp(a, b, t): a + (b - a) * t, or b - (b - a) * (1 - t) when t >= 0.5.
+// numpy 1.24: b - a is a float32 subtraction, the rest in double (t is a float64 array).
+// numpy 2.4: all of it in float32 (t, a Python float, is weak and becomes float32 first;
+// then 1 - t is computed in double before that cast, as Python computes it).
 double NumpyLerp(float a, float b, double t);
+double NumpyLerp(float a, float b, double t, NumpyRules rules);
 
 // Max, mean and p99 of values held in memory (they are sorted in place); no cosine.
 // Empty -> all zeros.
-ErrorFigures SummarizeErrors(std::vector<float>& errors);
+ErrorFigures SummarizeErrors(std::vector<float>& errors, NumpyRules rules = kDefaultNumpyRules);
 
 // The running maximum `m = v[i] > m ? v[i] : m` over v[0..n), starting from m (NaN never
 // wins), for values without -0 (errors are fabs'd): four SSE lanes where there are SSE,
@@ -45,9 +52,12 @@ float RunningMax(const float* v, size_t n, float m);
 // The same as a plain loop: what the tests hold the SSE path to.
 float RunningMaxPortable(const float* v, size_t n, float m);
 
-// Cosine similarity of a decoded row y to its source x, in double. Two zero rows are
-// identical (1); a zero row against a non-zero one shares no direction (0).
+// Cosine similarity of a decoded row y to its source x, in double: each sum (x.y, x.x,
+// y.y) in four lanes, element j in lane j % 4, joined as (l0 + l1) + (l2 + l3). Two zero
+// rows are identical (1); a zero row against a non-zero one shares no direction (0).
 double RowCosine(const float* x, const float* y, size_t n);
+// The same without vector instructions: what the tests hold the AVX path to.
+double RowCosinePortable(const float* x, const float* y, size_t n);
 
 // One worker's counts for pass 1; merged into TwoPassQuantile in any order.
 struct HighBitsHistogram {
@@ -70,17 +80,17 @@ struct QuantileWindow {
   // finite float), clipped to the finite floats.
   static QuantileWindow Around(float guess, uint32_t half_width);
   // Copies the values of v[0..n) that fall inside the window to out (room for n), in
-  // order, and returns how many; cheap enough to run on every value of pass 1 (AVX2
-  // where the CPU has it).
-  size_t Filter(const float* v, size_t n, float* out) const;
+  // order, and returns how many; with `below`, also adds to it how many fell below the
+  // window. Cheap enough to run on every value of pass 1 (AVX2 where the CPU has it).
+  size_t Filter(const float* v, size_t n, float* out, uint64_t* below = nullptr) const;
   // The same without vector instructions: what the tests hold the AVX2 path to.
-  size_t FilterPortable(const float* v, size_t n, float* out) const;
+  size_t FilterPortable(const float* v, size_t n, float* out, uint64_t* below = nullptr) const;
 };
 
 // Exact quantile q of `total` non-negative, finite floats streamed once or twice.
 class TwoPassQuantile {
  public:
-  TwoPassQuantile(uint64_t total, double q);
+  TwoPassQuantile(uint64_t total, double q, NumpyRules rules = kDefaultNumpyRules);
   ~TwoPassQuantile();
   TwoPassQuantile(TwoPassQuantile&&) noexcept;
 
@@ -96,6 +106,13 @@ class TwoPassQuantile {
   // After every pass-1 merge: true when the window counted both wanted ranks' buckets
   // in full, so Result() is ready without pass 2.
   bool ResolvedInPass1();
+  // Pass 1 without a high-bits histogram (the per-value scatter it costs is the dearest
+  // count of the pass): how many values fell below the window (Filter counts them).
+  void AddBelowWindow(uint64_t n) { below_ += n; }
+  // After such a pass 1: true when the window alone settles both ranks (every value
+  // below it was counted, every value inside it kept), so Result() is ready. Else a pass
+  // with HighBitsHistogram (MergePass1), then StartPass2 and pass 2, find them.
+  bool ResolvedByWindow();
   // After every pass-1 merge: picks the (one or two) buckets to refine and returns the
   // window that holds them: pass 2 filters its values with it and hands them to AddPass2.
   QuantileWindow StartPass2();
@@ -107,11 +124,13 @@ class TwoPassQuantile {
  private:
   uint64_t total_;
   double index_;
+  NumpyRules rules_;
   uint64_t rank_[2];            // the two order statistics wanted
   uint64_t rank_in_bucket_[2];  // their ranks inside their buckets
   std::vector<uint64_t> high_ = std::vector<uint64_t>(65536, 0);
   LowBitsHistogram low_;
   QuantileWindow window_;
+  uint64_t below_ = 0;  // values below window_ (AddBelowWindow)
   // Low-bit counts per window bucket, allocated when the bucket first gets a value.
   // 32-bit: SetWindow keeps no window for 2^32 values or more, so none can overflow.
   std::vector<std::unique_ptr<uint32_t[]>> window_counts_;

@@ -19,9 +19,12 @@ TEST(ErrorStatsTest, QuantileOfSmallArraysByHand) {
   EXPECT_EQ(s.max_abs_err, 100.0);
   EXPECT_EQ(s.mean_abs_err, 50.0);
   EXPECT_NEAR(s.p99_abs_err, 99.0, 1e-9);
-  // n = 3: h = 1.98 -> 2nd + 0.98 * (3rd - 2nd)
+  // n = 3: h = 1.98 -> 2nd + 0.98 * (3rd - 2nd): in double under numpy 1.24, in float32
+  // under 2.4 (which gives 3.9600000381469727 here).
   std::vector<float> w = {4.0f, 0.0f, 2.0f};
-  EXPECT_NEAR(SummarizeErrors(w).p99_abs_err, 2.0 + 0.98 * 2.0, 1e-12);
+  EXPECT_NEAR(SummarizeErrors(w, NumpyRules::kNumpy1_24).p99_abs_err, 2.0 + 0.98 * 2.0, 1e-12);
+  w = {4.0f, 0.0f, 2.0f};
+  EXPECT_EQ(SummarizeErrors(w, NumpyRules::kNumpy2_4).p99_abs_err, 3.9600000381469727);
   std::vector<float> one = {0.25f};
   EXPECT_EQ(SummarizeErrors(one).p99_abs_err, 0.25);
 }
@@ -72,6 +75,73 @@ bool OnePassThenMaybeTwo(const std::vector<float>& v, QuantileWindow window, dou
   }
   *result = q.Result();
   return resolved;
+}
+
+// The export's route: pass 1 counts only what falls below `window` and keeps what falls
+// inside (two workers); when that does not settle it, a high-bits pass and a low-bits
+// pass follow. Returns whether pass 1 was enough.
+bool BelowCountThenMaybeTwoMore(const std::vector<float>& v, QuantileWindow window, double* result) {
+  const size_t n = v.size();
+  TwoPassQuantile q(n, 0.99);
+  q.SetWindow(window);
+  std::vector<float> kept(n);
+  uint64_t below1 = 0, below2 = 0;
+  q.AddToWindow(kept.data(), window.Filter(v.data() + n / 2, n - n / 2, kept.data(), &below2));
+  q.AddToWindow(kept.data(), window.Filter(v.data(), n / 2, kept.data(), &below1));
+  q.AddBelowWindow(below1);
+  q.AddBelowWindow(below2);
+  const bool resolved = q.ResolvedByWindow();
+  if (!resolved) {
+    HighBitsHistogram h;
+    h.Add(v.data(), n);
+    q.MergePass1(h);
+    if (!q.ResolvedInPass1()) {
+      const QuantileWindow w2 = q.StartPass2();
+      q.AddPass2(kept.data(), w2.Filter(v.data(), n, kept.data()));
+    }
+  }
+  *result = q.Result();
+  return resolved;
+}
+
+TEST(ErrorStatsTest, BelowCountAndWindowSettleTheP99OrFallBack) {
+  std::mt19937 rng(15);
+  for (size_t n : {1u, 2u, 101u, 4097u, 300000u}) {
+    std::vector<float> v(n);
+    std::exponential_distribution<float> dist(3000.0f);
+    for (float& x : v) x = (rng() % 5 == 0) ? 0.0f : dist(rng);
+    std::vector<float> copy = v;
+    const double expect = SummarizeErrors(copy).p99_abs_err;
+    double got = -1;
+    const bool settled =
+        BelowCountThenMaybeTwoMore(v, QuantileWindow::Around(static_cast<float>(expect * 1.05), 16), &got);
+    // (n = 2 and 101: the two values the p99 lies between are far apart)
+    if (n != 2 && n != 101) EXPECT_TRUE(settled) << "n=" << n;
+    EXPECT_EQ(got, expect) << "n=" << n;
+    for (QuantileWindow w : {QuantileWindow::Around(static_cast<float>(expect * 0.01), 4),
+                             QuantileWindow::Around(static_cast<float>(expect * 100), 4), QuantileWindow{}}) {
+      if (n > 2) EXPECT_FALSE(BelowCountThenMaybeTwoMore(v, w, &got)) << "n=" << n;
+      EXPECT_EQ(got, expect) << "n=" << n << " window " << w.first << ".." << w.last;
+    }
+  }
+  // The two order statistics on either side of a bucket edge: both must be inside.
+  const uint32_t b = FloatBits(1.0f) >> 16;
+  std::vector<float> v(1001, 0.5f);
+  v[990] = BitsToFloat((b << 16) | 0xffffu);
+  for (size_t i = 991; i < v.size(); ++i) v[i] = BitsToFloat((b + 1) << 16);
+  std::vector<float> copy = v;
+  const double expect = SummarizeErrors(copy).p99_abs_err;
+  double got = -1;
+  QuantileWindow both, lower, upper;
+  both.first = b - 2, both.last = b + 2;
+  lower.first = b - 4, lower.last = b;
+  upper.first = b + 1, upper.last = b + 5;
+  EXPECT_TRUE(BelowCountThenMaybeTwoMore(v, both, &got));
+  EXPECT_EQ(got, expect);
+  EXPECT_FALSE(BelowCountThenMaybeTwoMore(v, lower, &got));
+  EXPECT_EQ(got, expect);
+  EXPECT_FALSE(BelowCountThenMaybeTwoMore(v, upper, &got));
+  EXPECT_EQ(got, expect);
 }
 
 TEST(ErrorStatsTest, WindowAroundAGoodGuessSkipsPass2AndStaysExact) {
@@ -188,9 +258,13 @@ TEST(ErrorStatsTest, WindowFilterPathsAgree) {
          {QuantileWindow::Around(0.01f, 1), QuantileWindow::Around(0.01f, 64),
           QuantileWindow::Around(0.01f, 4000), QuantileWindow::Around(0.0f, 0), QuantileWindow{}}) {
       std::vector<float> a(n + 1, -1.0f), b(n + 1, -1.0f);
-      const size_t ka = w.Filter(v.data(), n, a.data());
-      const size_t kb = w.FilterPortable(v.data(), n, b.data());
+      uint64_t below_a = 3, below_b = 3, below_count = 3;
+      const size_t ka = w.Filter(v.data(), n, a.data(), &below_a);
+      const size_t kb = w.FilterPortable(v.data(), n, b.data(), &below_b);
       ASSERT_EQ(ka, kb) << "n " << n << " window " << w.first << ".." << w.last;
+      for (float x : v) below_count += !w.empty() && (FloatBits(x) >> 16) < w.first;
+      EXPECT_EQ(below_a, below_count) << "n " << n;
+      EXPECT_EQ(below_b, below_count) << "n " << n;
       for (size_t i = 0; i < ka; ++i) ASSERT_EQ(FloatBits(a[i]), FloatBits(b[i])) << "n " << n << " at " << i;
       EXPECT_EQ(a[n], -1.0f);  // nothing written past room for n
     }
@@ -217,10 +291,78 @@ TEST(ErrorStatsTest, RunningMaxPathsAgree) {
   }
 }
 
+// The four-lane cosine: exactly its documented order, and within rounding of the plain
+// in-order sums it replaced.
+TEST(ErrorStatsTest, RowCosineInFourLanes) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (size_t n : {1u, 3u, 4u, 5u, 64u, 2047u, 2048u}) {
+    std::vector<float> x(n), y(n);
+    for (size_t j = 0; j < n; ++j) x[j] = dist(rng), y[j] = x[j] + 0.1f * dist(rng);
+    double l[3][4] = {};
+    double in_order[3] = {};
+    for (size_t j = 0; j < n; ++j) {
+      const double a = x[j], b = y[j];
+      l[0][j % 4] += a * b, l[1][j % 4] += a * a, l[2][j % 4] += b * b;
+      in_order[0] += a * b, in_order[1] += a * a, in_order[2] += b * b;
+    }
+    double s[3];
+    for (int k = 0; k < 3; ++k) s[k] = (l[k][0] + l[k][1]) + (l[k][2] + l[k][3]);
+    EXPECT_EQ(RowCosine(x.data(), y.data(), n), s[0] / std::sqrt(s[1] * s[2])) << n;
+    EXPECT_EQ(RowCosinePortable(x.data(), y.data(), n), s[0] / std::sqrt(s[1] * s[2])) << n;
+    EXPECT_NEAR(RowCosine(x.data(), y.data(), n), in_order[0] / std::sqrt(in_order[1] * in_order[2]), 1e-12)
+        << n;
+  }
+  std::vector<float> zero(8, 0.0f), one(8, 1.0f);
+  EXPECT_EQ(RowCosine(zero.data(), zero.data(), 8), 1.0);
+  EXPECT_EQ(RowCosine(zero.data(), one.data(), 8), 0.0);
+  EXPECT_EQ(RowCosine(one.data(), one.data(), 8), 1.0);
+  EXPECT_EQ(RowCosinePortable(zero.data(), one.data(), 8), 0.0);
+}
+
 TEST(ErrorStatsTest, LerpMatchesNumpyForm) {
   EXPECT_EQ(NumpyLerp(1.0f, 3.0f, 0.25), 1.5);
   EXPECT_EQ(NumpyLerp(1.0f, 3.0f, 0.75), 3.0 - 2.0 * 0.25);
   EXPECT_EQ(NumpyLerp(2.0f, 2.0f, 0.9), 2.0);
+  // numpy 2.4 rounds every step to float32; 1.24 keeps the product and sum in double.
+  const float a = 0.1f, b = 0.3f;
+  const double t = 0.37;
+  EXPECT_EQ(NumpyLerp(a, b, t, NumpyRules::kNumpy1_24), NumpyLerp(a, b, t));
+  EXPECT_EQ(NumpyLerp(a, b, t, NumpyRules::kNumpy2_4), static_cast<double>(a + (b - a) * 0.37f));
+  EXPECT_EQ(NumpyLerp(a, b, 0.63, NumpyRules::kNumpy2_4),
+            static_cast<double>(b - (b - a) * static_cast<float>(1.0 - 0.63)));
+  EXPECT_NE(NumpyLerp(a, b, t, NumpyRules::kNumpy2_4), NumpyLerp(a, b, t, NumpyRules::kNumpy1_24));
+}
+
+// The figures of a fixed array as numpy itself gives them: err.mean() and
+// np.quantile(err, 0.99) printed by numpy 1.24.2 (Debian 12) and 2.4.6 (the pinned venv)
+// for v[i] = float32((i * 7919) % 10007) * float32(1e-5) + float32(1e-3), n = 50000.
+// Both the mean (8192-value buffers against one tree) and the p99 (float64 against
+// float32 interpolation) differ between the two.
+TEST(ErrorStatsTest, SummaryEqualsEachNumpyRelease) {
+  std::vector<float> v(50000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * 7919) % 10007) * 1e-5f + 1e-3f;
+  std::vector<float> w = v;
+  const ErrorFigures old_np = SummarizeErrors(w, NumpyRules::kNumpy1_24);
+  EXPECT_EQ(old_np.mean_abs_err, 0.051032088696956635);
+  EXPECT_EQ(old_np.p99_abs_err, 0.10006010100245478);
+  w = v;
+  const ErrorFigures new_np = SummarizeErrors(w, NumpyRules::kNumpy2_4);
+  EXPECT_EQ(new_np.mean_abs_err, 0.05103209614753723);
+  EXPECT_EQ(new_np.p99_abs_err, 0.10006009787321091);
+  EXPECT_EQ(old_np.max_abs_err, new_np.max_abs_err);
+  // The streamed quantile follows the same rules.
+  for (NumpyRules rules : {NumpyRules::kNumpy1_24, NumpyRules::kNumpy2_4}) {
+    TwoPassQuantile q(v.size(), 0.99, rules);
+    HighBitsHistogram h;
+    h.Add(v.data(), v.size());
+    q.MergePass1(h);
+    ASSERT_FALSE(q.ResolvedInPass1());
+    const QuantileWindow win = q.StartPass2();
+    std::vector<float> kept(v.size());
+    q.AddPass2(kept.data(), win.Filter(v.data(), v.size(), kept.data()));
+    EXPECT_EQ(q.Result(), rules == NumpyRules::kNumpy1_24 ? old_np.p99_abs_err : new_np.p99_abs_err);
+  }
 }
 
 }  // namespace

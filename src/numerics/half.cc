@@ -2,6 +2,8 @@
 
 #include <fp16/fp16.h>
 
+#include "numerics/simd.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -21,7 +23,7 @@ uint16_t FloatToBf16(float f) {
   return static_cast<uint16_t>(u >> 16);
 }
 
-void FloatsToBf16(const float* src, uint16_t* dst, size_t n) {
+E2O_AVX2_CLONES void FloatsToBf16(const float* src, uint16_t* dst, size_t n) {
   // FloatToBf16's steps with the NaN test as a select: the compiler vectorises this.
   for (size_t i = 0; i < n; ++i) {
     const uint32_t u = FloatBits(src[i]);
@@ -38,7 +40,7 @@ void HalfsToFloatPortable(const uint16_t* src, float* dst, size_t n) {
   for (size_t i = 0; i < n; ++i) dst[i] = HalfToFloat(src[i]);
 }
 
-void Bf16sToFloat(const uint16_t* src, float* dst, size_t n) {
+E2O_AVX2_CLONES void Bf16sToFloat(const uint16_t* src, float* dst, size_t n) {
   // Plain shifts: the compiler vectorises this on its own.
   for (size_t i = 0; i < n; ++i) dst[i] = Bf16ToFloat(src[i]);
 }

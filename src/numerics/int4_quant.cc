@@ -5,6 +5,7 @@
 
 #include "numerics/half.h"
 #include "numerics/int8_quant.h"  // HaveAvx2
+#include "numerics/simd.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -121,8 +122,9 @@ void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, ui
   QuantizeRowInt4Portable(row, d, block, mode, packed, scales, zero_points);
 }
 
-void DequantizeRowInt4(const uint8_t* packed, const uint16_t* scales, const uint8_t* zero_points, size_t d,
-                       size_t block, Int4Mode mode, float* out) {
+E2O_AVX2_CLONES void DequantizeRowInt4(const uint8_t* packed, const uint16_t* scales,
+                                       const uint8_t* zero_points, size_t d, size_t block, Int4Mode mode,
+                                       float* out) {
   const size_t half = block / 2;
   for (size_t b = 0; b * block < d; ++b) {
     const float s = HalfToFloat(scales[b]);

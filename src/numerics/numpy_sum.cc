@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "numerics/simd.h"
+
 namespace embed2onnx {
 
-float NumpyPairwiseSum(const float* a, size_t n) {
+E2O_AVX2_CLONES float NumpyPairwiseSum(const float* a, size_t n) {
   if (n < 8) {
     float res = 0.0f;
     for (size_t i = 0; i < n; ++i) res += a[i];

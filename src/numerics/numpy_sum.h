@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "embed2onnx/figures.h"
+
 namespace embed2onnx {
 
 // numpy's pairwise_sum over n float32 values.
@@ -71,6 +73,27 @@ class NumpyWholePairwiseSum {
   size_t leaf_fill_ = 0;
   uint64_t need_ = 0;  // values of the current leaf; 0 once the root is done
   float sum_ = 0.0f;
+};
+
+// np.mean of `total` float32 values fed in array order, under either numpy's rules.
+class NumpyMean {
+ public:
+  NumpyMean(uint64_t total, NumpyRules rules) : rules_(rules), whole_(total) {}
+  void Add(const float* v, size_t n) {
+    if (rules_ == NumpyRules::kNumpy1_24)
+      buffered_.Add(v, n);
+    else
+      whole_.Add(v, n);
+  }
+  // REQUIRES: all `total` values added (numpy 2.4's tree needs them all).
+  float Mean(uint64_t count) const {
+    return rules_ == NumpyRules::kNumpy1_24 ? buffered_.Mean(count) : whole_.Mean(count);
+  }
+
+ private:
+  NumpyRules rules_;
+  NumpyFloat32Sum buffered_;
+  NumpyWholePairwiseSum whole_;
 };
 
 }  // namespace embed2onnx

@@ -9,47 +9,63 @@ namespace {
 constexpr uint32_t kWindowHalfWidth = 16;
 }  // namespace
 
-FiguresAccumulator::FiguresAccumulator(uint64_t rows, uint64_t cols, int workers, bool cosine)
+FiguresAccumulator::FiguresAccumulator(uint64_t rows, uint64_t cols, int workers, bool cosine,
+                                       NumpyRules rules)
     : rows_(rows),
       values_(rows * cols),
       cosine_(cosine),
       workers_(static_cast<size_t>(std::max(workers, 1))),
-      quantile_(rows * cols, 0.99) {}
+      quantile_(rows * cols, 0.99, rules),
+      sum_(rows * cols, rules) {}
 
 void FiguresAccumulator::GuessWindow(std::vector<float>& sample_errors) {
   if (sample_errors.empty()) return;
   auto at = sample_errors.begin() + static_cast<ptrdiff_t>(NumpyQuantileIndex(sample_errors.size(), 0.99));
   std::nth_element(sample_errors.begin(), at, sample_errors.end());
   quantile_.SetWindow(QuantileWindow::Around(*at, kWindowHalfWidth));
+  // Pass 1 will count below the window instead (none is kept for huge tables).
+  if (!quantile_.window().empty())
+    for (Worker& w : workers_) w.high.reset();
 }
 
-void FiguresAccumulator::Keep(Worker& w, const QuantileWindow& window, const float* errs, size_t n) {
+void FiguresAccumulator::Keep(Worker& w, const QuantileWindow& window, const float* errs, size_t n,
+                              uint64_t* below) {
   if (w.capacity < w.kept_n + n) {
-    // A worker may see more than one piece per chunk only when a caller splits it so.
-    std::unique_ptr<float[]> grown(new float[w.kept_n + n]);
+    // A worker hands over its rows of a chunk a block at a time: grow by doubling, so
+    // the copies cost no more than the values, and the capacity soon covers a chunk.
+    const size_t capacity = std::max(2 * w.capacity, w.kept_n + n);
+    std::unique_ptr<float[]> grown(new float[capacity]);
     std::copy(w.kept.get(), w.kept.get() + w.kept_n, grown.get());
     w.kept = std::move(grown);
-    w.capacity = w.kept_n + n;
+    w.capacity = capacity;
   }
-  w.kept_n += window.Filter(errs, n, w.kept.get() + w.kept_n);
+  w.kept_n += window.Filter(errs, n, w.kept.get() + w.kept_n, below);
 }
 
 void FiguresAccumulator::CountPass1(int worker, const float* errs, size_t n) {
   Worker& w = workers_[static_cast<size_t>(worker)];
-  w.high->Add(errs, n);
   w.max = RunningMax(errs, n, w.max);
-  Keep(w, quantile_.window(), errs, n);
+  // With a window, pass 1 counts only what falls below it and keeps what falls inside;
+  // without one it counts every value's high bits, as the first of two passes.
+  if (quantile_.window().empty())
+    w.high->Add(errs, n);
+  else
+    Keep(w, quantile_.window(), errs, n, &w.below);
 }
 
 void FiguresAccumulator::CountPass2(int worker, const float* errs, size_t n) {
-  Keep(workers_[static_cast<size_t>(worker)], pass2_window_, errs, n);
+  Worker& w = workers_[static_cast<size_t>(worker)];
+  if (stage_ == Stage::kHighBits)
+    w.high->Add(errs, n);
+  else
+    Keep(w, pass2_window_, errs, n, nullptr);
 }
 
 void FiguresAccumulator::EndChunk() {
   for (Worker& w : workers_) {
-    if (pass2_)
+    if (stage_ == Stage::kLowBits)
       quantile_.AddPass2(w.kept.get(), w.kept_n);
-    else
+    else if (stage_ == Stage::kFirst)
       quantile_.AddToWindow(w.kept.get(), w.kept_n);
     w.kept_n = 0;
   }
@@ -61,15 +77,38 @@ void FiguresAccumulator::AddInOrder(const float* errs, size_t n, const double* r
     for (size_t r = 0; r < rows; ++r) cosine_sum_ += row_cosines[r];
 }
 
-bool FiguresAccumulator::NeedsPass2() {
-  for (Worker& w : workers_) {
-    quantile_.MergePass1(*w.high);
-    w.high.reset();  // pass 2 needs none of them
+bool FiguresAccumulator::NeedsAnotherPass() {
+  switch (stage_) {
+    case Stage::kFirst:
+      if (!quantile_.window().empty()) {
+        for (Worker& w : workers_) quantile_.AddBelowWindow(w.below);
+        if (quantile_.ResolvedByWindow()) return Finish();
+        // The guess missed: count every value's high bits, then refine.
+        stage_ = Stage::kHighBits;
+        for (Worker& w : workers_) w.high = std::make_unique<HighBitsHistogram>();
+        return true;
+      }
+      [[fallthrough]];  // pass 1 counted the high bits
+    case Stage::kHighBits:
+      for (Worker& w : workers_) {
+        quantile_.MergePass1(*w.high);
+        w.high.reset();  // the low-bits pass needs none of them
+      }
+      if (quantile_.ResolvedInPass1()) return Finish();
+      stage_ = Stage::kLowBits;
+      pass2_window_ = quantile_.StartPass2();
+      return true;
+    case Stage::kLowBits:
+    case Stage::kDone:
+      return Finish();
   }
-  if (quantile_.ResolvedInPass1()) return false;
-  pass2_ = true;
-  pass2_window_ = quantile_.StartPass2();
-  return true;
+  return Finish();
+}
+
+bool FiguresAccumulator::Finish() {
+  stage_ = Stage::kDone;
+  for (Worker& w : workers_) w.high.reset();
+  return false;
 }
 
 ErrorFigures FiguresAccumulator::Figures() const {

@@ -3,15 +3,21 @@
 //
 // Who calls what (TablePass drives it):
 //   GuessWindow       once, before pass 1, with the errors of sampled rows;
-//   CountPass1/2      worker w on its own rows, concurrently for distinct w;
+//   CountPass1/2      worker w on its own rows, concurrently for distinct w (CountPass2
+//                     in every pass after the first);
 //   EndChunk          after each chunk's workers are done, from one thread;
 //   AddInOrder        pass 1, chunk after chunk in table order, from one thread;
-//   NeedsPass2        after pass 1: whether the p99 needs the table once more.
+//   NeedsAnotherPass  after each pass: whether the p99 needs the table once more.
+// The p99: with a guessed window, pass 1 counts the values below the window and keeps
+// those inside it, which settles the p99 when the guess holds; when it does not, one
+// pass counts every value's high bits and a last one the low bits of the wanted buckets
+// (numerics/error_stats.h). Without a guess pass 1 counts the high bits itself.
 // The figures do not depend on the number of workers or on how rows were split:
 // histograms add in any order, the mean and the cosines are summed in table order.
 //
-// Memory: a 512 KiB histogram per worker in pass 1, buffers of what each worker's
-// rows left in the p99 window (together at most a chunk), and the window's counts.
+// Memory: buffers of what each worker's rows left in the p99 window (together at most
+// a chunk, about twice that allocated but untouched), the window's counts, and a 512 KiB
+// histogram per worker in a high-bits pass.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +33,8 @@ namespace embed2onnx {
 
 class FiguresAccumulator {
  public:
-  FiguresAccumulator(uint64_t rows, uint64_t cols, int workers, bool cosine);
+  FiguresAccumulator(uint64_t rows, uint64_t cols, int workers, bool cosine,
+                     NumpyRules rules = kDefaultNumpyRules);
 
   // `sample_errors` (reordered): |error| of rows spread over the table. A poor guess
   // costs pass 2, never exactness; without one pass 2 always runs.
@@ -39,27 +46,29 @@ class FiguresAccumulator {
   // The chunk's errors (for numpy's mean) and, with `cosine`, its rows' cosines.
   void AddInOrder(const float* errs, size_t n, const double* row_cosines, size_t rows);
 
-  bool NeedsPass2();
+  bool NeedsAnotherPass();
   ErrorFigures Figures() const;
 
  private:
   struct Worker {
     std::unique_ptr<HighBitsHistogram> high = std::make_unique<HighBitsHistogram>();
     float max = 0.0f;
+    uint64_t below = 0;  // pass 1: values below the window
     // What this chunk left inside the window. Allocated untouched: only what is kept
     // costs memory.
     std::unique_ptr<float[]> kept;
     size_t capacity = 0, kept_n = 0;
   };
-  void Keep(Worker& w, const QuantileWindow& window, const float* errs, size_t n);
+  void Keep(Worker& w, const QuantileWindow& window, const float* errs, size_t n, uint64_t* below);
+  bool Finish();  // the p99 is known: false
 
   uint64_t rows_, values_;
   bool cosine_;
-  bool pass2_ = false;
+  enum class Stage { kFirst, kHighBits, kLowBits, kDone } stage_ = Stage::kFirst;
   std::vector<Worker> workers_;
   TwoPassQuantile quantile_;
   QuantileWindow pass2_window_;
-  NumpyFloat32Sum sum_;
+  NumpyMean sum_;
   double cosine_sum_ = 0;
 };
 

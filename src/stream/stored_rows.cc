@@ -8,6 +8,11 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "numerics/int8_quant.h"  // HaveAvx2
 #include "util/file_io.h"
 #include "util/thread_pool.h"
 
@@ -102,18 +107,43 @@ Status VerifySink::Consume(const EncodedChunk& chunk) {
   return CompareStoredRows(st_, chunk.first, chunk.rows, chunk.source, chunk.encoded, stored);
 }
 
-void ByteChecksum::AddGroups(const uint8_t* p, size_t groups) {
-  uint64_t a[kLanes], b[kLanes];
-  for (size_t j = 0; j < kLanes; ++j) a[j] = a_[j], b[j] = b_[j];
+void ChecksumGroupsPortable(const uint8_t* p, size_t groups, uint64_t* a, uint64_t* b) {
   for (size_t g = 0; g < groups; ++g) {
-    uint64_t w[kLanes];
-    std::memcpy(w, p + g * kGroup, kGroup);  // little-endian hosts only, as the whole tool
-    for (size_t j = 0; j < kLanes; ++j) {
+    uint64_t w[4];
+    std::memcpy(w, p + g * 32, 32);  // little-endian hosts only, as the whole tool
+    for (size_t j = 0; j < 4; ++j) {
       a[j] += w[j];
       b[j] += a[j];
     }
   }
-  for (size_t j = 0; j < kLanes; ++j) a_[j] = a[j], b_[j] = b[j];
+}
+
+#if defined(__x86_64__)
+namespace {
+__attribute__((target("avx2"))) void ChecksumGroupsAvx2(const uint8_t* p, size_t groups, uint64_t* a,
+                                                        uint64_t* b) {
+  __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+  __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+  for (size_t g = 0; g < groups; ++g) {
+    va = _mm256_add_epi64(va, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + g * 32)));
+    vb = _mm256_add_epi64(vb, va);
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(a), va);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(b), vb);
+}
+}  // namespace
+#endif
+
+void ChecksumGroups(const uint8_t* p, size_t groups, uint64_t* a, uint64_t* b) {
+#if defined(__x86_64__)
+  if (HaveAvx2()) return ChecksumGroupsAvx2(p, groups, a, b);
+#endif
+  ChecksumGroupsPortable(p, groups, a, b);
+}
+
+void ByteChecksum::AddGroups(const uint8_t* p, size_t groups) {
+  static_assert(kLanes == 4 && kGroup == 32, "ChecksumGroups sums four 64-bit lanes");
+  ChecksumGroups(p, groups, a_, b_);
 }
 
 void ByteChecksum::Add(const void* data, size_t n) {

@@ -79,6 +79,13 @@ class ByteChecksum {
   size_t tail_n_ = 0;
 };
 
+// ByteChecksum's inner loop over `groups` groups of 32 bytes at p, on the lane sums a and
+// b (kLanes each): AVX2 where the CPU has it (one 256-bit register per sum; the export sums
+// every byte twice, as it hands it over and as it reads it back), else the portable loop,
+// which is what the tests hold the vector path to.
+void ChecksumGroups(const uint8_t* p, size_t groups, uint64_t* a, uint64_t* b);
+void ChecksumGroupsPortable(const uint8_t* p, size_t groups, uint64_t* a, uint64_t* b);
+
 // The checksum of every byte of one stored initializer as the file holds it: external
 // data is mapped from the sidecar a window at a time (no copy, and resident memory
 // stays one window), inline data read from the model.

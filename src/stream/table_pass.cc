@@ -1,5 +1,7 @@
 #include "stream/table_pass.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,6 +14,7 @@
 
 #include "numerics/decode.h"
 #include "numerics/half.h"
+#include "numerics/simd.h"
 #include "stream/figures_accumulator.h"
 #include "util/thread_pool.h"
 
@@ -20,6 +23,22 @@ namespace embed2onnx {
 namespace {
 
 enum class Pass { kFirst, kRefine };
+
+using Clock = std::chrono::steady_clock;
+// CPU seconds (user and system) of the calling thread: what a stage costs, whether or
+// not the machine's other work preempted it meanwhile.
+double ThreadCpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+// Adds the calling thread's CPU seconds from its construction to the end of its scope
+// to *to.
+struct BusyTimer {
+  double* to;
+  double t0 = ThreadCpuSeconds();
+  ~BusyTimer() { *to += ThreadCpuSeconds() - t0; }
+};
 
 // Rows sampled, evenly spaced, to guess each p99 before pass 1 (at most kSampleValues
 // values, so wide tables sample fewer rows).
@@ -31,7 +50,11 @@ constexpr uint64_t kSampleValues = uint64_t{1} << 20;
 // rows with a larger value are decoded again to count what became inf.
 constexpr float kNarrowestFloatMax = 65504.0f;
 
-bool AnyAbsAtLeast(const float* v, size_t n, float limit) {
+// Float32 values a worker takes through every stage at once (whole rows, at least one):
+// 64 KiB, so they and their errors stay in a core's L2 cache.
+constexpr size_t kBlockFloats = 16384;
+
+E2O_AVX2_CLONES bool AnyAbsAtLeast(const float* v, size_t n, float limit) {
   const uint32_t lim = FloatBits(limit);
   uint32_t any = 0;
   for (size_t i = 0; i < n; ++i) any |= (FloatBits(v[i]) & 0x7fffffffu) >= lim;
@@ -39,7 +62,7 @@ bool AnyAbsAtLeast(const float* v, size_t n, float limit) {
 }
 
 // |decoded - source| in place of decoded, in float32 as numpy computes it.
-void AbsErrorsInPlace(const float* source, size_t count, float* decoded) {
+E2O_AVX2_CLONES void AbsErrorsInPlace(const float* source, size_t count, float* decoded) {
   for (size_t i = 0; i < count; ++i) decoded[i] = std::fabs(decoded[i] - source[i]);
 }
 
@@ -85,7 +108,8 @@ class Runner {
       s.values.resize(chunk_rows_ * d_);
       s.encoded.resize(tiers_.size());
       for (size_t t = 0; t < tiers_.size(); ++t)
-        for (int i = 0; i < tiers_[t].tier->num_streamed; ++i)
+        for (int i = 0; i < tiers_[t].tier->num_streamed && !StoresFloat32Table(t) && !StoresSourceBits(t);
+             ++i)
           s.encoded[t].emplace_back(chunk_rows_ * RowBytes(t, i));
       for (size_t t : stats_) {
         s.errors.emplace_back(chunk_rows_ * d_);
@@ -93,27 +117,29 @@ class Runner {
       }
     }
     for (size_t t : stats_)
-      figures_.emplace_back(src_.rows(), d_, pool_.size(), tiers_[t].tier->report_cosine);
+      figures_.emplace_back(src_.rows(), d_, pool_.size(), tiers_[t].tier->report_cosine, opts_.numpy);
     refine_.assign(tiers_.size(), 0);
     overflow_.assign(static_cast<size_t>(pool_.size()), std::vector<Overflow>(tiers_.size()));
     scratch_.resize(static_cast<size_t>(pool_.size()));
+    stages_.encode.assign(static_cast<size_t>(pool_.size()), 0.0);
   }
 
   Status Run(PassResult* result) {
-    using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     E2O_RETURN_IF_ERROR(GuessWindows());
     E2O_RETURN_IF_ERROR(RunPass(Pass::kFirst));
     const auto t1 = Clock::now();
     result->seconds_pass1 = std::chrono::duration<double>(t1 - t0).count();
     result->seconds_pass2 = 0;
-    bool any = false;
-    for (size_t k = 0; k < stats_.size(); ++k) {
-      const size_t t = stats_[k];
-      refine_[t] = !dead_[t] && figures_[k].NeedsPass2();
-      any = any || refine_[t];
-    }
-    if (any) {
+    // At most two more, and only for tiers whose guessed p99 window missed.
+    for (;;) {
+      bool any = false;
+      for (size_t k = 0; k < stats_.size(); ++k) {
+        const size_t t = stats_[k];
+        refine_[t] = !dead_[t] && figures_[k].NeedsAnotherPass();
+        any = any || refine_[t];
+      }
+      if (!any) break;
       E2O_RETURN_IF_ERROR(RunPass(Pass::kRefine));
       result->seconds_pass2 = std::chrono::duration<double>(Clock::now() - t1).count();
     }
@@ -130,11 +156,36 @@ class Runner {
       }
     }
     result->tiers = std::move(results_);
+    result->stages = stages_;
     return Status::Ok();
   }
 
  private:
   uint64_t RowBytes(size_t t, int i) const { return TierRowBytes(*tiers_[t].tier, i, d_, tiers_[t].params); }
+
+  // A tier whose one streamed initializer is the float32 table itself (fp32): its
+  // encoding is the widened rows, so the sinks are handed those and nothing is copied.
+  bool StoresFloat32Table(size_t t) const {
+    const Tier& tier = *tiers_[t].tier;
+    return tier.exact_output && tier.num_streamed == 1 && tier.streamed[0].elem_bytes == sizeof(float) &&
+           tier.streamed[0].elem_type == onnx::TensorProto::FLOAT && tier.streamed[0].shape == RowShape::kD;
+  }
+  // A tier that stores the table rounded to nearest-even in the checkpoint's own 16-bit
+  // type (bf16w of a bf16 checkpoint, fp16w of an f16 one): widening is exact and
+  // rounding it back changes nothing, so its encoding is the rows as read.
+  bool StoresSourceBits(size_t t) const {
+    const Tier& tier = *tiers_[t].tier;
+    if (tier.stats_key || tier.num_streamed != 1 || tier.streamed[0].shape != RowShape::kD) return false;
+    const int32_t type = tier.streamed[0].elem_type;
+    return (src_.dtype() == TableDType::kBF16 && type == onnx::TensorProto::BFLOAT16) ||
+           (src_.dtype() == TableDType::kF16 && type == onnx::TensorProto::FLOAT16);
+  }
+  // Row `row` of the slot's encoding of streamed initializer i of tier t.
+  uint8_t* Encoded(Slot& s, size_t t, int i, uint64_t row) const {
+    if (StoresFloat32Table(t)) return reinterpret_cast<uint8_t*>(s.values.data() + row * d_);
+    if (StoresSourceBits(t)) return s.raw.data() + row * src_.row_bytes();
+    return s.encoded[t][static_cast<size_t>(i)].data() + row * RowBytes(t, i);
+  }
 
   // Guesses each quantised tier's p99 from rows spread over the table.
   Status GuessWindows() {
@@ -172,7 +223,10 @@ class Runner {
         if (!WaitFor(s, Slot::kFree)) return;
         s.first = c * chunk_rows_;
         s.rows = std::min(chunk_rows_, src_.rows() - s.first);
-        s.status = src_.ReadRows(s.first, s.rows, s.raw.data());
+        {
+          BusyTimer busy{&stages_.read};
+          s.status = src_.ReadRows(s.first, s.rows, s.raw.data());
+        }
         SetState(s, Slot::kRead);
         if (!s.status.ok()) return;
       }
@@ -215,40 +269,16 @@ class Runner {
     for (size_t t = 0; t < tiers_.size(); ++t) skip[t] = pass == Pass::kFirst ? dead_[t].load() : !refine_[t];
     std::vector<int64_t> bad(static_cast<size_t>(pool_.size()), -1);
     const uint64_t raw_row = src_.row_bytes();
-    pool_.ParallelFor(s.rows, [&](size_t b, size_t e, int w) {
-      const size_t n = e - b;
-      float* vals = s.values.data() + b * d_;
-      const int64_t bad_at = DecodeToFloat(src_.dtype(), s.raw.data() + b * raw_row, vals, n * d_);
-      if (bad_at >= 0) {
-        bad[static_cast<size_t>(w)] = static_cast<int64_t>((s.first + b) * d_) + bad_at;
-        return;
-      }
-      uint8_t* outs[kMaxStreamed];
-      for (size_t t = 0; t < tiers_.size(); ++t) {
-        if (skip[t]) continue;
-        const PassTier& pt = tiers_[t];
-        for (int i = 0; i < pt.tier->num_streamed; ++i)
-          outs[i] = s.encoded[t][static_cast<size_t>(i)].data() + b * RowBytes(t, i);
-        pt.tier->encode(vals, n, d_, pt.params, outs);
-      }
-      for (size_t k = 0; k < stats_.size(); ++k) {
-        const size_t t = stats_[k];
-        if (skip[t]) continue;
-        const PassTier& pt = tiers_[t];
-        for (int i = 0; i < pt.tier->num_streamed; ++i)
-          outs[i] = s.encoded[t][static_cast<size_t>(i)].data() + b * RowBytes(t, i);
-        float* errs = s.errors[k].data() + b * d_;
-        pt.tier->decode(outs, n, d_, pt.params, errs);
-        if (pass == Pass::kFirst && pt.tier->report_cosine)
-          for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
-        AbsErrorsInPlace(vals, n * d_, errs);
-        if (pass == Pass::kFirst)
-          figures_[k].CountPass1(w, errs, n * d_);
-        else
-          figures_[k].CountPass2(w, errs, n * d_);
-      }
-      if (pass == Pass::kFirst && AnyAbsAtLeast(vals, n * d_, kNarrowestFloatMax))
-        CountOverflow(s, b, n, w, skip);
+    // Each worker takes its rows a few at a time through every stage, so the values and
+    // errors stay in its core's cache between the dozen sweeps over them (a worker's
+    // share of a chunk is megabytes).
+    const size_t block_rows = std::max<size_t>(1, kBlockFloats / d_);
+    pool_.ParallelFor(s.rows, [&](size_t wb, size_t we, int w) {
+      BusyTimer busy{&stages_.encode[static_cast<size_t>(w)]};
+      for (size_t b = wb; b < we; b += block_rows)
+        if (!EncodeRows(s, pass, skip, b, std::min(we, b + block_rows), w, raw_row,
+                        &bad[static_cast<size_t>(w)]))
+          return;
     });
     int64_t first_bad = -1;
     for (int64_t at : bad)
@@ -262,9 +292,47 @@ class Runner {
     return Status::Ok();
   }
 
+  // Rows [b, e) of the slot through every stage, on worker w; false (and *bad set to
+  // the value's index in the table) at a non-finite weight.
+  bool EncodeRows(Slot& s, Pass pass, const std::vector<char>& skip, size_t b, size_t e, int w,
+                  uint64_t raw_row, int64_t* bad) {
+    const size_t n = e - b;
+    float* vals = s.values.data() + b * d_;
+    const int64_t bad_at = DecodeToFloat(src_.dtype(), s.raw.data() + b * raw_row, vals, n * d_);
+    if (bad_at >= 0) {
+      *bad = static_cast<int64_t>((s.first + b) * d_) + bad_at;
+      return false;
+    }
+    uint8_t* outs[kMaxStreamed];
+    for (size_t t = 0; t < tiers_.size(); ++t) {
+      if (skip[t] || StoresFloat32Table(t) || StoresSourceBits(t)) continue;
+      const PassTier& pt = tiers_[t];
+      for (int i = 0; i < pt.tier->num_streamed; ++i) outs[i] = Encoded(s, t, i, b);
+      pt.tier->encode(vals, n, d_, pt.params, outs);
+    }
+    for (size_t k = 0; k < stats_.size(); ++k) {
+      const size_t t = stats_[k];
+      if (skip[t]) continue;
+      const PassTier& pt = tiers_[t];
+      for (int i = 0; i < pt.tier->num_streamed; ++i) outs[i] = Encoded(s, t, i, b);
+      float* errs = s.errors[k].data() + b * d_;
+      pt.tier->decode(outs, n, d_, pt.params, errs);
+      if (pass == Pass::kFirst && pt.tier->report_cosine)
+        for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
+      AbsErrorsInPlace(vals, n * d_, errs);
+      if (pass == Pass::kFirst)
+        figures_[k].CountPass1(w, errs, n * d_);
+      else
+        figures_[k].CountPass2(w, errs, n * d_);
+    }
+    if (pass == Pass::kFirst && AnyAbsAtLeast(vals, n * d_, kNarrowestFloatMax))
+      CountOverflow(s, b, n, w, skip);
+    return true;
+  }
+
   // Decodes rows [b, b + n) of the slot again, per tier, and counts the finite source
   // values that decode to a non-finite one.
-  void CountOverflow(const Slot& s, size_t b, size_t n, int w, const std::vector<char>& skip) {
+  void CountOverflow(Slot& s, size_t b, size_t n, int w, const std::vector<char>& skip) {
     std::vector<float>& dec = scratch_[static_cast<size_t>(w)];
     dec.resize(d_);
     for (size_t t = 0; t < tiers_.size(); ++t) {
@@ -273,8 +341,7 @@ class Runner {
       Overflow& o = overflow_[static_cast<size_t>(w)][t];
       for (size_t r = b; r < b + n; ++r) {
         const uint8_t* rows[kMaxStreamed];
-        for (int i = 0; i < pt.tier->num_streamed; ++i)
-          rows[i] = s.encoded[t][static_cast<size_t>(i)].data() + r * RowBytes(t, i);
+        for (int i = 0; i < pt.tier->num_streamed; ++i) rows[i] = Encoded(s, t, i, r);
         pt.tier->decode(rows, 1, d_, pt.params, dec.data());
         const float* x = s.values.data() + r * d_;
         for (size_t j = 0; j < d_; ++j)
@@ -287,11 +354,15 @@ class Runner {
   }
 
   // Pass 1's in-order stage: the mean and cosines in table order, then the sinks.
-  Status InOrder(const Slot& s) {
-    for (size_t k = 0; k < stats_.size(); ++k) {
-      if (dead_[stats_[k]]) continue;
-      figures_[k].AddInOrder(s.errors[k].data(), s.rows * d_, s.cosines[k].data(), s.rows);
+  Status InOrder(Slot& s) {
+    {
+      BusyTimer busy{&stages_.figures};
+      for (size_t k = 0; k < stats_.size(); ++k) {
+        if (dead_[stats_[k]]) continue;
+        figures_[k].AddInOrder(s.errors[k].data(), s.rows * d_, s.cosines[k].data(), s.rows);
+      }
     }
+    BusyTimer busy{&stages_.sinks};
     for (size_t t = 0; t < tiers_.size(); ++t) {
       if (!tiers_[t].sink || dead_[t]) continue;
       EncodedChunk chunk;
@@ -299,8 +370,7 @@ class Runner {
       chunk.rows = s.rows;
       chunk.cols = d_;
       chunk.source = s.values.data();
-      for (int i = 0; i < tiers_[t].tier->num_streamed; ++i)
-        chunk.encoded[i] = s.encoded[t][static_cast<size_t>(i)].data();
+      for (int i = 0; i < tiers_[t].tier->num_streamed; ++i) chunk.encoded[i] = Encoded(s, t, i, 0);
       Status st = tiers_[t].sink->Consume(chunk);
       if (st.ok()) continue;
       if (!opts_.isolate_sink_errors) return st;
@@ -345,6 +415,7 @@ class Runner {
   std::vector<std::vector<Overflow>> overflow_;  // [worker][tier]
   std::vector<std::vector<float>> scratch_;      // [worker]
   std::vector<TierPassResult> results_;
+  PassStageSeconds stages_;  // each field written by one thread at a time
   Slot slots_[kSlots];
   std::mutex mu_;
   std::condition_variable cv_;

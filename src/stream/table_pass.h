@@ -13,9 +13,9 @@
 // chunks in table order, from that one thread. Output bytes and figures do not depend on
 // the thread count.
 //
-// The exact p99 takes a second pass over the table only when a guess from up to 512
-// sampled rows missed it (numerics/error_stats.h); pass 2 encodes only the tiers that
-// need it and calls no sink.
+// The exact p99 takes more passes over the table (two) only when a guess from up to 512
+// sampled rows missed it (stream/figures_accumulator.h); they encode only the tiers that
+// need them and call no sink.
 //
 // Errors: a read error of the source, a non-finite weight (NonFiniteWeight, with row and
 // column) and, unless `isolate_sink_errors`, a sink's error stop the pass and are
@@ -67,6 +67,7 @@ struct PassOptions {
   int threads = 1;  // encoder threads, clamped to [1, kMaxPassThreads]
   uint64_t chunk_bytes = kChunkFloatBytes;
   bool isolate_sink_errors = false;
+  NumpyRules numpy = kDefaultNumpyRules;  // whose mean and p99 interpolation the figures follow
   // After each chunk, with the rows done in this pass (1: encode and sink, 2: the exact
   // p99); from a pass thread, never concurrently.
   std::function<void(int pass, uint64_t rows_done)> progress;
@@ -79,9 +80,21 @@ struct TierPassResult {
   OverflowFigures overflow;
 };
 
+// Where a pass spent its time, CPU seconds (user and system) per stage over every pass:
+// the reader in ReadRows; each encoder thread widening, encoding and counting (one entry
+// per thread, so an uneven split or a serial stage shows); the in-order thread summing
+// the means and cosines (`figures`) and handing chunks to the sinks (`sinks`: export's
+// writes). CPU rather than wall time, so a machine shared with other work does not
+// inflate them.
+struct PassStageSeconds {
+  double read = 0, figures = 0, sinks = 0;
+  std::vector<double> encode;
+};
+
 struct PassResult {
   std::vector<TierPassResult> tiers;  // one per PassTier, in order
   double seconds_pass1 = 0, seconds_pass2 = 0;
+  PassStageSeconds stages;
 };
 
 Status RunTablePass(const RowSource& source, const std::vector<PassTier>& tiers, const PassOptions& opts,

@@ -56,7 +56,8 @@ class CaptureSink final : public TierSink {
 };
 
 // The figures the slow way: encode and decode the whole table at once, sort the errors.
-ErrorFigures BruteForce(const PassTier& t, const std::vector<float>& table, uint64_t v, uint64_t d) {
+ErrorFigures BruteForce(const PassTier& t, const std::vector<float>& table, uint64_t v, uint64_t d,
+                        NumpyRules rules = kDefaultNumpyRules) {
   std::vector<std::vector<uint8_t>> enc;
   uint8_t* outs[kMaxStreamed];
   for (int i = 0; i < t.tier->num_streamed; ++i) enc.emplace_back(v * TierRowBytes(*t.tier, i, d, t.params));
@@ -67,7 +68,7 @@ ErrorFigures BruteForce(const PassTier& t, const std::vector<float>& table, uint
   double cos = 0;
   for (uint64_t r = 0; r < v; ++r) cos += RowCosine(table.data() + r * d, dec.data() + r * d, d);
   for (size_t i = 0; i < dec.size(); ++i) dec[i] = std::fabs(dec[i] - table[i]);
-  ErrorFigures f = SummarizeErrors(dec);
+  ErrorFigures f = SummarizeErrors(dec, rules);
   f.has_cosine = t.tier->report_cosine;
   f.mean_row_cosine = f.has_cosine ? cos / static_cast<double>(v) : 0.0;
   return f;
@@ -82,7 +83,9 @@ void ExpectSameFigures(const ErrorFigures& a, const ErrorFigures& b, const std::
 }
 
 TEST(TablePassTest, FiguresEqualBruteForceOnBothRoutesOfTheP99) {
-  for (bool odd_wide : {false, true}) {
+  for (auto [odd_wide, rules] :
+       {std::pair{false, NumpyRules::kNumpy2_4}, std::pair{true, NumpyRules::kNumpy2_4},
+        std::pair{false, NumpyRules::kNumpy1_24}, std::pair{true, NumpyRules::kNumpy1_24}}) {
     const uint64_t v = 1024, d = 64;
     const std::vector<float> table = MakeTable(v, d, 7, odd_wide);
     const MemorySource src = MemorySource::FromFloats(v, d, table);
@@ -90,6 +93,7 @@ TEST(TablePassTest, FiguresEqualBruteForceOnBothRoutesOfTheP99) {
     PassOptions opts;
     opts.threads = 2;
     opts.chunk_bytes = 100 * d * 4;  // chunks of 100 rows, the last one short
+    opts.numpy = rules;
     PassResult r;
     ASSERT_TRUE(RunTablePass(src, tiers, opts, &r).ok());
     ASSERT_EQ(r.tiers.size(), tiers.size());
@@ -99,8 +103,9 @@ TEST(TablePassTest, FiguresEqualBruteForceOnBothRoutesOfTheP99) {
       EXPECT_EQ(r.tiers[t].has_figures, tiers[t].tier->stats_key != nullptr) << tiers[t].tier->name;
       if (!r.tiers[t].has_figures) continue;
       ++with_figures;
-      ExpectSameFigures(r.tiers[t].figures, BruteForce(tiers[t], table, v, d),
-                        std::string(tiers[t].tier->name) + (odd_wide ? " (pass 2)" : " (one pass)"));
+      ExpectSameFigures(r.tiers[t].figures, BruteForce(tiers[t], table, v, d, rules),
+                        std::string(tiers[t].tier->name) + (odd_wide ? " (pass 2)" : " (one pass)") +
+                            " numpy " + NumpyRulesName(rules));
     }
     EXPECT_EQ(with_figures, 2);
   }
@@ -154,6 +159,49 @@ TEST(TablePassTest, ThreadCountsGiveIdenticalBytesAndFigures) {
     ASSERT_EQ(figures.size(), first_figures.size());
     for (size_t k = 0; k < figures.size(); ++k)
       ExpectSameFigures(figures[k], first_figures[k], std::to_string(threads) + " threads");
+  }
+}
+
+// Every tier's bytes equal its encoder run on the widened table for 16-bit checkpoints
+// too, where the pass hands bf16w (bf16 source) and fp16w (f16 source) the rows as read
+// instead of encoding them, and fp32 the widened rows themselves.
+TEST(TablePassTest, SixteenBitSourcesGiveTheEncodersBytes) {
+  const uint64_t v = 203, d = 32;
+  const std::vector<float> table = MakeTable(v, d, 13, false);
+  for (TableDType dtype : {TableDType::kBF16, TableDType::kF16}) {
+    std::vector<uint8_t> raw(v * d * 2);
+    std::vector<float> widened(v * d);
+    for (size_t i = 0; i < table.size(); ++i) {
+      const uint16_t h = dtype == TableDType::kBF16 ? FloatToBf16(table[i]) : FloatToHalf(table[i]);
+      std::memcpy(raw.data() + 2 * i, &h, 2);
+      widened[i] = dtype == TableDType::kBF16 ? Bf16ToFloat(h) : HalfToFloat(h);
+    }
+    const MemorySource src(dtype, v, d, raw);
+    for (int threads : {1, 3}) {
+      std::vector<PassTier> tiers = AllPassTiers();
+      std::vector<std::unique_ptr<CaptureSink>> sinks;
+      for (PassTier& t : tiers) {
+        sinks.push_back(std::make_unique<CaptureSink>(t));
+        t.sink = sinks.back().get();
+      }
+      PassOptions opts;
+      opts.threads = threads;
+      opts.chunk_bytes = 41 * d * 4;
+      PassResult r;
+      ASSERT_TRUE(RunTablePass(src, tiers, opts, &r).ok());
+      for (size_t t = 0; t < tiers.size(); ++t) {
+        const Tier& tier = *tiers[t].tier;
+        std::vector<std::vector<uint8_t>> enc;
+        uint8_t* outs[kMaxStreamed];
+        for (int i = 0; i < tier.num_streamed; ++i) enc.emplace_back(v * TierRowBytes(tier, i, d, {}));
+        for (int i = 0; i < tier.num_streamed; ++i) outs[i] = enc[static_cast<size_t>(i)].data();
+        tier.encode(widened.data(), v, d, {}, outs);
+        for (int i = 0; i < tier.num_streamed; ++i)
+          EXPECT_EQ(sinks[t]->bytes[i], enc[static_cast<size_t>(i)])
+              << tier.name << " from " << (dtype == TableDType::kBF16 ? "bf16" : "f16") << ", " << threads
+              << " threads";
+      }
+    }
   }
 }
 
@@ -350,6 +398,24 @@ TEST(ByteChecksumTest, SameForAnySplitAndChangedByAnyByte) {
   shorter.Add(bytes.data(), bytes.size() - 1);
   EXPECT_FALSE(s == whole);
   EXPECT_FALSE(shorter == whole);
+}
+
+// The AVX2 inner loop equals the portable one, from any starting sums (wrapping included).
+TEST(ByteChecksumTest, VectorGroupsEqualPortable) {
+  std::mt19937_64 rng(5);
+  std::vector<uint8_t> bytes(32 * 1001 + 3);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  for (size_t groups : {0u, 1u, 2u, 7u, 1001u}) {
+    uint64_t a1[4], b1[4], a2[4], b2[4];
+    for (int j = 0; j < 4; ++j)
+      a1[j] = a2[j] = rng(), b1[j] = b2[j] = ~uint64_t{0} - static_cast<uint64_t>(j);
+    ChecksumGroups(bytes.data() + 3, groups, a1, b1);  // unaligned on purpose
+    ChecksumGroupsPortable(bytes.data() + 3, groups, a2, b2);
+    for (int j = 0; j < 4; ++j) {
+      EXPECT_EQ(a1[j], a2[j]) << groups << " lane " << j;
+      EXPECT_EQ(b1[j], b2[j]) << groups << " lane " << j;
+    }
+  }
 }
 
 // Sums of pieces joined with Append equal one sum of all the bytes, so the read-back may

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "numerics/int8_quant.h"
+#include "numerics/simd.h"
 #include "onnx/graph_util.h"
 #include "tiers/tier_impl.h"
 
@@ -17,7 +18,8 @@ void EncodeInt8(const float* rows, size_t n, size_t d, const TierParams&, uint8_
   }
 }
 
-void DecodeInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams&, float* out) {
+E2O_AVX2_CLONES void DecodeInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams&,
+                                float* out) {
   const int8_t* q = reinterpret_cast<const int8_t*>(stored[0]);
   const float* scales = reinterpret_cast<const float*>(stored[1]);
   for (size_t r = 0; r < n; ++r)

@@ -2,23 +2,43 @@
 # Every tier's stored bytes and the report's numbers against an independent numpy
 # computation of SPEC §4 (tests/numpy/check_numpy.py, the original script's own numpy
 # calls): a bf16 Granite-shaped preset export, f16 and sharded f32 generic exports (all
-# with edge rows), and every real fixture. Then the checker itself is shown to catch a
-# flipped stored byte and a report figure off by more than its tolerance.
+# with edge rows), and every real fixture. Each is exported twice and judged by two
+# numpys: the default (numpy 2.4 rules) by the pinned venv's numpy 2.4, and
+# `--numpy 1.24` by Debian's numpy 1.24, both to the last bit. Then the checker itself is
+# shown to catch a flipped stored byte and a report figure off by more than its tolerance.
 set -euo pipefail
 WORK=${1:?usage: $0 WORKDIR}
 : "${E2O_BIN:?E2O_BIN must name the embed2onnx binary}" "${E2O_GEN:?E2O_GEN must name make_checkpoint}"
 : "${E2O_SHARED:?E2O_SHARED must name the shared folder}"
-PY=${PYTHON:-/usr/bin/python3}
+PY=${PYTHON:-/usr/bin/python3}  # numpy 1.24 (Debian 12)
+PY24="$(cd "$(dirname "$0")/../python" && pwd)/.venv/bin/python"  # the pinned numpy 2.4
 CHECK="$(cd "$(dirname "$0")/../numpy" && pwd)/check_numpy.py"
 "$PY" -c 'import numpy' 2>/dev/null || { echo "$PY cannot import numpy: install python3-numpy ('make apt-deps')" >&2; exit 1; }
+[[ -x "$PY24" ]] || { echo "the pinned test environment is missing: run 'make venv' (tests/python/requirements.txt)" >&2; exit 1; }
+np_minor() { "$1" -c 'import numpy; print(".".join(numpy.__version__.split(".")[:2]))'; }
+[[ "$(np_minor "$PY")" == 1.24 ]] || { echo "$PY has numpy $(np_minor "$PY"), expected 1.24" >&2; exit 1; }
+[[ "$(np_minor "$PY24")" == 2.4 ]] || { echo "$PY24 has numpy $(np_minor "$PY24"), expected 2.4" >&2; exit 1; }
 rm -rf "$WORK" && mkdir -p "$WORK"
 source "$(dirname "$0")/lib/official_check.sh"
 TIERS=fp32,fp16w,int8  # the three tiers of SPEC §3-4 (the checker skips any others)
 FAILED=()
-check() {  # label, check_numpy.py args...: runs every case, reports all failures at the end
-  local label=$1
-  shift
-  "$PY" "$CHECK" --exact "$@" || FAILED+=("$label")
+check() {  # label, python, check_numpy.py args...: runs every case, reports all failures at the end
+  local label=$1 py=$2
+  shift 2
+  "$py" "$CHECK" --exact "$@" || FAILED+=("$label")
+}
+rules_of() {  # report -> the numpy rules it names
+  "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["tool"]["numpy"])' "$1"
+}
+# label, default export dir, --numpy 1.24 export dir, check_numpy.py args...: the first
+# judged by numpy 2.4, the second by numpy 1.24, each report naming its rules.
+check_both() {
+  local label=$1 out24=$2 out124=$3
+  shift 3
+  check "$label/numpy2.4" "$PY24" --export-dir "$out24" "$@"
+  check "$label/numpy1.24" "$PY" --export-dir "$out124" "$@"
+  [[ "$(rules_of "$out24/embed_tokens_parity.json")" == 2.4 ]] || FAILED+=("$label/report-says-2.4")
+  [[ "$(rules_of "$out124/embed_tokens_parity.json")" == 1.24 ]] || FAILED+=("$label/report-says-1.24")
 }
 
 # (a) Granite base preset shape: bf16, V = 100353 (id 100352 is a real row), edge rows.
@@ -26,8 +46,18 @@ ROOT="$WORK/root"
 echo "--- bf16 granite base preset"
 "$E2O_GEN" --out "$ROOT/models/granite-speech-4.1-2b" --vocab 100353 --hidden 64 --edge-rows --seed 21
 "$E2O_BIN" export --variant base --root "$ROOT" --tiers $TIERS
+ROOT124="$WORK/root124"
+mkdir -p "$ROOT124" && ln -s "$ROOT/models" "$ROOT124/models"
+"$E2O_BIN" export --variant base --root "$ROOT124" --tiers $TIERS --numpy 1.24
 BASE_OUT="$ROOT/exports/granite-speech-4.1-2b"
-check bf16_base --export-dir "$BASE_OUT" --model-dir "$ROOT/models/granite-speech-4.1-2b"
+check_both bf16_base "$BASE_OUT" "$ROOT124/exports/granite-speech-4.1-2b" --model-dir "$ROOT/models/granite-speech-4.1-2b"
+# The switch changes the figures (6.4 million values: the two sums differ).
+"$PY" - "$BASE_OUT/embed_tokens_parity.json" "$ROOT124/exports/granite-speech-4.1-2b/embed_tokens_parity.json" <<'PY' \
+  || FAILED+=("bf16_base/rules-differ")
+import json, sys
+a, b = (json.load(open(p))["int8_table_quant_stats"] for p in sys.argv[1:])
+sys.exit(0 if a["mean_abs_err"] != b["mean_abs_err"] and a["max_abs_err"] == b["max_abs_err"] else 1)
+PY
 
 generic() {  # label, tensor, make_checkpoint flags...
   local label=$1 tensor=$2
@@ -35,7 +65,9 @@ generic() {  # label, tensor, make_checkpoint flags...
   echo "--- $label"
   "$E2O_GEN" --out "$WORK/$label/ckpt" --tensor "$tensor" --edge-rows "$@"
   "$E2O_BIN" export --model-dir "$WORK/$label/ckpt" --out-dir "$WORK/$label/out" --tensor "$tensor" --tiers $TIERS
-  check "$label" --export-dir "$WORK/$label/out" --model-dir "$WORK/$label/ckpt" --tensor "$tensor"
+  "$E2O_BIN" export --model-dir "$WORK/$label/ckpt" --out-dir "$WORK/$label/out124" --tensor "$tensor" \
+    --tiers $TIERS --numpy 1.24
+  check_both "$label" "$WORK/$label/out" "$WORK/$label/out124" --model-dir "$WORK/$label/ckpt" --tensor "$tensor"
 }
 # (b) f16, one file; (c) f32 in 3 shards, values beyond fp16's range. D = 80 gives a
 # virtual quantile index where numpy's (n - 1) * q and n * q + (1 - q) - 1 differ.
@@ -62,7 +94,8 @@ for src in "$E2O_SHARED"/fixtures/real/*/; do
   name=$(basename "$src")
   echo "--- real $name"
   "$E2O_BIN" export --model-dir "$src" --out-dir "$WORK/real/$name" --tiers $TIERS
-  check "real/$name" --export-dir "$WORK/real/$name" --model-dir "$src"
+  "$E2O_BIN" export --model-dir "$src" --out-dir "$WORK/real124/$name" --tiers $TIERS --numpy 1.24
+  check_both "real/$name" "$WORK/real/$name" "$WORK/real124/$name" --model-dir "$src"
   count=$((count + 1))
 done
 [[ $count -ge 4 ]] || { echo "expected at least 4 real fixtures, found $count" >&2; exit 1; }
@@ -82,7 +115,7 @@ off = int(t["external"]["offset"]) + 4242 * t["dims"][1] + 7  # row 4242, col 7
 with open(os.path.join(sys.argv[2], t["external"]["location"]), "r+b") as f:
     f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 1]))
 PY
-if "$PY" "$CHECK" --export-dir "$BAD" --model-dir "$ROOT/models/granite-speech-4.1-2b" >"$WORK/neg1.log" 2>&1; then
+if "$PY24" "$CHECK" --export-dir "$BAD" --model-dir "$ROOT/models/granite-speech-4.1-2b" >"$WORK/neg1.log" 2>&1; then
   echo "check_numpy.py accepted a flipped int8 byte" >&2; exit 1
 fi
 grep -q "embed_tokens.weight_int8' differs from numpy at row 4242 col 7" "$WORK/neg1.log" \
@@ -94,7 +127,7 @@ r = json.load(open(sys.argv[1]))
 r["int8_table_quant_stats"]["mean_abs_err"] *= 1 + 1e-5
 json.dump(r, open(sys.argv[1], "w"), indent=2)
 PY
-if "$PY" "$CHECK" --export-dir "$BAD" --model-dir "$ROOT/models/granite-speech-4.1-2b" >"$WORK/neg2.log" 2>&1; then
+if "$PY24" "$CHECK" --export-dir "$BAD" --model-dir "$ROOT/models/granite-speech-4.1-2b" >"$WORK/neg2.log" 2>&1; then
   echo "check_numpy.py accepted a mean_abs_err off by 1e-5 relative" >&2; exit 1
 fi
 grep -q "int8_table_quant_stats.mean_abs_err" "$WORK/neg2.log" \
@@ -105,4 +138,4 @@ if [[ ${#FAILED[@]} -gt 0 ]]; then
 fi
 # tampered/ holds a flipped byte on purpose.
 official_check --exclude "tampered/*" "$WORK"
-echo "numpy_parity: ok (4 synthetic, $count real checkpoints; numpy catches tampering)"
+echo "numpy_parity: ok (4 synthetic, $count real checkpoints, each under numpy 2.4 and 1.24 rules; numpy catches tampering)"
