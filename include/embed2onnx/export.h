@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "embed2onnx/figures.h"
@@ -41,6 +42,13 @@ struct ExportOptions {
   std::string producer_version;   // "" -> the tool's version
   std::string variant;            // report "variant" (preset mode); "" omits it
   std::string paths_relative_to;  // report tier paths are relative to this folder
+  // What the graphs' metadata_props call the checkpoint (never an absolute path: graphs
+  // get shipped). "" -> the name of the checkpoint's folder.
+  std::string checkpoint_name;
+  // Plan only: check the input, decide the tiers and their files' sizes and whether they
+  // fit on the disk, and return that (ExportSummary::dry_run), creating and writing
+  // nothing, not even the output folder.
+  bool dry_run = false;
   // One-line notes for the user (lock waits, cleanup, values a tier stores as +-inf);
   // may be empty.
   std::function<void(const std::string&)> note;
@@ -67,10 +75,24 @@ struct TierOutcome {
 
 struct ExportSummary {
   std::string tensor, dtype, checkpoint;
+  std::string checkpoint_name;  // what the graphs' metadata_props call it
   uint64_t vocab = 0, hidden = 0;
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
   std::string report_path;
+  std::string out_dir;      // the folder the files are (or, in a dry run, would be) in
+  uint32_t int4_block = 0;  // values per int4 block, when int4 is among `tiers`
+  // Tiers of the default list that were left out, and why (e.g. int4 at a width no
+  // block fits), in tier-table order.
+  std::vector<std::pair<std::string, std::string>> left_out;
+  // Dry run: nothing was written; the sizes in `tiers` are the planned ones, `report_path`
+  // where the report would go. `bytes_needed` (whole blocks, as the free-space check
+  // counts them) against `bytes_free` on the folder's file system (or its nearest
+  // existing parent's); `fits` whether the export would pass the free-space check.
+  bool dry_run = false;
+  bool fits = true;
+  bool out_dir_exists = true;
+  uint64_t bytes_needed = 0, bytes_free = 0;
   // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99; 0 when
   // pass 1 could settle it),
   // reading back and verifying, and the whole export.
