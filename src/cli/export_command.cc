@@ -139,9 +139,9 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
                   static_cast<unsigned long long>(t.overflow.count), t.overflow.max_abs_source);
   for (const auto& [tier, why] : s.left_out) std::printf("  left out %s: %s\n", tier.c_str(), why.c_str());
   if (s.dry_run) {
-    std::printf("  needs %s (%llu bytes in whole blocks), %s free: %s\n",
-                HumanBytes(s.bytes_needed).c_str(), static_cast<unsigned long long>(s.bytes_needed),
-                HumanBytes(s.bytes_free).c_str(), s.fits ? "fits" : "does NOT fit");
+    std::printf("  needs %s (%llu bytes in whole blocks), %s free: %s\n", HumanBytes(s.bytes_needed).c_str(),
+                static_cast<unsigned long long>(s.bytes_needed), HumanBytes(s.bytes_free).c_str(),
+                s.fits ? "fits" : "does NOT fit");
     return;
   }
   std::printf("  report %s, %s in all\n", kReportFileName, HumanBytes(total).c_str());

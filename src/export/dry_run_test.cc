@@ -106,6 +106,16 @@ TEST(DryRunTest, APathThatIsAFileIsRefusedAsTheExportWouldRefuseIt) {
   disk.AddFile("/f", "not a folder");
   Result<ExportSummary> plan = ExportTableOn(o, &disk);
   ASSERT_FALSE(plan.ok());
+  EXPECT_TRUE(disk.log().empty());
+  o.dry_run = false;
+  Result<ExportSummary> real = ExportTableOn(o, &disk);
+  ASSERT_FALSE(real.ok());
+  EXPECT_EQ(plan.status().message(), real.status().message());
+  // A folder that is a file itself.
+  o.dry_run = true;
+  o.out_dir = "/f";
+  plan = ExportTableOn(o, &disk);
+  ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().message(), "/f: exists and is not a folder");
 }
 
@@ -118,6 +128,7 @@ TEST(ExportPlanTest, TiersGoInTableOrderWhateverTheOrderAsked) {
   o.tiers = {"int4", "fp32", "int8"};
   o.dry_run = true;
   MemoryDisk disk;
+  disk.AddFolder("/");
   Result<ExportSummary> plan = ExportTableOn(o, &disk);
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   EXPECT_EQ(TierNamesOf(*plan), (std::vector<std::string>{"fp32", "int8", "int4"}));
@@ -140,6 +151,7 @@ TEST(ExportPlanTest, Int4NeverComesOutAsLargeAsTheTwoByteTiers) {
     std::vector<std::string> notes;
     o.note = [&](const std::string& n) { notes.push_back(n); };
     MemoryDisk disk;
+    disk.AddFolder("/");  // the root, as a real file system has it
     Result<ExportSummary> plan = ExportTableOn(o, &disk);
     ASSERT_TRUE(plan.ok()) << c.d << ": " << plan.status().message();
     EXPECT_EQ(plan->int4_block, c.block) << c.d;
@@ -173,6 +185,7 @@ TEST(ExportPlanTest, AnInt4BlockAsLargeAsTheTwoByteTiersIsRefused) {
   o.dry_run = true;
   o.int4_block = 2;
   MemoryDisk disk;
+  disk.AddFolder("/");  // the root, as a real file system has it
   Result<ExportSummary> plan = ExportTableOn(o, &disk);
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.status().message().find("--int4-block: 2 would make int4 as large as fp16w"),

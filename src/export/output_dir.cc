@@ -126,7 +126,9 @@ Result<SpacePlan> PlanFreeSpace(Disk* disk, const std::string& dir, const std::v
       return Status::InvalidArgument(cur + ": exists and is not a folder");
     if (kind == EntryKind::kFolder) break;
     const size_t slash = cur.find_last_of('/');
-    cur = slash == std::string::npos ? "." : slash == 0 ? "/" : cur.substr(0, slash);
+    const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : cur.substr(0, slash);
+    if (parent == cur) return Status::NotFound(dir + ": no folder above it exists (not even " + cur + ")");
+    cur = parent;
   }
   plan.dir_exists = cur == dir;
   E2O_ASSIGN_OR_RETURN(SpaceInfo space, disk->Space(cur));
