@@ -137,7 +137,8 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
     if (t.overflow.count > 0)
       std::printf("  %s: %llu values stored as +-inf (largest |x| %.9g)\n", t.tier.c_str(),
                   static_cast<unsigned long long>(t.overflow.count), t.overflow.max_abs_source);
-  for (const auto& [tier, why] : s.left_out) std::printf("  left out %s: %s\n", tier.c_str(), why.c_str());
+  for (const auto& [tier, why] : s.left_out)
+    std::printf("%s\n", WrapText("  left out " + tier + ": " + why, kHelpWidth, 4).c_str());
   if (s.dry_run) {
     std::printf("  needs %s (%llu bytes in whole blocks), %s free: %s\n", HumanBytes(s.bytes_needed).c_str(),
                 static_cast<unsigned long long>(s.bytes_needed), HumanBytes(s.bytes_free).c_str(),

@@ -67,9 +67,9 @@ PY
 # 3. Generic mode: a width int4 cannot take; the dry run into an existing export leaves it as it was.
 "$E2O_GEN" --out "$WORK/d74" --vocab 400 --hidden 74 --seed 33 >/dev/null
 "$E2O_BIN" export --model-dir "$WORK/d74" --out-dir "$WORK/d74-out" --quiet
-before=$(cd "$WORK/d74-out" && ls -la --time-style=full-iso && md5sum ./*)
+before=$(cd "$WORK/d74-out" && ls -lA --time-style=full-iso && md5sum ./*)
 "$E2O_BIN" export --model-dir "$WORK/d74" --out-dir "$WORK/d74-out" --dry-run --json >"$WORK/d74.json" 2>"$WORK/d74.err"
-after=$(cd "$WORK/d74-out" && ls -la --time-style=full-iso && md5sum ./*)
+after=$(cd "$WORK/d74-out" && ls -lA --time-style=full-iso && md5sum ./*)
 [[ "$before" == "$after" ]] || { echo "--dry-run changed an existing export" >&2; exit 1; }
 grep -q 'leaving out tier int4' "$WORK/d74.err" || { echo "no note on stderr" >&2; exit 1; }
 python3 - "$WORK/d74.json" <<'PY'
