@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "embed2onnx/figures.h"
@@ -61,6 +62,13 @@ struct ExportOptions {
   std::optional<int64_t> audio_token_id;
   std::optional<int64_t> preset_audio_token_id;
   bool no_splice = false;
+  // What the graphs' metadata_props call the checkpoint (never an absolute path: graphs
+  // get shipped). "" -> the name of the checkpoint's folder.
+  std::string checkpoint_name;
+  // Plan only: check the input, decide the tiers and their files' sizes and whether they
+  // fit on the disk, and return that (ExportSummary::dry_run), creating and writing
+  // nothing, not even the output folder.
+  bool dry_run = false;
   // One-line notes for the user (lock waits, cleanup, values a tier stores as +-inf);
   // may be empty.
   std::function<void(const std::string&)> note;
@@ -109,6 +117,7 @@ struct ExportSummary {
   // float16 output: the table's values beyond fp16's range, which every graph outputs as
   // +-inf (the report's `output_overflow` when any).
   OverflowFigures output_overflow;
+  std::string checkpoint_name;  // what the graphs' metadata_props call it
   uint64_t vocab = 0, hidden = 0;
   std::vector<TierOutcome> tiers;
   std::map<std::string, ErrorFigures> table_stats;  // report key -> figures
@@ -120,6 +129,19 @@ struct ExportSummary {
   int64_t audio_token_id = 0;
   std::string audio_token_source, audio_token_text;
   NumpyRules numpy = kDefaultNumpyRules;  // the rules its figures follow
+  std::string out_dir;      // the folder the files are (or, in a dry run, would be) in
+  uint32_t int4_block = 0;  // values per int4 block, when int4 is among `tiers`
+  // Tiers of the default list that were left out, and why (e.g. int4 at a width no
+  // block fits), in tier-table order.
+  std::vector<std::pair<std::string, std::string>> left_out;
+  // Dry run: nothing was written; the sizes in `tiers` are the planned ones, `report_path`
+  // where the report would go. `bytes_needed` (whole blocks, as the free-space check
+  // counts them) against `bytes_free` on the folder's file system (or its nearest
+  // existing parent's); `fits` whether the export would pass the free-space check.
+  bool dry_run = false;
+  bool fits = true;
+  bool out_dir_exists = true;
+  uint64_t bytes_needed = 0, bytes_free = 0;
   // Wall seconds: streaming (of which pass 1 writes, pass 2 refines the exact p99; 0 when
   // pass 1 could settle it),
   // reading back and verifying, and the whole export.

@@ -10,8 +10,13 @@
 #include "embed2onnx/model_source.h"
 #include "embed2onnx/figures.h"
 #include "embed2onnx/status.h"
+#include "util/exit_status.h"
 
 namespace embed2onnx {
+
+// --json's document for a command that failed before it had one of its own, on stdout:
+// {"ok": false, "error": "<the error line's message>", "exit_status": N}.
+void PrintJsonError(const std::string& message, ExitStatus status);
 
 struct ExportArgs {
   std::string variant, root = ".", model_dir, out_dir, tensor, tiers;
@@ -21,6 +26,8 @@ struct ExportArgs {
   int threads = 0;
   bool quiet = false;
   bool fsync = false;
+  bool json = false;     // one JSON document on stdout instead of the summary
+  bool dry_run = false;  // plan only: write nothing
   uint32_t int4_block = 0;
   std::string audio_token_id;  // --audio-token-id as given ("" = not given)
   bool no_splice = false;
@@ -31,17 +38,19 @@ struct ExportArgs {
 void AddExportCommand(CLI::App& app, ExportArgs* args);
 // The flag checks CLI11 cannot express; a refusal is a usage error. Fills tier_list.
 Status CheckExportArgs(ExportArgs* args);
-// REQUIRES: CheckExportArgs(&args) returned OK.
+// REQUIRES: CheckExportArgs(&args) returned OK. With --json, prints exactly one JSON
+// document, on failure too. A dry run that would not fit returns the free-space error.
 Status RunExport(const ExportArgs& args);
 
 struct VerifyArgs {
-  std::string export_dir, model_dir, tensor;
-  std::string hf_model;  // --model ORG/NAME[@REV]
+  std::string export_dir, model_dir, tensor;  // model_dir, tensor: "" -> from the report
+  std::string hf_model;                       // --model ORG/NAME[@REV]
   uint32_t random_ids = 256;
   int threads = 0;
   bool json = false;
 };
 void AddVerifyCommand(CLI::App& app, VerifyArgs* args);
+// With --json, prints exactly one JSON document, on failure too (so does RunInspect).
 Status RunVerify(const VerifyArgs& args);
 
 struct InspectArgs {

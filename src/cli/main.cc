@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/help_format.h"
 #include "embed2onnx/export.h"
 #include "embed2onnx/tiers.h"
 #include "util/edit_distance.h"
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
                ": export an LLM's token-embedding table from a Hugging Face safetensors checkpoint as small, "
                "verified ONNX lookup graphs (input_ids -> inputs_embeds)."};
   app.name("embed2onnx");
+  // Before the commands are added: each takes its formatter from the app.
+  app.formatter(std::make_shared<WrappingFormatter>());
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", "embed2onnx " + std::string(Version()));
   ExportArgs export_args;
@@ -89,7 +92,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // An error inside a command points to that command's help.
     const std::string where = argc >= 2 && IsCommand(argv[1]) ? std::string(argv[1]) + " --help" : "--help";
-    std::fprintf(stderr, "embed2onnx: error: %s (see embed2onnx %s)\n", e.what(), where.c_str());
+    const std::string msg = std::string(e.what()) + " (see embed2onnx " + where + ")";
+    // A script that asked for JSON gets its one document even when the flags are refused.
+    if (argc >= 2 && IsCommand(argv[1]))
+      for (int i = 2; i < argc; ++i)
+        if (std::string(argv[i]) == "--json") PrintJsonError(msg, ExitStatus::kUsage);
+    std::fprintf(stderr, "embed2onnx: error: %s\n", msg.c_str());
     return static_cast<int>(ExitStatus::kUsage);
   }
   // require_subcommand(1) leaves exactly one of these.
@@ -98,7 +106,10 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("export")) {
     command = Command::kExport;
     s = CheckExportArgs(&export_args);
-    if (!s.ok()) return Fail(s, ExitStatus::kUsage);
+    if (!s.ok()) {
+      if (export_args.json) PrintJsonError(s.message(), ExitStatus::kUsage);
+      return Fail(s, ExitStatus::kUsage);
+    }
     s = RunExport(export_args);
   } else if (app.got_subcommand("verify")) {
     command = Command::kVerify;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <tuple>
@@ -23,6 +24,7 @@
 #include "stream/row_source.h"
 #include "stream/table_pass.h"
 #include "tiers/tier.h"
+#include "util/json_text.h"
 #include "util/no_throw.h"
 #include "util/thread_pool.h"
 
@@ -36,39 +38,82 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// 32, or the largest even divisor of d below it (0 when d is odd).
+// int4's block when --int4-block does not set one (docs/format.md, "int4's block"): 32,
+// else the largest even divisor of d from 8 to 32, else the smallest from 34 to 64.
+// 0 when d has none: a smaller block would spend more on scales and zero points than on
+// codes (block 2 stores 2 bytes a value, as fp16w does), a larger one would cover too
+// many values with one scale.
+constexpr uint32_t kInt4MinDefaultBlock = 8, kInt4MaxDefaultBlock = 64;
 uint32_t DefaultInt4Block(uint64_t d) {
-  for (uint32_t b = 32; b >= 2; b -= 2)
+  for (uint32_t b = 32; b >= kInt4MinDefaultBlock; b -= 2)
+    if (d % b == 0) return b;
+  for (uint32_t b = 34; b <= kInt4MaxDefaultBlock; b += 2)
     if (d % b == 0) return b;
   return 0;
+}
+
+// Why int4 cannot be written at width d with `block` (from --int4-block, or 0 when d has
+// no default block); "" when it can. Beyond the tier's own check (even, divides d), the
+// tier must come out smaller than the 2-byte tiers: a block of 2 spends 1.5 bytes a value
+// on its scale and zero point, which with the 0.5-byte codes is fp16w's size.
+std::string Int4Refusal(const Tier& int4, uint64_t d, uint32_t block, bool from_flag) {
+  if (!from_flag && block == 0)
+    return fmt::format(
+        "no int4 block fits the table width {}: the default block is an even divisor of it from {} to "
+        "{}; --int4-block sets one",
+        d, kInt4MinDefaultBlock, kInt4MaxDefaultBlock);
+  TierParams p;
+  p.int4_block = block;
+  Status s = int4.check_params(d, p);
+  if (!s.ok()) return s.message();
+  if (block < 4)
+    return fmt::format(
+        "--int4-block: {} would make int4 as large as fp16w and bf16w (scales and zero points take 1.5 "
+        "bytes a value); use a block of 4 or more",
+        block);
+  return "";
+}
+
+// Where each writer's files go and their planned sizes.
+std::vector<TierOutcome> PlannedOutcomes(const std::vector<TierWriter*>& writers,
+                                         const std::string& out_dir) {
+  std::vector<TierOutcome> planned;
+  for (const TierWriter* w : writers) {
+    TierOutcome o;
+    o.tier = w->tier().name;
+    o.onnx_path = out_dir + "/" + w->tier().file_name;
+    o.onnx_bytes = w->onnx_bytes();
+    if (w->layout().sidecar_size > 0) {
+      o.sidecar_path = out_dir + "/" + SidecarName(w->tier().file_name);
+      o.sidecar_bytes = w->layout().sidecar_size;
+    }
+    if (w->has_splice()) {
+      o.splice_path = out_dir + "/" + w->splice_file_name();
+      o.splice_bytes = w->splice_bytes();
+    }
+    planned.push_back(o);
+  }
+  return planned;
 }
 
 // The report's size can only grow with its figures: rendered with every number at its
 // longest ("-2.2250738585072014e-308", 20-digit sizes), it bounds the real one. A field
 // of ExportSummary filled in only after streaming must be filled here at its longest, or
 // the bound falls short (a full disk is then found by the write, later but still safely).
-uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writers, const OutputDir& out,
+uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writers, const std::string& out_dir,
                          const std::string& variant, const std::string& base, const std::vector<int64_t>& ids,
                          int threads) {
   const double longest = -std::numeric_limits<double>::min();
   const ErrorFigures worst{longest, longest, longest, true, longest};
-  s.report_path = out.FinalPath(kReportFileName);
-  s.tiers.clear();
-  for (const TierWriter* w : writers) {
-    TierOutcome o;
-    o.tier = w->tier().name;
-    o.onnx_path = out.FinalPath(w->tier().file_name);
-    if (w->layout().sidecar_size > 0) o.sidecar_path = out.FinalPath(SidecarName(w->tier().file_name));
+  s.report_path = out_dir + "/" + kReportFileName;
+  s.tiers = PlannedOutcomes(writers, out_dir);
+  for (TierOutcome& o : s.tiers) {
     o.onnx_bytes = o.sidecar_bytes = UINT64_MAX;
     o.parity_shape = {1, static_cast<int64_t>(ids.size()), static_cast<int64_t>(s.hidden)};
     o.parity = worst;
     o.overflow = {UINT64_MAX, longest};
-    if (w->has_splice()) {
-      o.splice_path = out.FinalPath(w->splice_file_name());
-      o.splice_bytes = UINT64_MAX;
-    }
-    s.tiers.push_back(o);
-    if (w->tier().stats_key) s.table_stats[w->tier().stats_key] = worst;
+    if (!o.splice_path.empty()) o.splice_bytes = UINT64_MAX;
+    if (const char* key = FindTier(o.tier)->stats_key) s.table_stats[key] = worst;
   }
   s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
   if (s.output_dtype != "float32") s.output_overflow = {UINT64_MAX, longest};
@@ -86,6 +131,25 @@ std::pair<int64_t, std::string> SpliceAudioId(const ExportOptions& opts, const M
     return {*config.audio_token_id, kAudioIdFromConfig};
   if (preset) return {*opts.preset_audio_token_id, kAudioIdFromPreset};
   return {0, ""};
+}
+
+// The name graphs give the checkpoint (SPEC §10): the folder's own name, never a path
+// (graphs get shipped), readable even when the name's bytes are not UTF-8.
+std::string CheckpointName(const std::string& source) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path folder = fs::absolute(fs::path(source), ec).lexically_normal().parent_path();
+  return JsonText(folder.filename().string());
+}
+
+// Every graph's metadata_props (docs/format.md, "Provenance"): what made it, from what,
+// and the tier with its parameters.
+ModelMeta GraphMeta(const ModelMeta& common, const Tier& tier, const TierParams& params) {
+  ModelMeta m = common;
+  m.props.insert(m.props.begin() + 2, {"tier", tier.name});
+  if (tier.check_params)
+    m.props.insert(m.props.begin() + 3, {"int4_block", std::to_string(params.int4_block)});
+  return m;
 }
 
 // The note for values a tier stores as +-inf, as numpy's astype does.
@@ -132,18 +196,24 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   params.output_elem = OutputElemFromName(opts.output_dtype);
   if (params.output_elem == 0)
     return Status::InvalidArgument("--output-dtype: '" + opts.output_dtype + "' is not float32 or float16");
-  std::vector<const Tier*> tiers;
+  // Tiers go in the tier table's order, whatever the order of --tiers, so that every
+  // listing (summary, report, verify) reads the same.
   const bool all_tiers = opts.tiers.empty();
-  for (const std::string& name : all_tiers ? TierNames() : opts.tiers) {
-    const Tier* t = FindTier(name);
-    if (!t) return Status::InvalidArgument("--tiers: unknown tier '" + name + "'");
+  for (const std::string& name : opts.tiers)
+    if (!FindTier(name)) return Status::InvalidArgument("--tiers: unknown tier '" + name + "'");
+  std::vector<const Tier*> tiers;
+  std::vector<std::pair<std::string, std::string>> left_out;
+  for (const Tier& tier : AllTiers()) {
+    const Tier* t = &tier;
+    if (!all_tiers && std::find(opts.tiers.begin(), opts.tiers.end(), t->name) == opts.tiers.end()) continue;
     if (t->check_params) {
-      Status s = t->check_params(table->cols(), params);
-      if (!s.ok() && all_tiers && opts.int4_block == 0) {
-        note(std::string("leaving out tier ") + t->name + ": " + s.message());
+      const std::string why = Int4Refusal(*t, table->cols(), params.int4_block, opts.int4_block != 0);
+      if (!why.empty() && all_tiers && opts.int4_block == 0) {
+        note(std::string("leaving out tier ") + t->name + ": " + why);
+        left_out.emplace_back(t->name, why);
         continue;
       }
-      E2O_RETURN_IF_ERROR(s);
+      if (!why.empty()) return Status::InvalidArgument(why);
     }
     tiers.push_back(t);
   }
@@ -184,18 +254,39 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   summary.hf_revision = opts.hf_revision;
   summary.hf_commit = opts.hf_commit;
   summary.numpy = opts.numpy;
+  summary.out_dir = opts.out_dir;
+  // From the Hugging Face cache the snapshot folder is a commit hash: the repo id says more.
+  const std::string hf_name = opts.hf_repo.empty() ? "" : opts.hf_repo + "@" + opts.hf_commit;
+  summary.checkpoint_name = !opts.checkpoint_name.empty() ? JsonText(opts.checkpoint_name)
+                            : !hf_name.empty()            ? JsonText(hf_name)
+                                                          : CheckpointName(ckpt.source());
+  summary.left_out = left_out;
+  for (const Tier* t : tiers)
+    if (t->check_params) summary.int4_block = params.int4_block;
 
   // 2. Stream every tier into staged files.
-  E2O_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Open(opts.out_dir, note, disk));
-  ModelMeta meta{opts.producer_name.empty() ? kToolName : opts.producer_name,
-                 opts.producer_version.empty() ? Version() : opts.producer_version};
+  // A dry run opens no folder: the writers only plan (TierWriter::Create writes nothing).
+  std::unique_ptr<OutputDir> out;
+  if (!opts.dry_run) {
+    E2O_ASSIGN_OR_RETURN(out, OutputDir::Open(opts.out_dir, note, disk));
+  }
+  ModelMeta meta;
+  meta.producer_name = opts.producer_name.empty() ? kToolName : opts.producer_name;
+  meta.producer_version = opts.producer_version.empty() ? Version() : opts.producer_version;
+  meta.props = {{"tool", kToolName},
+                {"tool_version", Version()},
+                {"source_tensor", JsonText(info->name)},
+                {"source_dtype", summary.dtype},
+                {"source_shape", fmt::format("[{}, {}]", table->rows(), table->cols())},
+                {"checkpoint", summary.checkpoint_name}};
   std::vector<std::unique_ptr<TierWriter>> writers;
   std::vector<TierWriter*> writer_ptrs;
   std::vector<std::unique_ptr<ExportSink>> sinks;
   std::vector<PassTier> pass_tiers;
   for (const Tier* t : tiers) {
-    E2O_ASSIGN_OR_RETURN(std::unique_ptr<TierWriter> w,
-                         TierWriter::Create(*t, params, table->rows(), table->cols(), meta, out.get()));
+    E2O_ASSIGN_OR_RETURN(
+        std::unique_ptr<TierWriter> w,
+        TierWriter::Create(*t, params, table->rows(), table->cols(), GraphMeta(meta, *t, params), out.get()));
     if (!summary.audio_token_source.empty()) E2O_RETURN_IF_ERROR(w->AddSplice(summary.audio_token_id));
     sinks.push_back(std::make_unique<ExportSink>(w.get()));
     pass_tiers.push_back({t, params, sinks.back().get()});
@@ -208,9 +299,21 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   const std::vector<int64_t> ids = SampleIds(table->rows());
   const int threads = std::clamp(opts.threads > 0 ? opts.threads : AvailableCores(), 1, kMaxPassThreads);
   std::vector<uint64_t> extents = {
-      ReportSizeBound(summary, writer_ptrs, *out, opts.variant, base, ids, threads)};
+      ReportSizeBound(summary, writer_ptrs, opts.out_dir, opts.variant, base, ids, threads)};
   for (const TierWriter* w : writer_ptrs)
     for (uint64_t e : w->planned_extents()) extents.push_back(e);
+  if (opts.dry_run) {
+    E2O_ASSIGN_OR_RETURN(SpacePlan plan, PlanFreeSpace(disk, opts.out_dir, extents));
+    summary.dry_run = true;
+    summary.tiers = PlannedOutcomes(writer_ptrs, opts.out_dir);
+    summary.report_path = opts.out_dir + "/" + kReportFileName;
+    summary.bytes_needed = plan.needed;
+    summary.bytes_free = plan.free;
+    summary.fits = plan.fits();
+    summary.out_dir_exists = plan.dir_exists;
+    summary.seconds_total = Seconds(t0, Clock::now());
+    return summary;
+  }
   E2O_RETURN_IF_ERROR(out->CheckFreeSpace(extents));
   for (TierWriter* w : writer_ptrs) E2O_RETURN_IF_ERROR(w->Open());
   PassOptions popts;

@@ -104,14 +104,42 @@ Status OutputDir::WriteStaged(const std::string& file_name, const std::string& b
   return WriteWholeFile(disk_, tmp, bytes);
 }
 
-Status OutputDir::CheckFreeSpace(const std::vector<uint64_t>& extents) {
-  E2O_ASSIGN_OR_RETURN(SpaceInfo space, disk_->Space(dir_));
-  const uint64_t block = std::max<uint64_t>(space.block_size, 1);
+namespace {
+// What `extents` take in whole blocks (saturating).
+uint64_t BytesInBlocks(const std::vector<uint64_t>& extents, uint64_t block_size) {
+  const uint64_t block = std::max<uint64_t>(block_size, 1);
   uint64_t need = 0;
   for (uint64_t e : extents) {
     const uint64_t blocks = e / block + (e % block != 0);
     need = blocks > (UINT64_MAX - need) / block ? UINT64_MAX : need + blocks * block;
   }
+  return need;
+}
+}  // namespace
+
+Result<SpacePlan> PlanFreeSpace(Disk* disk, const std::string& dir, const std::vector<uint64_t>& extents) {
+  SpacePlan plan;
+  std::string cur = dir.empty() ? "." : dir;
+  for (;;) {
+    E2O_ASSIGN_OR_RETURN(EntryKind kind, disk->Kind(cur));
+    if (kind != EntryKind::kMissing && kind != EntryKind::kFolder)
+      return Status::InvalidArgument(cur + ": exists and is not a folder");
+    if (kind == EntryKind::kFolder) break;
+    const size_t slash = cur.find_last_of('/');
+    const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : cur.substr(0, slash);
+    if (parent == cur) return Status::NotFound(dir + ": no folder above it exists (not even " + cur + ")");
+    cur = parent;
+  }
+  plan.dir_exists = cur == dir;
+  E2O_ASSIGN_OR_RETURN(SpaceInfo space, disk->Space(cur));
+  plan.needed = BytesInBlocks(extents, space.block_size);
+  plan.free = space.free_bytes;
+  return plan;
+}
+
+Status OutputDir::CheckFreeSpace(const std::vector<uint64_t>& extents) {
+  E2O_ASSIGN_OR_RETURN(SpaceInfo space, disk_->Space(dir_));
+  const uint64_t need = BytesInBlocks(extents, space.block_size);
   if (need <= space.free_bytes) return Status::Ok();
   return Status::IOError(dir_ + ": not enough free space: this export writes " + std::to_string(need) +
                          " bytes, " + std::to_string(space.free_bytes) +

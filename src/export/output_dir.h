@@ -87,6 +87,17 @@ class OutputDir {
   bool committed_ = false;
 };
 
+// The free-space check without opening (creating, locking) the folder, for a dry run:
+// the bytes `extents` take in whole blocks (as CheckFreeSpace counts them) on the file
+// system holding `dir`, or its nearest existing parent when `dir` does not exist yet, and
+// the bytes free there. Files the export would replace are counted as not free.
+struct SpacePlan {
+  uint64_t needed = 0, free = 0;
+  bool dir_exists = false;
+  bool fits() const { return needed <= free; }
+};
+Result<SpacePlan> PlanFreeSpace(Disk* disk, const std::string& dir, const std::vector<uint64_t>& extents);
+
 // Prefix of every temporary file name.
 inline constexpr char kTempPrefix[] = ".embed2onnx-tmp-";
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tiers/tier.h"
 #include "util/json_text.h"
 
 namespace embed2onnx {
@@ -33,6 +34,12 @@ std::string RelativePath(const std::string& path, const std::string& base) {
   return rel.empty() ? p.string() : rel.string();
 }
 
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
 std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,
                          const std::vector<int64_t>& sample_ids) {
   using json = nlohmann::ordered_json;
@@ -48,6 +55,13 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
   SetText(info, "tensor", s.tensor);
   info["dtype"] = s.dtype;
   SetText(info, "checkpoint", s.checkpoint);
+  // Where verify finds the checkpoint again: relative to the report's own folder (valid
+  // when export and checkpoint move together), and absolute (when only the export moves).
+  const std::string report_dir = std::filesystem::path(s.report_path).parent_path().string();
+  SetText(info, report_key::kCheckpointRelative,
+          RelativePath(s.checkpoint, report_dir.empty() ? "." : report_dir));
+  SetText(info, report_key::kCheckpointAbsolute, AbsolutePath(s.checkpoint));
+  SetText(info, "checkpoint_name", s.checkpoint_name);
   // config.json (SPEC §9), when there is one: what the LLM does with the table that the
   // table itself cannot say.
   if (s.config.present) {
@@ -84,7 +98,13 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
   // Beside "tiers" rather than inside it: its values stay plain paths (SPEC §5).
   if (!tiers_hex.empty()) report["tiers_hex"] = tiers_hex;
   report["parity"] = parity;
-  for (const auto& [key, fig] : s.table_stats) report[key] = Figures(fig);
+  // In the tier table's order (the map's own order is the keys').
+  for (const TierOutcome& t : s.tiers) {
+    const Tier* tier = FindTier(t.tier);
+    if (!tier || !tier->stats_key) continue;
+    auto it = s.table_stats.find(tier->stats_key);
+    if (it != s.table_stats.end()) report[it->first] = Figures(it->second);
+  }
   // Values a tier stores as +-inf (numpy's astype semantics), only when there are any.
   for (const TierOutcome& t : s.tiers)
     if (t.overflow.count > 0)
@@ -112,7 +132,14 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
         {report_key::kOverflowMaxAbsSource, s.output_overflow.max_abs_source}};
   report["sample_ids"] = sample_ids;
   report["files"] = files;
+  if (s.int4_block != 0) report["tier_params"] = {{"int4", {{"block", s.int4_block}}}};
+  if (!s.left_out.empty()) {
+    json left = json::object();
+    for (const auto& [tier, why] : s.left_out) left[tier] = JsonText(why);
+    report["left_out"] = left;
+  }
   report["tool"] = {{"name", kToolName}, {"version", Version()}, {"numpy", NumpyRulesName(s.numpy)}};
+  report[report_key::kSchemaVersion] = kReportSchemaVersion;
   report["timings_s"] = {{"stream", s.seconds_stream},
                          {"stream_write_pass", s.seconds_pass1},
                          {"stream_p99_pass", s.seconds_pass2},

@@ -15,6 +15,12 @@ namespace embed2onnx {
 std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,
                          const std::vector<int64_t>& sample_ids);
 
+// The report's schema_version (docs/format.md says what bumps it).
+inline constexpr int kReportSchemaVersion = 1;
+
+// `path` made absolute against the working folder and normalised.
+std::string AbsolutePath(const std::string& path);
+
 // `path` relative to `base` ("exports/x/embed_tokens.onnx"), both made absolute first.
 std::string RelativePath(const std::string& path, const std::string& base);
 

@@ -137,5 +137,35 @@ TEST(ReportTest, TableStatisticsCarryCosineOnlyWhereReported) {
   EXPECT_EQ(r["int4_table_quant_stats"]["mean_row_cosine"], 0.996);
 }
 
+TEST(ReportTest, WholeTableStatisticsFollowTheTierTableOrder) {
+  // The map holds int4's key before int8's; the report lists them as the tiers go.
+  ojson r = ojson::parse(RenderReport(FullSummary(), "", "/r/exports/g", {}));
+  EXPECT_TRUE(InOrder(Keys(r), {"int8_table_quant_stats", "int4_table_quant_stats"}));
+}
+
+TEST(ReportTest, RecordsWhereVerifyFindsTheCheckpointAndTheSchemaVersion) {
+  ExportSummary s = FullSummary();
+  s.checkpoint = "/r/models/g/model.safetensors";
+  s.checkpoint_name = "g";
+  s.report_path = "/r/exports/g/embed_tokens_parity.json";
+  s.int4_block = 16;
+  s.left_out = {{"bf16w", "a reason"}};
+  ojson r = ojson::parse(RenderReport(s, "base", "/r", {0}));
+  EXPECT_EQ(r["info"]["checkpoint_relative"],
+            "../../models/g/model.safetensors");  // from the report's folder
+  EXPECT_EQ(r["info"]["checkpoint_absolute"], "/r/models/g/model.safetensors");
+  EXPECT_EQ(r["info"]["checkpoint_name"], "g");
+  EXPECT_EQ(r["schema_version"], kReportSchemaVersion);
+  EXPECT_TRUE(r["schema_version"].is_number_integer());
+  EXPECT_EQ(r["tier_params"]["int4"]["block"], 16);
+  EXPECT_EQ(r["left_out"]["bf16w"], "a reason");
+  // Without int4 or anything left out, neither key.
+  s.int4_block = 0;
+  s.left_out.clear();
+  r = ojson::parse(RenderReport(s, "base", "/r", {0}));
+  EXPECT_FALSE(r.contains("tier_params"));
+  EXPECT_FALSE(r.contains("left_out"));
+}
+
 }  // namespace
 }  // namespace embed2onnx

@@ -43,6 +43,11 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
   SetModelHeader(&w->model_);
   w->model_.set_producer_name(meta.producer_name);
   w->model_.set_producer_version(meta.producer_version);
+  for (const auto& [key, value] : meta.props) {
+    onnx::StringStringEntryProto* e = w->model_.add_metadata_props();
+    e->set_key(key);
+    e->set_value(value);
+  }
   onnx::GraphProto* g = w->model_.mutable_graph();
   g->set_name(tier.graph_name);
   AddLookupIO(g, static_cast<int64_t>(cols));

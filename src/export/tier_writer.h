@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "embed2onnx/status.h"
@@ -32,6 +33,8 @@ namespace embed2onnx {
 struct ModelMeta {
   std::string producer_name;
   std::string producer_version;
+  // The graph's metadata_props (SPEC §10: provenance), in this order.
+  std::vector<std::pair<std::string, std::string>> props;
 };
 
 class TierWriter {

@@ -24,6 +24,10 @@ inline constexpr char kFiles[] = "files";
 inline constexpr char kTool[] = "tool";
 inline constexpr char kToolNameField[] = "name";
 inline constexpr char kTimings[] = "timings_s";
+inline constexpr char kSchemaVersion[] = "schema_version";
+// info.<these>: the checkpoint relative to the report's folder, and absolute.
+inline constexpr char kCheckpointRelative[] = "checkpoint_relative";
+inline constexpr char kCheckpointAbsolute[] = "checkpoint_absolute";
 inline constexpr char kMaxAbsErr[] = "max_abs_err";
 inline constexpr char kMeanAbsErr[] = "mean_abs_err";
 inline constexpr char kP99AbsErr[] = "p99_abs_err";

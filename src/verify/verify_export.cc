@@ -73,7 +73,14 @@ std::vector<std::string> ListTierFiles(const std::string& dir) {
     }
     ::closedir(d);
   }
-  std::sort(names.begin(), names.end());
+  // The tier table's order, as export lists them; other names after, by name.
+  auto rank = [](const std::string& n) {
+    const Tier* t = FindTierByFileName(n);
+    return t ? static_cast<size_t>(t - AllTiers().data()) : AllTiers().size();
+  };
+  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    return std::pair(rank(a), a) < std::pair(rank(b), b);
+  });
   return names;
 }
 

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/common.sh" "$@"
 CKPT="$WORK/ckpt"
 "$E2O_GEN" --out "$CKPT" --vocab 3000 --hidden 256 --edge-rows --seed 43 --tensor model.embed_tokens.weight
 
-# 1. Accepted blocks on D = 256: 64 (asked of the checker too), and the extremes 2 and 256
+# 1. Accepted blocks on D = 256: 64 (asked of the checker too), and the extremes 4 and 256
 # (the checker reads the block from the scales' shape).
 accept() {  # block, extra checker flags...
   local block=$1
@@ -27,10 +27,10 @@ accept() {  # block, extra checker flags...
   grep -q "^int4  *ok .* block=$block\$" "$WORK/block$block.check" || { echo "checker did not confirm block $block" >&2; exit 1; }
 }
 accept 64 --tiers int4 --int4-block 64
-accept 2
+accept 4
 accept 256
 
-# 2. Refused blocks: 48 does not divide 256, 3 is odd.
+# 2. Refused blocks: 48 does not divide 256, 3 is odd, 2 would store int4 at fp16w's size.
 refuse() {  # block
   local block=$1 out="$WORK/refused$1"
   local rc=0
@@ -56,6 +56,7 @@ refuse() {  # block
 }
 refuse 48
 refuse 3
+refuse 2
 
 # 3. D = 1024, default block: the checker enforces int4 sidecar <= 0.30 x the fp16w sidecar.
 BIG="$WORK/ckpt1024"
