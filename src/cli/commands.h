@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "embed2onnx/model_source.h"
 #include "embed2onnx/figures.h"
+#include "embed2onnx/model_source.h"
 #include "embed2onnx/status.h"
 #include "util/exit_status.h"
 

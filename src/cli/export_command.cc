@@ -113,8 +113,10 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
                 s.hf_commit.c_str());
   if (s.output_dtype != "float32") std::printf("  every graph outputs %s\n", s.output_dtype.c_str());
   size_t file_w = 4;
-  for (const TierOutcome& t : s.tiers)
+  for (const TierOutcome& t : s.tiers) {
     file_w = std::max(file_w, DisplayWidth(Display(FileName(t.onnx_path))));
+    if (!t.splice_path.empty()) file_w = std::max(file_w, DisplayWidth(Display(FileName(t.splice_path))));
+  }
   file_w = std::min<size_t>(file_w, 40);
   std::string head = "  " + PadRight("tier", 6) + " " + PadRight("file", file_w) + " " + PadLeft("onnx", 10) +
                      " " + PadLeft("sidecar", 10);
@@ -156,7 +158,7 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
       std::printf("  %s: %llu values stored as +-inf (largest |x| %.9g)\n", t.tier.c_str(),
                   static_cast<unsigned long long>(t.overflow.count), t.overflow.max_abs_source);
   if (!s.audio_token_source.empty()) {
-    std::printf("  splice graphs (input_ids + audio_features) for audio token %lld, from the %s:\n",
+    std::printf("  splice graphs for audio token %lld (%s), inputs input_ids and audio_features:\n",
                 static_cast<long long>(s.audio_token_id), s.audio_token_source.c_str());
     for (const TierOutcome& t : s.tiers)
       if (!t.splice_path.empty())

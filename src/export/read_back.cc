@@ -92,6 +92,7 @@ Status ReadBackSplice(const TierWriter& w, uint64_t cols, const std::vector<int6
   contract.hidden = static_cast<int64_t>(cols);
   contract.expected_location = SidecarName(w.tier().file_name);
   contract.splice = true;
+  contract.output_elem = w.params().output_elem;
   E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
   return CheckSpliceGraph(*splice, *plain, w.audio_token_id(), sample_ids);
 }

@@ -248,7 +248,7 @@ Result<int64_t> SpliceAudioId(const LoadedModel& splice, const nlohmann::json& r
 
 // The splice graphs beside the tier files that passed, and those the report lists.
 void VerifySplices(const std::string& dir, const std::vector<TierFile>& tiers, const nlohmann::json& report,
-                   uint64_t cols, uint64_t vocab, std::vector<FileVerification>* out) {
+                   uint64_t cols, uint64_t vocab, int32_t output_elem, std::vector<FileVerification>* out) {
   std::set<std::string> listed;
   if (report.is_object() && report.contains(report_key::kSplice) && report[report_key::kSplice].is_object() &&
       report[report_key::kSplice].contains(report_key::kSpliceGraphs) &&
@@ -282,6 +282,7 @@ void VerifySplices(const std::string& dir, const std::vector<TierFile>& tiers, c
       contract.hidden = static_cast<int64_t>(cols);
       contract.our_layout = false;
       contract.splice = true;
+      contract.output_elem = output_elem;
       E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
       E2O_ASSIGN_OR_RETURN(int64_t a, SpliceAudioId(*splice, report));
       return CheckSpliceGraph(*splice, *tf.model, a, SampleIds(vocab));
@@ -377,7 +378,7 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
   // After the tiers: `files` points into result.files, which this appends to.
   std::vector<FileVerification> splices;
   VerifySplices(opts.export_dir, files, report.is_discarded() ? nlohmann::json() : report, table->cols(),
-                table->rows(), &splices);
+                table->rows(), output_elem, &splices);
   for (FileVerification& v : splices) result.files.push_back(std::move(v));
   return result;
 }

@@ -42,7 +42,9 @@ for e, d in zip(doc["exports"], dry["exports"]):
         assert os.path.getsize(t["file"]) == t["onnx_bytes"] == p["onnx_bytes"], t
         assert os.path.getsize(t["sidecar"]) == t["sidecar_bytes"] == p["sidecar_bytes"], t
         assert t["file"] == p["file"] and t["sidecar"] == p["sidecar"]
-        total += t["onnx_bytes"] + t["sidecar_bytes"]
+        total += t["onnx_bytes"] + t["sidecar_bytes"] + t.get("splice_bytes", 0)
+        if "splice" in t:  # a preset writes one per tier (SPEC §8)
+            assert os.path.getsize(t["splice"]) == t["splice_bytes"] == p["splice_bytes"], t
         rp = report["parity"][t["tier"]]
         for k in ("max_abs_err", "mean_abs_err", "p99_abs_err"):
             assert t["parity"][k] == rp[k], (t["tier"], k)

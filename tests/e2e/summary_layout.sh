@@ -20,7 +20,9 @@ for l in lines:
     assert path_line or width(l) <= 100, f"{width(l)} columns: {l!r}"
 assert not any("_table_quant_stats" in l for l in lines), "a report key in the summary"
 rows = [l for l in lines if l.split()[:1] and l.split()[0] in ("fp32", "fp16w", "bf16w", "int8", "int4")
-        and ".onnx" in l]
+        and ".onnx" in l and "_audio.onnx" not in l]
+splice_rows = [l for l in lines if "_audio.onnx" in l]
+assert len({width(r) for r in splice_rows}) <= 1, "splice rows not aligned:\n" + "\n".join(splice_rows)
 assert [r.split()[0] for r in rows] == want, rows
 head = [l for l in lines if l.split()[:2] == ["tier", "file"]]
 assert len(head) == 1, lines

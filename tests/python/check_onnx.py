@@ -10,7 +10,7 @@ Per file:
      data (location inside the folder, lengths) and onnx's own shape inference in strict
      mode.
   2. The interface: input_ids INT64 [B, N]; a splice graph (SPEC §8) also takes
-     audio_features FLOAT [A, D] with A symbolic; no other input.
+     audio_features [A, D] of the output's element type with A symbolic; no other input.
   3. Strict shape inference on a copy whose graph outputs carry no shape, so that the
      shape of inputs_embeds must be inferred from the nodes (inference keeps a declared
      output shape it cannot infer): it must come out [B, N, D].
@@ -62,7 +62,12 @@ def dims_of(value_info):
 def interface_problems(model, d):
     problems = []
     inputs = {i.name: i for i in model.graph.input}
-    want_types = {"input_ids": TensorProto.INT64, "audio_features": TensorProto.FLOAT}
+    # audio_features has inputs_embeds' element type: FLOAT, or FLOAT16 with --output-dtype float16.
+    outs = [o for o in model.graph.output if o.name == "inputs_embeds"]
+    out_type = outs[0].type.tensor_type.elem_type if outs else TensorProto.FLOAT
+    if out_type not in (TensorProto.FLOAT, TensorProto.FLOAT16):
+        problems.append(f"output inputs_embeds: element type {out_type}, expected FLOAT or FLOAT16")
+    want_types = {"input_ids": TensorProto.INT64, "audio_features": out_type}
     for name in inputs:
         if name not in want_types:
             problems.append(f"unexpected input {name}")
