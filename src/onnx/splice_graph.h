@@ -12,10 +12,10 @@
 //   text     = the tier's own nodes on Where(is_audio, 0, ids)  [B, N, D]
 //   at       = Transpose(NonZero(is_audio))                   INT64 [K, 2], row-major order
 //   out      = ScatterND(text, at, audio_features)            [B, N, D]
-// ScatterND copies the audio rows bit for bit over the text rows, in place when the
-// runtime can. Its shape rule (updates must be indices.shape[:-1] + data.shape[2:], here
-// [K, D]) is the count check: K audio tokens with M != K audio rows, in either
-// direction, fail the run. The rule belongs to the op that writes the output, so no
+// ScatterND copies the audio rows bit for bit over the text rows (ONNX Runtime copies
+// the text rows into its output buffer once: the graph output cannot be in place). Its shape rule (updates
+// must be indices.shape[:-1] + data.shape[2:], here [K, D]) is the count check: K audio tokens with M != K
+// audio rows, in either direction, fail the run. The rule belongs to the op that writes the output, so no
 // optimiser can drop it as dead or a no-op (see docs/splice.md).
 #pragma once
 
