@@ -735,6 +735,121 @@ Result<Value> RunReduceSum(const OpArgs& op) {
   return TensorValue(std::move(out));
 }
 
+// NonZero: the coordinates of the nonzero elements, [rank, count], in row-major order
+// (NaN counts as nonzero, -0.0 as zero).
+Result<Value> RunNonZero(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  const int32_t type = t.elem_type;
+  if (!OnnxIsFloat(type) && !OnnxIsInteger(type) && type != TP::BOOL)
+    return Status::NotSupported(op.where + ": element type " + OnnxElemName(type));
+  const int64_t rank = static_cast<int64_t>(t.dims.size());
+  if (rank == 0) return Status::NotSupported(op.where + ": NonZero of a scalar");
+  const uint32_t eb = OnnxElemBytes(type);
+  std::vector<uint64_t> hits;
+  for (uint64_t i = 0; i < t.count(); ++i) {
+    const uint8_t* p = t.data.data() + i * eb;
+    if (OnnxIsFloat(type) ? LoadFloat(type, p) != 0.0f : LoadInt(type, p) != 0) hits.push_back(i);
+  }
+  const int64_t k = static_cast<int64_t>(hits.size());
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(TP::INT64, {rank, k}, op.where));
+  for (int64_t j = 0; j < k; ++j) {
+    uint64_t flat = hits[j];
+    for (int64_t a = rank; a-- > 0;) {
+      const int64_t coord = static_cast<int64_t>(flat % static_cast<uint64_t>(t.dims[a]));
+      flat /= static_cast<uint64_t>(t.dims[a]);
+      std::memcpy(out.data.data() + (a * k + j) * 8, &coord, 8);
+    }
+  }
+  return TensorValue(std::move(out));
+}
+
+// Transpose by `perm` (default: the axes reversed); the elements' bytes are moved as they are.
+Result<Value> RunTranspose(const OpArgs& op) {
+  E2O_ASSIGN_OR_RETURN(HostTensor t, Materialize(*op.in[0], op.where));
+  const size_t rank = t.dims.size();
+  std::vector<int64_t> perm;
+  bool given = false;
+  for (const auto& a : op.node.attribute())
+    if (a.name() == "perm") {
+      given = true;
+      perm.assign(a.ints().begin(), a.ints().end());
+    }
+  if (!given)
+    for (size_t i = rank; i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+  std::vector<bool> seen(rank, false);
+  bool valid = perm.size() == rank;
+  for (size_t i = 0; valid && i < rank; ++i) {
+    valid = perm[i] >= 0 && perm[i] < static_cast<int64_t>(rank) && !seen[perm[i]];
+    if (valid) seen[perm[i]] = true;
+  }
+  if (!valid) return Status::Corruption(op.where + ": perm is not a permutation of " + DimsText(t.dims));
+  std::vector<int64_t> out_dims(rank);
+  for (size_t i = 0; i < rank; ++i) out_dims[i] = t.dims[perm[i]];
+  E2O_ASSIGN_OR_RETURN(HostTensor out, NewTensor(t.elem_type, out_dims, op.where));
+  const uint32_t eb = OnnxElemBytes(t.elem_type);
+  // Stride in the input of each output axis.
+  std::vector<uint64_t> in_stride(rank, 1), stride(rank);
+  for (size_t a = rank; a-- > 1;) in_stride[a - 1] = in_stride[a] * static_cast<uint64_t>(t.dims[a]);
+  for (size_t i = 0; i < rank; ++i) stride[i] = in_stride[perm[i]];
+  std::vector<int64_t> pos(rank, 0);
+  for (uint64_t i = 0; i < out.count(); ++i) {
+    uint64_t src = 0;
+    for (size_t a = 0; a < rank; ++a) src += static_cast<uint64_t>(pos[a]) * stride[a];
+    std::memcpy(out.data.data() + i * eb, t.data.data() + src * eb, eb);
+    for (size_t a = rank; a-- > 0;) {
+      if (++pos[a] < out_dims[a]) break;
+      pos[a] = 0;
+    }
+  }
+  return TensorValue(std::move(out));
+}
+
+// ScatterND without reduction: a copy of data with the slices `indices` names replaced by
+// those of updates, bytes as they are. updates must have shape
+// indices.shape[:-1] + data.shape[indices.shape[-1]:], as ONNX Runtime requires; an index
+// outside [-s, s - 1] or named twice (undefined in ONNX) is refused.
+Result<Value> RunScatterND(const OpArgs& op) {
+  const std::string reduction = GetStringAttr(op.node, "reduction");
+  if (!reduction.empty() && reduction != "none")
+    return Status::NotSupported(op.where + ": reduction '" + reduction + "'");
+  E2O_ASSIGN_OR_RETURN(HostTensor data, Materialize(*op.in[0], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor indices, Materialize(*op.in[1], op.where));
+  E2O_ASSIGN_OR_RETURN(HostTensor updates, Materialize(*op.in[2], op.where));
+  if (indices.elem_type != TP::INT64) return Status::Corruption(op.where + ": indices must be INT64");
+  if (updates.elem_type != data.elem_type) return Status::Corruption(op.where + ": operand types differ");
+  if (indices.dims.empty()) return Status::Corruption(op.where + ": indices is a scalar");
+  const size_t k = static_cast<size_t>(indices.dims.back());
+  if (k < 1 || k > data.dims.size())
+    return Status::Corruption(op.where + ": indices.shape[-1] = " + std::to_string(k) + " for data of rank " +
+                              std::to_string(data.dims.size()));
+  std::vector<int64_t> want(indices.dims.begin(), indices.dims.end() - 1);
+  want.insert(want.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(k), data.dims.end());
+  if (updates.dims != want)
+    return Status::InvalidArgument(op.where + ": updates of shape " + DimsText(updates.dims) + ", not " +
+                                   DimsText(want) + " (indices " + DimsText(indices.dims) + ", data " +
+                                   DimsText(data.dims) + ")");
+  E2O_ASSIGN_OR_RETURN(std::vector<int64_t> idx, IntValues(indices, op.where));
+  const uint64_t slice = Product(data.dims, k) * OnnxElemBytes(data.elem_type);
+  const uint64_t tuples = Product(indices.dims, 0, indices.dims.size() - 1);
+  std::vector<bool> written(Product(data.dims, 0, k), false);
+  for (uint64_t j = 0; j < tuples; ++j) {
+    uint64_t at = 0;
+    for (size_t a = 0; a < k; ++a) {
+      int64_t i = idx[j * k + a];
+      const int64_t s = data.dims[a];
+      if (i < -s || i >= s)
+        return Status::InvalidArgument(op.where + ": index " + std::to_string(i) + " is out of range [" +
+                                       std::to_string(-s) + ", " + std::to_string(s - 1) + "]");
+      if (i < 0) i += s;
+      at = at * static_cast<uint64_t>(s) + static_cast<uint64_t>(i);
+    }
+    if (written[at]) return Status::Corruption(op.where + ": indices name one slice twice");
+    written[at] = true;
+    std::memcpy(data.data.data() + at * slice, updates.data.data() + j * slice, slice);
+  }
+  return TensorValue(std::move(data));
+}
+
 // The operators the evaluator runs (opset 20 semantics), with how many inputs each
 // takes. A node whose op is not here, or whose input count is outside its row's
 // range, is refused before it runs.
@@ -758,7 +873,8 @@ constexpr OpRow kOps[] = {
     {.name = "Sub", .min_inputs = 2, .max_inputs = 2, .run = RunArithmetic<Arith::kSub>},
     {.name = "BitShift", .min_inputs = 2, .max_inputs = 2, .run = RunBitShift},
     {.name = "BitwiseAnd", .min_inputs = 2, .max_inputs = 2, .run = RunBitwiseAnd},
-    // The splice graphs' index arithmetic (onnx/splice_graph.h).
+    // Splice graphs (onnx/splice_graph.h): Equal, Where, NonZero, Transpose, ScatterND; the rest ran
+    // the first, Gather-based design.
     {.name = "Equal", .min_inputs = 2, .max_inputs = 2, .run = RunEqual},
     {.name = "Not", .min_inputs = 1, .max_inputs = 1, .run = RunNot},
     {.name = "Where", .min_inputs = 3, .max_inputs = 3, .run = RunWhere},
@@ -767,6 +883,9 @@ constexpr OpRow kOps[] = {
     {.name = "Squeeze", .min_inputs = 1, .max_inputs = 2, .run = RunSqueeze},
     {.name = "Range", .min_inputs = 3, .max_inputs = 3, .run = RunRange},
     {.name = "ReduceSum", .min_inputs = 1, .max_inputs = 2, .run = RunReduceSum},
+    {.name = "NonZero", .min_inputs = 1, .max_inputs = 1, .run = RunNonZero},
+    {.name = "Transpose", .min_inputs = 1, .max_inputs = 1, .run = RunTranspose},
+    {.name = "ScatterND", .min_inputs = 3, .max_inputs = 3, .run = RunScatterND},
 };
 
 const OpRow* FindOp(const std::string& name) {

@@ -1,4 +1,4 @@
-// The evaluator's index-arithmetic ops (the ones the splice graphs use), one by one,
+// The evaluator's index-arithmetic and data-movement ops (the ones the splice graphs use), one by one,
 // against values worked out by hand from the ONNX operator definitions.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -294,6 +294,124 @@ TEST_F(EvaluatorOpsTest, ReduceSumAxesAndKeepdims) {
     EXPECT_EQ(out->dims, c.dims);
     EXPECT_EQ(Ints(*out), c.want);
   }
+}
+
+TEST_F(EvaluatorOpsTest, NonZeroListsCoordinatesInRowMajorOrder) {
+  auto out = Run([](onnx::GraphProto* g) {
+    AddBools(g, "m", {2, 3}, {1, 0, 1, 0, 0, 1});
+    AddNode(g, "NonZero", {"m"}, {kOutputName}, "nz");
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{0, 0, 1, 0, 2, 2}));
+  // -0.0 is zero, NaN is not.
+  out = Run([](onnx::GraphProto* g) {
+    AddFloats(g, "x", {4}, {-0.0f, std::nanf(""), 0.0f, 2.0f});
+    AddNode(g, "NonZero", {"x"}, {kOutputName}, "nz");
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 3}));
+  out = Run([](onnx::GraphProto* g) {
+    AddBools(g, "m", {2, 2}, {0, 0, 0, 0});
+    AddNode(g, "NonZero", {"m"}, {kOutputName}, "nz");
+  });
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{2, 0}));
+}
+
+TEST_F(EvaluatorOpsTest, TransposeByPermOrReversed) {
+  auto transpose = [&](const std::vector<int64_t>& dims, const std::vector<int64_t>& x,
+                       const std::vector<int64_t>* perm) {
+    return Run([&](onnx::GraphProto* g) {
+      AddInt64Initializer(g, "x", dims, x);
+      onnx::NodeProto* n = AddNode(g, "Transpose", {"x"}, {kOutputName}, "t");
+      if (perm) {
+        onnx::AttributeProto* a = n->add_attribute();
+        a->set_name("perm");
+        a->set_type(onnx::AttributeProto::INTS);
+        for (int64_t p : *perm) a->add_ints(p);
+      }
+    });
+  };
+  const std::vector<int64_t> x23 = {1, 2, 3, 4, 5, 6};
+  auto out = transpose({2, 3}, x23, nullptr);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 4, 2, 5, 3, 6}));
+  // x[a][b][c] = 6a + 2b + c, out[i][j][l] = x[j][l][i].
+  std::vector<int64_t> x322(12);
+  for (int64_t i = 0; i < 12; ++i) x322[i] = i;
+  const std::vector<int64_t> perm = {2, 0, 1};
+  out = transpose({2, 3, 2}, x322, &perm);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{2, 2, 3}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11}));
+  const std::vector<int64_t> twice = {0, 0};
+  out = transpose({2, 3}, x23, &twice);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("perm is not a permutation"), std::string::npos);
+}
+
+TEST_F(EvaluatorOpsTest, ScatterNDCopiesSlicesBitForBitAndChecksShapes) {
+  // data [2, 3, 2] of 0..11; rows [0, 1] and [-1, 2] (= [1, 2]) get -0.0, a NaN with a
+  // payload, a subnormal and -inf.
+  const uint32_t kUpd[] = {0x80000000u, 0x7fc00001u, 0x00000001u, 0xff800000u};
+  auto scatter = [&](const std::vector<int64_t>& idims, const std::vector<int64_t>& idx,
+                     const std::vector<int64_t>& udims, const std::string& reduction = "") {
+    return Run([&](onnx::GraphProto* g) {
+      std::vector<float> d(12);
+      for (int i = 0; i < 12; ++i) d[i] = static_cast<float>(i);
+      AddFloats(g, "data", {2, 3, 2}, d);
+      AddInt64Initializer(g, "idx", idims, idx);
+      uint64_t n = 1;
+      for (int64_t v : udims) n *= static_cast<uint64_t>(v);
+      std::string u;
+      for (uint64_t i = 0; i < n; ++i) u.append(reinterpret_cast<const char*>(&kUpd[i % 4]), 4);
+      AddRawInitializer(g, "upd", TP::FLOAT, udims, u);
+      onnx::NodeProto* node = AddNode(g, "ScatterND", {"data", "idx", "upd"}, {kOutputName}, "s");
+      if (!reduction.empty()) SetStringAttr(node, "reduction", reduction);
+    });
+  };
+  auto out = scatter({2, 2}, {0, 1, -1, 2}, {2, 2});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->dims, (std::vector<int64_t>{2, 3, 2}));
+  std::vector<uint32_t> want;
+  for (int i = 0; i < 12; ++i) want.push_back(Bits(static_cast<float>(i)));
+  want[2] = kUpd[0];
+  want[3] = kUpd[1];
+  want[10] = kUpd[2];
+  want[11] = kUpd[3];
+  EXPECT_EQ(FloatBits(*out), want);
+  // One element per index tuple when indices.shape[-1] is the data's rank.
+  out = scatter({1, 3}, {1, 0, 1}, {1});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(FloatBits(*out)[7], kUpd[0]);
+  // No indices: the data as it is.
+  out = scatter({0, 2}, {}, {0, 2});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(FloatBits(*out)[11], Bits(11.0f));
+  // updates must be indices.shape[:-1] + data.shape[2:] = [2, 2]: fewer rows and more both fail.
+  for (const std::vector<int64_t>& udims : {std::vector<int64_t>{1, 2}, std::vector<int64_t>{3, 2},
+                                            std::vector<int64_t>{2, 1}, std::vector<int64_t>{0, 2}}) {
+    out = scatter({2, 2}, {0, 1, 1, 2}, udims);
+    ASSERT_FALSE(out.ok());
+    EXPECT_NE(out.status().message().find("updates of shape"), std::string::npos) << out.status().message();
+  }
+  out = scatter({0, 2}, {}, {1, 2});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("updates of shape [1, 2], not [0, 2]"), std::string::npos)
+      << out.status().message();
+  out = scatter({2, 2}, {0, 1, 2, 0}, {2, 2});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("index 2 is out of range [-2, 1]"), std::string::npos)
+      << out.status().message();
+  out = scatter({2, 2}, {1, 2, -1, -1}, {2, 2});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("one slice twice"), std::string::npos) << out.status().message();
+  out = scatter({2, 2}, {0, 1, 1, 2}, {2, 2}, "add");
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("reduction 'add'"), std::string::npos) << out.status().message();
 }
 
 }  // namespace

@@ -68,14 +68,31 @@ TEST_F(SpliceCheckTest, TheBuiltSpliceGraphPasses) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
-TEST_F(SpliceCheckTest, AGraphWithoutTheCountCheckFails) {
-  // The penalty no longer reaches the Gather's indices: a count mismatch runs.
+TEST_F(SpliceCheckTest, AGraphThatDropsSpareAudioRowsFails) {
+  // The updates are the first K audio rows, K the number of audio positions, so ScatterND's
+  // shape rule always holds: one audio row too many runs (one too few still fails, in Gather).
   onnx::ModelProto m = splice_;
-  onnx::NodeProto* check = Node(&m, "EmbedTokens_Splice_Check");
-  check->set_input(1, "splice.zero");
+  onnx::GraphProto* g = m.mutable_graph();
+  AddInt64Initializer(g, "splice.test_one", {}, {1});
+  AddInt64Initializer(g, "splice.test_axis0", {1}, {0});
+  Node(&m, "EmbedTokens_Splice_Scatter")->set_input(2, "splice.first_rows");
+  auto nodes = g->node();
+  g->clear_node();
+  for (const auto& n : nodes) {
+    if (n.name() == "EmbedTokens_Splice_Scatter") {
+      onnx::NodeProto* k = AddNode(g, "Shape", {"splice.audio_positions"}, {"splice.k1"}, "t1");
+      SetIntAttr(k, "end", 1);
+      AddNode(g, "Squeeze", {"splice.k1", "splice.test_axis0"}, {"splice.k"}, "t2");
+      AddNode(g, "Range", {"splice.zero", "splice.k", "splice.test_one"}, {"splice.first"}, "t3");
+      SetIntAttr(AddNode(g, "Gather", {kAudioInputName, "splice.first"}, {"splice.first_rows"}, "t4"), "axis",
+                 0);
+    }
+    *g->add_node() = n;
+  }
   Status s = Check(m);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("audio rows ran without an error"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("3 audio tokens with 4 audio rows ran without an error"), std::string::npos)
+      << s.message();
 }
 
 TEST_F(SpliceCheckTest, AnotherAudioIdFails) {
@@ -88,14 +105,41 @@ TEST_F(SpliceCheckTest, AnotherAudioIdFails) {
 }
 
 TEST_F(SpliceCheckTest, AudioRowsInTheWrongOrderFail) {
-  // The audio rank counted backwards (reverse CumSum): rows land in reverse order.
+  // The three audio rows reversed before they are scattered.
   onnx::ModelProto m = splice_;
-  SetIntAttr(Node(&m, "EmbedTokens_Splice_Rank"), "reverse", 1);
+  onnx::GraphProto* g = m.mutable_graph();
+  AddInt64Initializer(g, "splice.test_reversed", {3}, {2, 1, 0});
+  Node(&m, "EmbedTokens_Splice_Scatter")->set_input(2, "splice.reversed_rows");
+  auto nodes = g->node();
+  g->clear_node();
+  for (const auto& n : nodes) {
+    if (n.name() == "EmbedTokens_Splice_Scatter")
+      SetIntAttr(
+          AddNode(g, "Gather", {kAudioInputName, "splice.test_reversed"}, {"splice.reversed_rows"}, "t1"),
+          "axis", 0);
+    *g->add_node() = n;
+  }
   Status s = Check(m);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("differs from masked_scatter over the tier's graph at position 0"),
             std::string::npos)
       << s.message();
+}
+
+TEST_F(SpliceCheckTest, PositionsInTheWrongOrderFail) {
+  // NonZero's [2, K] reshaped to [K, 2] instead of transposed (B = 1: rows [0, 0], [0, 0], [p, q]).
+  onnx::ModelProto m = splice_;
+  onnx::GraphProto* g = m.mutable_graph();
+  AddInt64Initializer(g, "splice.test_shape", {2}, {-1, 2});
+  for (auto& n : *g->mutable_node())
+    if (n.name() == "EmbedTokens_Splice_Positions") {
+      n.set_op_type("Reshape");
+      n.clear_attribute();
+      n.add_input("splice.test_shape");
+    }
+  Status s = Check(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("run with 3 audio tokens failed"), std::string::npos) << s.message();
 }
 
 TEST_F(SpliceCheckTest, ATableOtherThanTheTiersFails) {
@@ -108,22 +152,21 @@ TEST_F(SpliceCheckTest, ATableOtherThanTheTiersFails) {
 }
 
 TEST_F(SpliceCheckTest, NoAudioMustBeThePlainGraph) {
-  // Text ids shifted by one row when there is no audio: only check 4 can see it.
+  // Text ids shifted by one row when there are no audio rows: only check 4 can see it.
   onnx::ModelProto m = splice_;
-  AddInt64Initializer(m.mutable_graph(), "splice.test_m", {1}, {0});
-  // position += (M == 0), through an extra Equal/Cast/Add on the positions.
   onnx::GraphProto* g = m.mutable_graph();
-  onnx::NodeProto* where = Node(&m, "EmbedTokens_Splice_Index");
-  where->set_input(2, "splice.position_shifted");
-  auto tier_nodes = g->node();
+  AddInt64Initializer(g, "splice.test_m", {1}, {0});
+  Node(&m, "EmbedTokens_Splice_TextIds")->set_output(0, "splice.text_ids_unshifted");
+  auto nodes = g->node();
   g->clear_node();
-  for (const auto& n : tier_nodes) {
+  for (const auto& n : nodes) {
     *g->add_node() = n;
-    if (n.name() == "EmbedTokens_Splice_Range") {
-      AddNode(g, "Equal", {"splice.m", "splice.test_m"}, {"splice.no_audio"}, "t1");
-      SetIntAttr(AddNode(g, "Cast", {"splice.no_audio"}, {"splice.no_audio_i64"}, "t2"), "to",
+    if (n.name() == "EmbedTokens_Splice_TextIds") {
+      SetIntAttr(AddNode(g, "Shape", {kAudioInputName}, {"splice.test_rows"}, "t1"), "end", 1);
+      AddNode(g, "Equal", {"splice.test_rows", "splice.test_m"}, {"splice.no_audio"}, "t2");
+      SetIntAttr(AddNode(g, "Cast", {"splice.no_audio"}, {"splice.no_audio_i64"}, "t3"), "to",
                  onnx::TensorProto::INT64);
-      AddNode(g, "Add", {"splice.position", "splice.no_audio_i64"}, {"splice.position_shifted"}, "t3");
+      AddNode(g, "Add", {"splice.text_ids_unshifted", "splice.no_audio_i64"}, {"splice.text_ids"}, "t4");
     }
   }
   Status s = Check(m);

@@ -63,11 +63,6 @@ Result<onnx::ModelProto> MakeSpliceModel(const onnx::ModelProto& plain, int64_t 
 
   AddInt64Initializer(g, "splice.audio_token_id", {}, {audio_token_id});
   AddInt64Initializer(g, "splice.zero", {}, {0});
-  AddInt64Initializer(g, "splice.one", {}, {1});
-  AddInt64Initializer(g, "splice.axis0", {1}, {0});
-  AddInt64Initializer(g, "splice.flat", {1}, {-1});
-  AddInt64Initializer(g, "splice.rows_shape", {2}, {-1, d});
-  AddInt64Initializer(g, "splice.width", {1}, {d});
 
   // ONNX wants nodes in topological order: the text ids first, then the tier's nodes,
   // then the splice.
@@ -79,53 +74,18 @@ Result<onnx::ModelProto> MakeSpliceModel(const onnx::ModelProto& plain, int64_t 
           "EmbedTokens_Splice_TextIds");
   for (const onnx::NodeProto& n : tier_nodes) *g->add_node() = n;
 
-  AddNode(g, "Reshape", {kTextEmbeds, "splice.rows_shape"}, {"splice.text_rows"},
-          "EmbedTokens_Splice_TextRows");
-  SetIntAttr(
-      AddNode(g, "Concat", {"splice.text_rows", kAudioInputName}, {"splice.rows"}, "EmbedTokens_Splice_Rows"),
-      "axis", 0);
-  AddNode(g, "Reshape", {"splice.is_audio", "splice.flat"}, {"splice.is_audio_flat"},
-          "EmbedTokens_Splice_FlatMask");
-  SetIntAttr(
-      AddNode(g, "Cast", {"splice.is_audio_flat"}, {"splice.is_audio_i64"}, "EmbedTokens_Splice_MaskToInt"),
-      "to", onnx::TensorProto::INT64);
-  AddNode(g, "CumSum", {"splice.is_audio_i64", "splice.zero"}, {"splice.audio_rank"},
-          "EmbedTokens_Splice_Rank");
-  AddNode(g, "Shape", {"splice.is_audio_flat"}, {"splice.bn"}, "EmbedTokens_Splice_Positions");
-  onnx::NodeProto* m_shape =
-      AddNode(g, "Shape", {kAudioInputName}, {"splice.m"}, "EmbedTokens_Splice_AudioRows");
-  SetIntAttr(m_shape, "start", 0);
-  SetIntAttr(m_shape, "end", 1);
-  AddNode(g, "Squeeze", {"splice.bn", "splice.axis0"}, {"splice.bn_scalar"},
-          "EmbedTokens_Splice_PositionsScalar");
-  AddNode(g, "Range", {"splice.zero", "splice.bn_scalar", "splice.one"}, {"splice.position"},
-          "EmbedTokens_Splice_Range");
-  AddNode(g, "Add", {"splice.audio_rank", "splice.bn"}, {"splice.audio_end"},
-          "EmbedTokens_Splice_AudioOffset");
-  AddNode(g, "Sub", {"splice.audio_end", "splice.one"}, {"splice.audio_index"},
-          "EmbedTokens_Splice_AudioIndex");
-  AddNode(g, "Where", {"splice.is_audio_flat", "splice.audio_index", "splice.position"}, {"splice.index"},
-          "EmbedTokens_Splice_Index");
-  SetIntAttr(AddNode(g, "ReduceSum", {"splice.is_audio_i64"}, {"splice.count"}, "EmbedTokens_Splice_Count"),
-             "keepdims", 1);
-  AddNode(g, "Equal", {"splice.count", "splice.m"}, {"splice.counts_agree"},
-          "EmbedTokens_Splice_CountsAgree");
-  AddNode(g, "Not", {"splice.counts_agree"}, {"splice.counts_differ"}, "EmbedTokens_Splice_CountsDiffer");
-  SetIntAttr(
-      AddNode(g, "Cast", {"splice.counts_differ"}, {"splice.differ_i64"}, "EmbedTokens_Splice_DifferToInt"),
-      "to", onnx::TensorProto::INT64);
-  AddNode(g, "Add", {"splice.bn", "splice.m"}, {"splice.row_count"}, "EmbedTokens_Splice_RowCount");
-  AddNode(g, "Mul", {"splice.differ_i64", "splice.row_count"}, {"splice.penalty"},
-          "EmbedTokens_Splice_Penalty");
-  AddNode(g, "Add", {"splice.index", "splice.penalty"}, {"splice.checked_index"}, "EmbedTokens_Splice_Check");
-  SetIntAttr(AddNode(g, "Gather", {"splice.rows", "splice.checked_index"}, {"splice.out_rows"},
-                     "EmbedTokens_Splice_Gather"),
-             "axis", 0);
-  AddNode(g, "Shape", {kInputName}, {"splice.ids_shape"}, "EmbedTokens_Splice_IdsShape");
-  SetIntAttr(AddNode(g, "Concat", {"splice.ids_shape", "splice.width"}, {"splice.out_shape"},
-                     "EmbedTokens_Splice_OutShape"),
-             "axis", 0);
-  AddNode(g, "Reshape", {"splice.out_rows", "splice.out_shape"}, {kOutputName}, "EmbedTokens_Splice_Output");
+  // NonZero lists the audio positions in row-major order, one column per position;
+  // ScatterND wants one row per position.
+  AddNode(g, "NonZero", {"splice.is_audio"}, {"splice.audio_at"}, "EmbedTokens_Splice_AudioAt");
+  onnx::NodeProto* rows = AddNode(g, "Transpose", {"splice.audio_at"}, {"splice.audio_positions"},
+                                  "EmbedTokens_Splice_Positions");
+  onnx::AttributeProto* perm = rows->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  perm->add_ints(1);
+  perm->add_ints(0);
+  AddNode(g, "ScatterND", {kTextEmbeds, "splice.audio_positions", kAudioInputName}, {kOutputName},
+          "EmbedTokens_Splice_Scatter");
   return m;
 }
 

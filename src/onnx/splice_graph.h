@@ -8,17 +8,15 @@
 //
 // How, with ai.onnx opset-20 operators only and no float arithmetic on any row (a float
 // Where, even a "+ 0", turns -0.0 into +0.0):
-//   text    = the tier's own nodes on where(ids == A, 0, ids)         [B, N, D]
-//   rows    = Concat(reshape(text, [-1, D]), audio_features)          [B*N + M, D]
-//   k       = CumSum(int64(ids == A)) over the flattened ids          (1-based audio rank)
-//   idx     = where(ids == A, B*N + k - 1, position)                  int64
-//   idx    += int64(count(A) != M) * (B*N + M)                        every index out of range
-//   out     = reshape(Gather(rows, idx), [B, N, D])
-// Gather copies rows bit for bit. A count of audio tokens that differs from M, in either
-// direction, pushes every index past the end of `rows`, so the run fails ("indices
-// element out of data bounds") on ONNX Runtime's CPU execution provider; the check sits
-// on the data path of the output, so no optimiser can drop it as dead or a no-op. Some
-// other execution providers do not range-check Gather indices (see docs/splice.md).
+//   is_audio = Equal(ids, A)                                  BOOL [B, N]
+//   text     = the tier's own nodes on Where(is_audio, 0, ids)  [B, N, D]
+//   at       = Transpose(NonZero(is_audio))                   INT64 [K, 2], row-major order
+//   out      = ScatterND(text, at, audio_features)            [B, N, D]
+// ScatterND copies the audio rows bit for bit over the text rows (ONNX Runtime copies
+// the text rows into its output buffer once: the graph output cannot be in place). Its shape rule (updates
+// must be indices.shape[:-1] + data.shape[2:], here [K, D]) is the count check: K audio tokens with M != K
+// audio rows, in either direction, fail the run. The rule belongs to the op that writes the output, so no
+// optimiser can drop it as dead or a no-op (see docs/splice.md).
 #pragma once
 
 #include <onnx/onnx_pb.h>

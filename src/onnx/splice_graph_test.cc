@@ -57,13 +57,24 @@ TEST(SpliceGraphTest, WrapsTheTierNodesBetweenTheSpliceNodes) {
       EXPECT_TRUE(known.count(in)) << n.name() << " reads " << in << " too early";
     for (const auto& o : n.output()) known.insert(o);
   }
-  // No arithmetic or select touches a float row: only Gather, Concat, Reshape and Shape see them.
-  const std::set<std::string> float_rows = {"splice.text_embeds", "splice.text_rows", "splice.rows",
-                                            kAudioInputName, "splice.out_rows"};
-  const std::set<std::string> row_ops = {"Gather", "Concat", "Reshape", "Shape"};
-  for (const auto& n : g.node())
-    if (!row_ops.count(n.op_type()))
-      for (const auto& in : n.input()) EXPECT_FALSE(float_rows.count(in)) << n.name() << " reads " << in;
+  // No arithmetic or select touches a float row: after the tier's nodes, only the one
+  // ScatterND reads the text rows or the audio rows, and it writes the output.
+  int scatters = 0;
+  for (const auto& n : g.node()) {
+    if (n.name() == "EmbedTokens_Gather") continue;
+    if (n.op_type() == "ScatterND") {
+      ++scatters;
+      EXPECT_EQ(n.input(0), "splice.text_embeds");
+      EXPECT_EQ(n.input(2), kAudioInputName);
+      EXPECT_EQ(n.output(0), kOutputName);
+      continue;
+    }
+    for (const auto& in : n.input())
+      EXPECT_TRUE(in != "splice.text_embeds" && in != kAudioInputName) << n.name() << " reads " << in;
+  }
+  EXPECT_EQ(scatters, 1);
+  // Five splice nodes around the tier's one.
+  EXPECT_EQ(g.node_size(), 6);
 }
 
 TEST(SpliceGraphTest, KeepsTheInitializersAndTheAudioId) {
