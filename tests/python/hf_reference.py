@@ -8,8 +8,11 @@ SPEC §5 sample ids are real rows. embed2onnx exports it as a user would, then e
 graph runs in onnxruntime (Python, CPU) on the sample ids and random ids and must equal,
 bit for bit, the tier's documented encoding of torch's own embedding output:
 `model.get_input_embeddings()(ids)` with the model loaded in float32, then fp16/bf16
-rounding, int8 (SPEC §4) or int4 (docs/int4.md) computed in torch. Every graph also
-passes the official checker (check_onnx.py). Exits 1 with one line per failure.
+rounding, int8 (SPEC §4) or int4 (docs/int4.md) computed in torch. Every splice graph
+(SPEC §8) of a Granite Speech case must equal the model's own get_merged_audio_embeddings
+(fp32) or masked_scatter over the tier's encoding (the others), and refuse one audio row
+too few or too many. Every graph also passes the official checker (check_onnx.py). Exits 1
+with one line per failure.
 """
 
 import argparse
@@ -215,9 +218,75 @@ def check_case(args, name, factory, dtype, shard, cls_name):
             k, j = int(diff[1][0]), int(diff[2][0])
             failures.append(f"{name}: {tier}: id {ids[k]} column {j}: onnxruntime {got[0, k, j]!r}, "
                             f"torch reference {want[0, k, j]!r} ({diff[0].size} values differ)")
+    failures += check_splices(name, ckpt, cls_name, out, report, table)
     print(f"hf_reference: {name}: {report['info']['tensor']} [{vocab} x {table.shape[1]}] "
           f"{report['info']['dtype']}, {'sharded' if sharded else 'one file'}, tiers "
           f"{','.join(report['tiers'])}: {'ok' if not failures else 'FAILED'}")
+    return failures
+
+
+def audio_batch(vocab, audio_id, d, seed):
+    """Two rows of ids with the audio token at the first, a middle and the last position,
+    and float32 audio rows holding -0.0, a subnormal and +-inf among random values."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocab, (2, 9))
+    ids[ids == audio_id] = 0
+    for b, n in [(0, 0), (0, 4), (1, 5), (1, 8)]:
+        ids[b, n] = audio_id
+    m = int((ids == audio_id).sum())
+    audio = (rng.standard_normal((m, d)) * 0.02).astype(np.float32)
+    audio[0, :4] = [-0.0, np.float32(1e-40), np.inf, -np.inf]
+    return ids, audio
+
+
+def check_splices(name, ckpt, cls_name, out, report, table):
+    """Every splice graph (SPEC §8) against transformers: for fp32, the model's own
+    get_merged_audio_embeddings, loaded in float32; for the other tiers, masked_scatter
+    over the tier's encoding of torch's embedding output (what the plain graph outputs)."""
+    graphs = report.get("splice", {}).get("graphs", {})
+    cls = getattr(transformers, cls_name)
+    if "GraniteSpeech" not in cls_name:
+        return [f"{name}: splice graphs {sorted(graphs)} for a model without audio"] if graphs else []
+    if sorted(graphs) != sorted(TIERS):
+        return [f"{name}: the report lists splice graphs {sorted(graphs)}, expected {sorted(TIERS)}"]
+    top = cls.from_pretrained(ckpt, dtype=torch.float32)
+    # transformers 5 keeps the merge on the inner GraniteSpeechModel (`top.model`).
+    model = top if hasattr(top, "get_merged_audio_embeddings") else top.model
+    audio_id = report["splice"]["audio_token_id"]
+    if audio_id != model.config.audio_token_id:
+        return [f"{name}: splice audio token {audio_id}, config.json says {model.config.audio_token_id}"]
+    vocab, d = table.shape
+    ids, audio = audio_batch(vocab, audio_id, d, sum(map(ord, name)) + 1)
+    is_audio = torch.from_numpy(ids == audio_id)
+    masked = torch.where(is_audio, 0, torch.from_numpy(ids)).reshape(-1)
+    emb = model.get_input_embeddings()
+    failures = []
+    with torch.no_grad():
+        merged = model.get_merged_audio_embeddings(torch.from_numpy(ids), torch.from_numpy(audio)).float()
+        rows = emb(masked).float()
+    for tier, rel in graphs.items():
+        so = ort.SessionOptions()
+        so.log_severity_level = 4  # the mismatch runs below fail on purpose: no error log for them
+        sess = ort.InferenceSession(os.path.join(out, rel), so, providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"input_ids": ids, "audio_features": audio})[0]
+        if tier == "fp32":
+            want = merged.numpy()
+        else:
+            text = encode_tier(tier, table, rows, masked.tolist()).reshape(ids.shape + (d,))
+            want = text.masked_scatter(is_audio.unsqueeze(-1), torch.from_numpy(audio)).numpy()
+        if got.shape != want.shape or not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
+            failures.append(f"{name}: {os.path.basename(rel)}: onnxruntime differs from "
+                            f"{'get_merged_audio_embeddings' if tier == 'fp32' else 'masked_scatter'}")
+            continue
+        # SPEC §8 where torch is silent: masked_scatter ignores surplus rows, the graph refuses them.
+        for rows_given in (audio[:-1], np.concatenate([audio, audio[:1]])):
+            try:
+                sess.run(None, {"input_ids": ids, "audio_features": rows_given})
+                failures.append(f"{name}: {tier}: {len(rows_given)} audio rows for {len(audio)} tokens ran")
+            except ort.capi.onnxruntime_pybind11_state.InvalidArgument:
+                pass  # ScatterND's shape rule, as the CPU execution provider reports it
+    print(f"hf_reference: {name}: {len(graphs)} splice graphs against get_merged_audio_embeddings "
+          f"(fp32) and masked_scatter: {'ok' if not failures else 'FAILED'}")
     return failures
 
 
