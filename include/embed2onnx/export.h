@@ -129,8 +129,8 @@ struct ExportSummary {
   int64_t audio_token_id = 0;
   std::string audio_token_source, audio_token_text;
   NumpyRules numpy = kDefaultNumpyRules;  // the rules its figures follow
-  std::string out_dir;      // the folder the files are (or, in a dry run, would be) in
-  uint32_t int4_block = 0;  // values per int4 block, when int4 is among `tiers`
+  std::string out_dir;                    // the folder the files are (or, in a dry run, would be) in
+  uint32_t int4_block = 0;                // values per int4 block, when int4 is among `tiers`
   // Tiers of the default list that were left out, and why (e.g. int4 at a width no
   // block fits), in tier-table order.
   std::vector<std::pair<std::string, std::string>> left_out;

@@ -908,7 +908,7 @@ HostTensor MakeIdsTensor(const std::vector<int64_t>& ids, int64_t rows, int64_t 
   t.elem_type = TP::INT64;
   t.dims = {rows, cols};
   t.data.resize(ids.size() * 8);
-  std::memcpy(t.data.data(), ids.data(), t.data.size());
+  if (!ids.empty()) std::memcpy(t.data.data(), ids.data(), t.data.size());
   return t;
 }
 

@@ -49,13 +49,13 @@ class EvaluatorOpsTest : public ::testing::Test {
 std::vector<int64_t> Ints(const HostTensor& t) {
   std::vector<int64_t> v(t.count());
   EXPECT_EQ(t.elem_type, TP::INT64);
-  std::memcpy(v.data(), t.data.data(), v.size() * 8);
+  if (!v.empty()) std::memcpy(v.data(), t.data.data(), v.size() * 8);
   return v;
 }
 std::vector<uint32_t> FloatBits(const HostTensor& t) {
   std::vector<uint32_t> v(t.count());
   EXPECT_EQ(t.elem_type, TP::FLOAT);
-  std::memcpy(v.data(), t.data.data(), v.size() * 4);
+  if (!v.empty()) std::memcpy(v.data(), t.data.data(), v.size() * 4);
   return v;
 }
 void AddFloats(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,

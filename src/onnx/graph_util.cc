@@ -126,7 +126,7 @@ void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std
                          const std::vector<int64_t>& values) {
   // raw_data is little-endian, which is what this machine stores.
   std::string raw(values.size() * sizeof(int64_t), '\0');
-  std::memcpy(raw.data(), values.data(), raw.size());
+  if (!values.empty()) std::memcpy(raw.data(), values.data(), raw.size());
   AddRawInitializer(g, name, onnx::TensorProto::INT64, dims, std::move(raw));
 }
 
