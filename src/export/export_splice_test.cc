@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,17 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr int kV = 300, kD = 16;
 
-void WriteCheckpoint(const std::string& dir) {
-  std::string data(static_cast<size_t>(kV) * kD * 4, '\0');
-  for (int i = 0; i < kV * kD; ++i) {
-    float v = static_cast<float>((i * 37) % 2001 - 1000) / 4096.0f;
-    std::memcpy(data.data() + 4 * i, &v, 4);
-  }
-  const std::string header = R"({"model.embed_tokens.weight": {"dtype": "F32", "shape": [)" +
-                             std::to_string(kV) + ", " + std::to_string(kD) + R"(], "data_offsets": [0, )" +
-                             std::to_string(data.size()) + "]}}";
-  test_util::WriteFile(dir + "/model.safetensors", test_util::SafetensorsBytes(header, data));
-}
+void WriteCheckpoint(const std::string& dir) { test_util::WriteF32Checkpoint(dir, kV, kD); }
 
 nlohmann::json Report(const std::string& dir) {
   std::ifstream in(dir + "/embed_tokens_parity.json");

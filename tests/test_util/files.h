@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -32,6 +33,20 @@ inline void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+// A checkpoint folder's model.safetensors holding one float32 [v, d] table,
+// model.embed_tokens.weight, of small, distinct, finite values.
+inline void WriteF32Checkpoint(const std::string& dir, int v, int d) {
+  std::string data(static_cast<size_t>(v) * d * 4, '\0');
+  for (int i = 0; i < v * d; ++i) {
+    const float x = static_cast<float>((i * 37) % 2001 - 1000) / 4096.0f;
+    std::memcpy(data.data() + 4 * static_cast<size_t>(i), &x, 4);
+  }
+  const std::string header = R"({"model.embed_tokens.weight": {"dtype": "F32", "shape": [)" +
+                             std::to_string(v) + ", " + std::to_string(d) + R"(], "data_offsets": [0, )" +
+                             std::to_string(data.size()) + "]}}";
+  WriteFile(dir + "/model.safetensors", SafetensorsBytes(header, data));
 }
 
 // A fresh folder under the system temp dir, removed with everything in it.
