@@ -20,6 +20,7 @@
 #include "export/read_back.h"
 #include "export/report.h"
 #include "export/tier_writer.h"
+#include "onnx/onnx_model.h"
 #include "onnx/splice_graph.h"
 #include "stream/row_source.h"
 #include "stream/table_pass.h"
@@ -373,9 +374,10 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
       o.sidecar_bytes = w.layout().sidecar_size;
     }
     o.overflow = pass.tiers[k].overflow;
-    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads, opts.numpy));
+    std::unique_ptr<LoadedModel> plain;
+    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads, opts.numpy, &plain));
     if (w.has_splice()) {
-      E2O_RETURN_IF_ERROR(ReadBackSplice(w, source.cols(), ids));
+      E2O_RETURN_IF_ERROR(ReadBackSplice(w, *plain, source.cols(), ids));
       o.splice_path = out->FinalPath(w.splice_file_name());
       o.splice_bytes = w.splice_bytes();
     }

@@ -38,7 +38,8 @@ Status ExportSink::Consume(const EncodedChunk& chunk) {
 }
 
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads, NumpyRules rules) {
+                    TierOutcome* outcome, int threads, NumpyRules rules,
+                    std::unique_ptr<LoadedModel>* loaded) {
   const TierWriter& w = *sink.writer();
   const Tier& tier = w.tier();
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
@@ -78,14 +79,15 @@ Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::
     for (int i = 0; i < tier.num_streamed; ++i) got[i] = stored[i].data();
     E2O_RETURN_IF_ERROR(CompareStoredRows(st, id, 1, rows.data() + k * d, exp, got));
   }
-  return CheckGraphOnIds(*model, st, sample_ids, rows.data(), &outcome->parity, &outcome->parity_shape,
-                         rules);
+  E2O_RETURN_IF_ERROR(
+      CheckGraphOnIds(*model, st, sample_ids, rows.data(), &outcome->parity, &outcome->parity_shape, rules));
+  if (loaded != nullptr) *loaded = std::move(model);
+  return Status::Ok();
 }
 
-Status ReadBackSplice(const TierWriter& w, uint64_t cols, const std::vector<int64_t>& sample_ids) {
-  // Both read the staged sidecar: the splice graph names the tier's final one.
-  E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> plain,
-                       LoadedModel::Load(w.onnx_path(), w.sidecar_path()));
+Status ReadBackSplice(const TierWriter& w, const LoadedModel& plain, uint64_t cols,
+                      const std::vector<int64_t>& sample_ids) {
+  // The staged sidecar, as the plain model: the splice graph names the tier's final one.
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> splice,
                        LoadedModel::Load(w.splice_path(), w.sidecar_path()));
   ContractOptions contract;
@@ -94,7 +96,7 @@ Status ReadBackSplice(const TierWriter& w, uint64_t cols, const std::vector<int6
   contract.splice = true;
   contract.output_elem = w.params().output_elem;
   E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
-  return CheckSpliceGraph(*splice, *plain, w.audio_token_id(), sample_ids);
+  return CheckSpliceGraph(*splice, plain, w.audio_token_id(), sample_ids);
 }
 
 }  // namespace embed2onnx

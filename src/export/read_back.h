@@ -22,11 +22,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "embed2onnx/export.h"
 #include "embed2onnx/status.h"
 #include "export/tier_writer.h"
+#include "onnx/onnx_model.h"
 #include "stream/row_source.h"
 #include "stream/stored_rows.h"
 #include "stream/table_pass.h"
@@ -47,12 +49,16 @@ class ExportSink final : public TierSink {
 
 // Checks the finished, staged tier of `sink` as above against `source`, the table it
 // was exported from; fills the outcome's parity figures and shape.
-// `threads` sum the read-back checksum of each initializer in parallel windows.
+// `threads` sum the read-back checksum of each initializer in parallel windows. When
+// `loaded` is given, it receives the staged plain model the checks loaded, for
+// ReadBackSplice.
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads = 1, NumpyRules rules = kDefaultNumpyRules);
+                    TierOutcome* outcome, int threads = 1, NumpyRules rules = kDefaultNumpyRules,
+                    std::unique_ptr<LoadedModel>* loaded = nullptr);
 
-// The staged splice graph of `writer` (after ReadBackTier passed on its tier): the splice
-// contract, and check/splice_check.h's checks against the staged plain graph.
-Status ReadBackSplice(const TierWriter& writer, uint64_t cols, const std::vector<int64_t>& sample_ids);
+// The staged splice graph of `writer` (after ReadBackTier passed on `plain`, its tier's
+// staged model): the splice contract, and check/splice_check.h's checks against `plain`.
+Status ReadBackSplice(const TierWriter& writer, const LoadedModel& plain, uint64_t cols,
+                      const std::vector<int64_t>& sample_ids);
 
 }  // namespace embed2onnx
