@@ -56,7 +56,6 @@ TIERS=fp32,fp16w,int8   # the original three (the tool has more)
 V=${BENCH_V:-100353}
 D=${BENCH_D:-2048}
 
-case "$MEMORY" in resident | cold) ;; *) echo "run_bench: MEMORY must be resident or cold" >&2; exit 2 ;; esac
 for tool in "$E2O" "$MKCK" /usr/bin/time "$PY"; do
   [ -x "$tool" ] || { echo "run_bench: missing $tool (make build; apt-get install time python3)" >&2; exit 1; }
 done
@@ -65,16 +64,8 @@ done
 mkdir -p "$BENCH"
 trap 'rm -f /dev/shm/e2o-fill' EXIT
 
-# prepare [MODE]: puts the machine's memory in MODE (default $MEMORY) before a timed run.
-prepare() {
-  sync
-  if [ "${1:-$MEMORY}" = resident ]; then
-    head -c 3000000000 /dev/zero >/dev/shm/e2o-fill
-    rm -f /dev/shm/e2o-fill
-  else
-    sleep "$SETTLE"
-  fi
-}
+# prepare [MODE] (MODE= below overrides the memory state for one call).
+source bench/memory_state.sh
 
 # measure OUT CMD...: runs CMD under /usr/bin/time (its output to OUT) after prepare
 # (MODE= overrides the memory state for one call); sets WALL USER SYS RSS_KIB.

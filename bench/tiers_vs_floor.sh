@@ -4,6 +4,8 @@
 #
 #   bash bench/tiers_vs_floor.sh [BUILD]
 #   env: REPS=5  MEMORY=resident|cold  BASE=<another embed2onnx to time interleaved>
+#        ARGS / BASE_ARGS="<more export flags for ours / for BASE>"; BASE=$E2O with
+#        ARGS="--audio-token-id 100352" times the splice graphs' cost against none
 #        TIER_SETS="fp32,fp16w,int8 fp32,fp16w,bf16w,int8,int4"
 #
 # Memory state. This VM hands freed memory back to its host a few seconds after it is
@@ -25,16 +27,15 @@ E2O=$BUILD/embed2onnx
 MKCK=$BUILD/make_checkpoint
 BENCH=$BUILD/bench
 REPS=${REPS:-5}
-MEMORY=${MEMORY:-resident}
-SETTLE=${SETTLE:-4}
 BASE=${BASE:-}
+read -r -a ARGS <<<"${ARGS:-}"
+read -r -a BASE_ARGS <<<"${BASE_ARGS:-}"
 V=${BENCH_V:-100353}
 D=${BENCH_D:-2048}
 TIER_SETS=${TIER_SETS:-"fp32,fp16w,int8 fp32,fp16w,bf16w,int8,int4"}
 for tool in "$E2O" "$MKCK" /usr/bin/time ${BASE:+"$BASE"}; do
   [ -x "$tool" ] || { echo "tiers_vs_floor: missing $tool (make build; apt-get install time)" >&2; exit 1; }
 done
-case "$MEMORY" in resident | cold) ;; *) echo "tiers_vs_floor: MEMORY must be resident or cold" >&2; exit 2 ;; esac
 CK=$BENCH/ckpt-${V}x$D
 OUT=$BENCH/tiers-out
 mkdir -p "$BENCH"
@@ -46,15 +47,7 @@ fi
 cat "$CK/model.safetensors" >/dev/null
 trap 'rm -rf "$OUT" "$BENCH/floor.bin" /dev/shm/e2o-fill' EXIT
 
-prepare() {
-  sync
-  if [ "$MEMORY" = resident ]; then
-    head -c 3000000000 /dev/zero >/dev/shm/e2o-fill
-    rm -f /dev/shm/e2o-fill
-  else
-    sleep "$SETTLE"
-  fi
-}
+source bench/memory_state.sh
 # timed CMD...: prints "wall user sys maxrss_kib" of CMD after prepare.
 timed() {
   prepare
@@ -65,10 +58,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / (b > 0.005 ? b : 0.005) }'; }
 min3() { printf '%s\n' "$@" | sort -g | head -n 1; }
 
-echo "table ${V} x ${D} bf16 ($(stat -c %s "$CK/model.safetensors") bytes), REPS=$REPS, memory $MEMORY${BASE:+, base $BASE}"
+echo "table ${V} x ${D} bf16 ($(stat -c %s "$CK/model.safetensors") bytes), REPS=$REPS, memory $MEMORY${BASE:+, base $BASE}${ARGS[*]:+, ours with ${ARGS[*]}}${BASE_ARGS[*]:+, base with ${BASE_ARGS[*]}}"
 for tiers in $TIER_SETS; do
   rm -rf "$OUT"
-  "$E2O" export --model-dir "$CK" --out-dir "$OUT" --tiers "$tiers" -q
+  "$E2O" export --model-dir "$CK" --out-dir "$OUT" --tiers "$tiers" "${ARGS[@]}" -q
   bytes=$(du -sb "$OUT" | cut -f1)
   floors=() ours=() users=() syss=() ratios=() bases=() base_ratios=() rss=0 base_rss=0
   for rep in $(seq "$REPS"); do
@@ -86,14 +79,14 @@ for tiers in $TIER_SETS; do
     rm -f "$BENCH/floor.bin"
     floor=$(min3 "${fl[@]}")
     rm -rf "$OUT"
-    read -r ow ou os orss < <(timed "$E2O" export --model-dir "$CK" --out-dir "$OUT" --tiers "$tiers" -q)
+    read -r ow ou os orss < <(timed "$E2O" export --model-dir "$CK" --out-dir "$OUT" --tiers "$tiers" "${ARGS[@]}" -q)
     line="  $tiers rep $rep: floor ${floor} s (head ${fl[0]}, dd 32k ${fl[1]}, dd 1M ${fl[2]}), ours ${ow} s"
     line+=" (user $ou, sys $os, peak RSS $((orss / 1024)) MiB)"
     floors+=("$floor") ours+=("$ow") users+=("$ou") syss+=("$os") ratios+=("$(ratio "$ow" "$floor")")
     [ "$orss" -gt "$rss" ] && rss=$orss
     if [ -n "$BASE" ]; then
       rm -rf "$OUT"
-      read -r bw bu bs brss < <(timed "$BASE" export --model-dir "$CK" --out-dir "$OUT" --tiers "$tiers" -q)
+      read -r bw bu bs brss < <(timed "$BASE" export --model-dir "$CK" --out-dir "$OUT" --tiers "$tiers" "${BASE_ARGS[@]}" -q)
       line+=", base ${bw} s (user $bu, sys $bs, $((brss / 1024)) MiB)"
       bases+=("$bw") base_ratios+=("$(ratio "$bw" "$floor")")
       [ "$brss" -gt "$base_rss" ] && base_rss=$brss
