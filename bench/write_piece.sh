@@ -10,11 +10,13 @@
 # resident, as on a machine of its own); cold: a sync and a SETTLE s pause (this VM has
 # handed the freed memory back to its host). Prints wall, user, sys per run and medians.
 set -euo pipefail
-DIR=${1:-/tmp}
+DIR=$(cd "${1:-/tmp}" && pwd)  # absolute: the script moves to the repo root
 REPS=${REPS:-3}
 BYTES=${BYTES:-1972000000}
 SIZES=${SIZES:-"8k 32k 64k 256k 1M 4M"}
 SETTLE=${SETTLE:-5}
+cd "$(dirname "$0")/.."
+source bench/memory_state.sh
 F=$DIR/e2o-write-piece.bin
 trap 'rm -f "$F" /dev/shm/e2o-fill' EXIT
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -23,13 +25,7 @@ for mem in resident cold; do
   for rep in $(seq "$REPS"); do
     for bs in $SIZES; do
       rm -f "$F"
-      sync
-      if [ "$mem" = resident ]; then
-        head -c 3000000000 /dev/zero >/dev/shm/e2o-fill
-        rm -f /dev/shm/e2o-fill
-      else
-        sleep "$SETTLE"
-      fi
+      prepare "$mem"
       read -r w u s < <(/usr/bin/time -f '%e %U %S' dd if=/dev/zero of="$F" bs="$bs" count="$BYTES" \
         iflag=count_bytes status=none 2>&1 | tail -n 1)
       W[$mem,$bs]+="$w " U[$mem,$bs]+="$u " S[$mem,$bs]+="$s "
