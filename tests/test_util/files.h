@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,9 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (path_.empty()) return;
+    KeepOnnxFiles();
+    std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -67,6 +70,25 @@ class TempDir {
   std::string Join(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
 
  private:
+  // With E2O_KEEP_ONNX=DIR (tests/unit_official_check.sh), the .onnx files and their
+  // sidecars this folder holds go to DIR/<this folder's name>/ before it is removed, so
+  // the official checker can read every graph the unit tests wrote.
+  void KeepOnnxFiles() const {
+    const char* keep = std::getenv("E2O_KEEP_ONNX");
+    if (keep == nullptr || *keep == '\0') return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path root(path_), into = fs::path(keep) / root.filename();
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!it->is_regular_file(ec) || !(name.ends_with(".onnx") || name.ends_with(".onnx_data"))) continue;
+      const fs::path to = into / fs::relative(it->path(), root, ec);
+      fs::create_directories(to.parent_path(), ec);
+      fs::copy_file(it->path(), to, fs::copy_options::overwrite_existing, ec);
+    }
+  }
+
   std::string path_;
 };
 
