@@ -4,9 +4,10 @@
 // It runs the nodes of a LoadedModel in order on an input_ids tensor. Supported ops
 // (opset 20 semantics): Gather, Cast, Unsqueeze, Reshape, Concat, Mul, Add, Sub,
 // BitShift, BitwiseAnd, and for the splice graphs Equal, Where, NonZero, Transpose, ScatterND
-// (also Not, CumSum, Shape, Squeeze, Range, ReduceSum; BOOL where ONNX has it). A table-sized initializer is
-// never loaded whole: Gather on axis 0 reads only the rows it needs, and a Cast applied to a whole
-// initializer (the original script's fp16w order) is applied to those rows only — the result is the same.
+// (also Shape, Squeeze and Range, with which the splice checks' tests build broken graphs;
+// BOOL where ONNX has it). A table-sized initializer is never loaded whole: Gather on axis 0
+// reads only the rows it needs, and a Cast applied to a whole initializer (the original
+// script's fp16w order) is applied to those rows only — the result is the same.
 // Out-of-range ids are refused, as ONNX Runtime refuses them.
 #pragma once
 

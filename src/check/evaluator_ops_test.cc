@@ -102,14 +102,13 @@ TEST_F(EvaluatorOpsTest, EqualBroadcastsAndGivesBool) {
   EXPECT_NE(out.status().message().find("node 'eq' (Equal): operand types differ"), std::string::npos);
 }
 
-TEST_F(EvaluatorOpsTest, NotAndCastsOfBool) {
+TEST_F(EvaluatorOpsTest, CastsOfBool) {
   auto out = Run([](onnx::GraphProto* g) {
     AddBools(g, "b", {3}, {1, 0, 1});
-    AddNode(g, "Not", {"b"}, {"nb"}, "not");
-    SetIntAttr(AddNode(g, "Cast", {"nb"}, {kOutputName}, "c"), "to", TP::INT64);
+    SetIntAttr(AddNode(g, "Cast", {"b"}, {kOutputName}, "c"), "to", TP::INT64);
   });
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{0, 1, 0}));
+  EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 0, 1}));
   // Float -> BOOL is "nonzero": NaN is true, -0.0 false.
   out = Run([](onnx::GraphProto* g) {
     AddFloats(g, "x", {4}, {0.5f, std::nanf(""), -0.0f, -3.0f});
@@ -118,9 +117,10 @@ TEST_F(EvaluatorOpsTest, NotAndCastsOfBool) {
   });
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Ints(*out), (std::vector<int64_t>{1, 1, 0, 1}));
+  // An op the evaluator does not have is refused by name.
   out = Run([](onnx::GraphProto* g) { AddNode(g, "Not", {kInputName}, {kOutputName}, "not"); });
   ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("Not needs a BOOL tensor"), std::string::npos);
+  EXPECT_NE(out.status().message().find("Not"), std::string::npos) << out.status().message();
 }
 
 TEST_F(EvaluatorOpsTest, WhereBroadcastsAndKeepsFloatBits) {
@@ -150,37 +150,6 @@ TEST_F(EvaluatorOpsTest, WhereBroadcastsAndKeepsFloatBits) {
   });
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("condition must be BOOL"), std::string::npos);
-}
-
-TEST_F(EvaluatorOpsTest, CumSumInclusiveExclusiveReverse) {
-  struct Case {
-    int exclusive, reverse;
-    int64_t axis;
-    std::vector<int64_t> want;
-  };
-  // x = [[1, 2, 3], [4, 5, 6]]
-  const Case cases[] = {
-      {0, 0, 1, {1, 3, 6, 4, 9, 15}}, {1, 0, 1, {0, 1, 3, 0, 4, 9}},  {0, 1, 1, {6, 5, 3, 15, 11, 6}},
-      {1, 1, 1, {5, 3, 0, 11, 6, 0}}, {0, 0, -2, {1, 2, 3, 5, 7, 9}},
-  };
-  for (const Case& c : cases) {
-    auto out = Run([&](onnx::GraphProto* g) {
-      AddInt64Initializer(g, "x", {2, 3}, {1, 2, 3, 4, 5, 6});
-      AddInt64Initializer(g, "axis", {}, {c.axis});
-      onnx::NodeProto* n = AddNode(g, "CumSum", {"x", "axis"}, {kOutputName}, "cs");
-      SetIntAttr(n, "exclusive", c.exclusive);
-      SetIntAttr(n, "reverse", c.reverse);
-    });
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_EQ(Ints(*out), c.want) << c.exclusive << c.reverse << c.axis;
-  }
-  auto out = Run([](onnx::GraphProto* g) {
-    AddInt64Initializer(g, "x", {3}, {1, 2, 3});
-    AddInt64Initializer(g, "axis", {}, {1});
-    AddNode(g, "CumSum", {"x", "axis"}, {kOutputName}, "cs");
-  });
-  ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("axis 1 out of range"), std::string::npos);
 }
 
 TEST_F(EvaluatorOpsTest, ShapeWithStartAndEnd) {
@@ -265,35 +234,6 @@ TEST_F(EvaluatorOpsTest, RangeCountsAsOnnxDefinesIt) {
   });
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("delta is 0"), std::string::npos);
-}
-
-TEST_F(EvaluatorOpsTest, ReduceSumAxesAndKeepdims) {
-  struct Case {
-    std::vector<int64_t> axes;
-    int keepdims;
-    std::vector<int64_t> dims, want;
-  };
-  // x = [[1, 2, 3], [4, 5, 6]]
-  const Case cases[] = {
-      {{}, 1, {1, 1}, {21}},    {{}, 0, {}, {21}},          {{1}, 1, {2, 1}, {6, 15}},
-      {{0}, 0, {3}, {5, 7, 9}}, {{-1, 0}, 1, {1, 1}, {21}},
-  };
-  for (const Case& c : cases) {
-    auto out = Run([&](onnx::GraphProto* g) {
-      AddInt64Initializer(g, "x", {2, 3}, {1, 2, 3, 4, 5, 6});
-      onnx::NodeProto* n;
-      if (c.axes.empty()) {
-        n = AddNode(g, "ReduceSum", {"x"}, {kOutputName}, "rs");
-      } else {
-        AddInt64Initializer(g, "axes", {static_cast<int64_t>(c.axes.size())}, c.axes);
-        n = AddNode(g, "ReduceSum", {"x", "axes"}, {kOutputName}, "rs");
-      }
-      SetIntAttr(n, "keepdims", c.keepdims);
-    });
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_EQ(out->dims, c.dims);
-    EXPECT_EQ(Ints(*out), c.want);
-  }
 }
 
 TEST_F(EvaluatorOpsTest, NonZeroListsCoordinatesInRowMajorOrder) {
