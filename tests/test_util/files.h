@@ -79,8 +79,8 @@ class TempDir {
     namespace fs = std::filesystem;
     std::error_code ec;
     const fs::path root(path_), into = fs::path(keep) / root.filename();
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (!it->is_regular_file(ec) || !(name.ends_with(".onnx") || name.ends_with(".onnx_data"))) continue;
       const fs::path to = into / fs::relative(it->path(), root, ec);
