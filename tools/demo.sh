@@ -38,8 +38,8 @@ node tests/ort/check_export.mjs --export-dir "$ROOT/exports/granite-speech-4.1-2
 # The check the original script ran on each file, onnx.checker.check_model, here with
 # full_check and strict shape inference on every graph, splice graphs included (the pinned
 # environment, tests/python/requirements.txt, which make demo installs).
-VENV_PY=tests/python/.venv/bin/python
-[[ -x "$VENV_PY" ]] || { echo "demo: the pinned Python environment is missing: run 'make venv'" >&2; exit 1; }
+source tests/e2e/lib/official_check.sh  # official_check, need_venv, VENV_PY
+need_venv
 echo
 echo "== the official ONNX checker ($("$VENV_PY" -c 'import onnx; print("onnx", onnx.__version__)')) on every graph"
-"$VENV_PY" tests/python/check_onnx.py --hidden "$D" "$ROOT/exports/granite-speech-4.1-2b"
+official_check --hidden "$D" "$ROOT/exports/granite-speech-4.1-2b"
