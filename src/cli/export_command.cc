@@ -332,7 +332,7 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
                   "encoder threads (default: every core); output is identical for any count")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--int4-block", a->int4_block,
-                  "values per int4 block, each with its own fp16 scale and zero point (even, 4 or more, "
+                  "values per int4 block, each with its own scale and offset code (even, 4 to 256, "
                   "divides the table width). Default: 32, else the largest even divisor of the width from "
                   "8 to 32, else the smallest from 34 to 64; with none, int4 is left out (and said so)");
   cmd->add_option("--output-dtype", a->output_dtype,

@@ -183,7 +183,7 @@ TEST(ExportPlanTest, AnInt4BlockAsLargeAsTheTwoByteTiersIsRefused) {
   disk.AddFolder("/");  // the root, as a real file system has it
   Result<ExportSummary> plan = ExportTableOn(o, &disk);
   ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.status().message().find("--int4-block: 2 would make int4 as large as fp16w"),
+  EXPECT_NE(plan.status().message().find("--int4-block: 2 would make int4 1.5 bytes a value"),
             std::string::npos)
       << plan.status().message();
   o.int4_block = 4;

@@ -69,8 +69,8 @@ std::string Int4Refusal(const Tier& int4, uint64_t d, uint32_t block, bool from_
   if (!s.ok()) return s.message();
   if (block < 4)
     return fmt::format(
-        "--int4-block: {} would make int4 as large as fp16w and bf16w (scales and zero points take 1.5 "
-        "bytes a value); use a block of 4 or more",
+        "--int4-block: {} would make int4 1.5 bytes a value, three quarters of fp16w for far more error "
+        "(a scale and an offset code per 2 values); use a block of 4 or more",
         block);
   return "";
 }

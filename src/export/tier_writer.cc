@@ -33,8 +33,7 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
     p.name = s.name;
     p.elem_type = s.elem_type;
     p.dims = {static_cast<int64_t>(rows)};
-    if (s.shape != RowShape::kOne)
-      p.dims.push_back(static_cast<int64_t>(TierRowElems(tier, i, cols, params)));
+    for (int64_t k : TierRowDims(tier, i, cols, params)) p.dims.push_back(k);
     p.byte_size = rows * TierRowBytes(tier, i, cols, params);  // the caller checked V*D*4 fits
     tensors.push_back(std::move(p));
   }

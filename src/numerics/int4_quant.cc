@@ -1,9 +1,11 @@
 #include "numerics/int4_quant.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
-#include "numerics/half.h"
 #include "numerics/int8_quant.h"  // HaveAvx2
 #include "numerics/simd.h"
 
@@ -14,127 +16,513 @@
 namespace embed2onnx {
 
 namespace {
-constexpr float kMaxHalf = 65504.0f;
 
-// The fp16 scale actually stored: finite, never above fp16's range.
-uint16_t StoredScale(float s) { return FloatToHalf(std::min(s, kMaxHalf)); }
+// 2^(r/16), r = 0..15, rounded to float32 (hex, so the table is the same on every
+// machine whatever its libm).
+constexpr float kSixteenthOctaves[16] = {0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,
+                                         0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,
+                                         0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
+                                         0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f};
 
-// std::nearbyint (round half to even) for |v| <= 32, written so the compiler vectorises
-// it: adding 1.5 * 2^23 leaves no bits for a fraction, so the sum is rounded to an
-// integer, and subtracting it back is exact.
-inline float RoundHalfEven(float v) {
-  constexpr float kMagic = 12582912.0f;
-  return (v + kMagic) - kMagic;
-}
+constexpr int kFineFirst = 16, kFineLast = 239;  // codes stepping by 1/16 octave
+constexpr int kFineExponent = -22;               // Scale(kFineFirst) = 2^-22
 
-// The code of x against the stored scale s > 0 and zero point z. x / s is clamped to
-// +-32 first: any value beyond already clamps to code 0 or 15, and inside that range the
-// rounding above is exact.
-inline uint8_t Code(float x, float s, float z) {
-  float v = x / s;
-  v = v < -32.0f ? -32.0f : (v > 32.0f ? 32.0f : v);
-  float q = RoundHalfEven(v) + z;
-  q = q < 0.0f ? 0.0f : (q > 15.0f ? 15.0f : q);
-  return static_cast<uint8_t>(q);
-}
-// Codes of one block's half-pairs: byte j holds x[j] (low nibble) and x[j + half].
-using PackFn = void (*)(const float* x, size_t half, float s, float z, uint8_t* out);
-
-void PackCodesPortable(const float* x, size_t half, float s, float z, uint8_t* out) {
-  for (size_t j = 0; j < half; ++j)
-    out[j] = static_cast<uint8_t>(Code(x[j], s, z) | Code(x[j + half], s, z) << 4);
-}
-
-#if defined(__x86_64__)
-// The same operations on 8 values at a time: IEEE division, min/max for the clamps
-// (equal to the compares above for non-NaN values), and a nearest-even rounding
-// instruction, which is what RoundHalfEven computes inside +-32.
-__attribute__((target("avx2"))) __m256i CodesAvx2(const float* x, __m256 s, __m256 z) {
-  __m256 v = _mm256_div_ps(_mm256_loadu_ps(x), s);
-  v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-32.0f)), _mm256_set1_ps(32.0f));
-  v = _mm256_add_ps(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
-  v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(15.0f));
-  return _mm256_cvttps_epi32(v);  // exact: v is a whole number in [0, 15]
-}
-
-__attribute__((target("avx2"))) void PackCodesAvx2(const float* x, size_t half, float s, float z,
-                                                   uint8_t* out) {
-  const __m256 vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(z);
-  size_t j = 0;
-  for (; j + 8 <= half; j += 8) {
-    const __m256i both =
-        _mm256_or_si256(CodesAvx2(x + j, vs, vz), _mm256_slli_epi32(CodesAvx2(x + j + half, vs, vz), 4));
-    // 8 int32 in 0..255 -> 8 bytes, in order.
-    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), _mm_packus_epi16(words, _mm_setzero_si128()));
+std::array<float, kInt4ScaleCodes> MakeScaleTable() {
+  std::array<float, kInt4ScaleCodes> t{};
+  t[0] = 0.0f;
+  for (int a = 1; a < kInt4ScaleCodes; ++a) {
+    if (a < kFineFirst) {
+      t[a] = std::ldexp(1.0f, kFineExponent - (kFineFirst - a));
+    } else if (a <= kFineLast) {
+      const int k = a - kFineFirst;
+      t[a] = std::ldexp(kSixteenthOctaves[k % 16], kFineExponent + k / 16);
+    } else {
+      t[a] = std::ldexp(1.0f, kFineExponent + (kFineLast + 1 - kFineFirst) / 16 + (a - kFineLast - 1));
+    }
   }
-  for (; j < half; ++j) out[j] = static_cast<uint8_t>(Code(x[j], s, z) | Code(x[j + half], s, z) << 4);
+  return t;
+}
+
+const std::array<float, kInt4ScaleCodes>& ScaleTable() {
+  static const std::array<float, kInt4ScaleCodes> table = MakeScaleTable();
+  return table;
+}
+
+// Level(q) by the graph's own operations; every step is exact.
+constexpr float LevelOf(int q) {
+  const float w = static_cast<float>(q) - 7.5f;
+  return w * (w * w + kInt4LevelSpread);
+}
+
+// Midpoints between neighbouring levels (exact: the levels have three fraction bits).
+struct Midpoints {
+  float m[15] = {};
+  constexpr Midpoints() {
+    for (int k = 0; k < 15; ++k) m[k] = 0.5f * (LevelOf(k) + LevelOf(k + 1));
+  }
+};
+constexpr Midpoints kMid;
+
+constexpr float kLevelRange = 3843.75f;  // Level(15) - Level(0)
+// The starts of the continuous fit: the block's range, scaled by each.
+constexpr float kShrinks[] = {1.0f};
+
+// One block, the reference every build must equal: x holds its n values (value k of the
+// block is row value k * nb + b); q receives the codes. Every sum runs over k in order, in
+// float32 (then widened), so the AVX2 build, which runs eight neighbouring blocks in its
+// eight lanes, computes each block by exactly these operations.
+// The code of t (in level units): the count of midpoints below it, compared in 1/16 units
+// of a level. t * 16, clamped to int16 and rounded to nearest even, against the midpoints
+// x 16, which are whole numbers: the vector build compares 16 of these at once. (Within
+// 1/32 unit of a midpoint this may pick the other neighbour; levels are 200 or more apart.)
+struct Midpoints16 {
+  int16_t m[15] = {};
+  constexpr Midpoints16() {
+    for (int k = 0; k < 15; ++k) m[k] = static_cast<int16_t>(16.0f * kMid.m[k]);
+  }
+};
+constexpr Midpoints16 kMid16;
+
+inline int CodeOf(float t) {
+  float u = t * 16.0f;
+  u = std::min(std::max(u, -32768.0f), 32767.0f);
+  const int v = static_cast<int>(std::nearbyint(u));
+  int c = 0;
+  for (int m = 0; m < 15; ++m) c += v > kMid16.m[m] ? 1 : 0;
+  return c;
+}
+
+void AssignScalar(const float* x, size_t n, float inv, float z, uint8_t* q) {
+  for (size_t k = 0; k < n; ++k) q[k] = static_cast<uint8_t>(CodeOf(x[k] * inv - z));
+}
+
+float SumOfLevels(const uint8_t* q, size_t n) {
+  float g = 0.0f;
+  for (size_t k = 0; k < n; ++k) g += LevelOf(q[k]);
+  return g;
+}
+
+inline int NearestOffset(float centre_units) {
+  const float u = std::nearbyint(centre_units / kInt4OffsetUnit);
+  return static_cast<int>(std::min(std::max(u, -128.0f), 127.0f));
+}
+
+// The largest code whose scale is at most a (1 if none): a binary search over the rising
+// codes 1..254, the same steps the vector build takes.
+inline int ScaleCodeBelow(const float* table, float a) {
+  int lo = 1, hi = kInt4ScaleCodes - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    if (table[mid] <= a)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+void QuantizeBlockScalar(const float* x, size_t n, uint8_t* q, uint8_t* scale_code, int8_t* offset) {
+  float mn = x[0], mxv = x[0], fsx = 0.0f, fsxx = 0.0f;
+  for (size_t k = 0; k < n; ++k) {
+    mn = x[k] < mn ? x[k] : mn;
+    mxv = x[k] > mxv ? x[k] : mxv;
+    fsx += x[k];
+    fsxx += x[k] * x[k];
+  }
+  if (mn == 0.0f && mxv == 0.0f) {  // all zeros: scale 0 decodes every code to 0
+    std::memset(q, 8, n);
+    *scale_code = 0;
+    *offset = 0;
+    return;
+  }
+  const double dn = static_cast<double>(n), sx = fsx, sxx = fsxx;
+  const float centre = 0.5f * mn + 0.5f * mxv;
+
+  // 1. A continuous fit x ~ A * Level(q) + B: from the range (and from 90 % of it, which
+  // lets the outermost values sit past the end levels), then two rounds of nearest levels
+  // and least squares. Keep the start whose fit errs least.
+  float best_a = (mxv - mn) / kLevelRange, best_b = centre;
+  double best_sse = INFINITY;
+  for (float shrink : kShrinks) {
+    float a = (mxv - mn) * shrink / kLevelRange, b = centre;
+    if (!(a > 0.0f)) continue;  // a constant block: the stored search below handles it
+    double sse = INFINITY;
+    for (int round = 0; round < 2; ++round) {
+      AssignScalar(x, n, 1.0f / a, b / a, q);
+      float g = 0.0f, gg = 0.0f, xg = 0.0f;
+      for (size_t k = 0; k < n; ++k) {
+        const float v = LevelOf(q[k]);
+        g += v;
+        gg += v * v;
+        xg += x[k] * v;
+      }
+      const double sg = g, sgg = gg, sxg = xg;
+      const double den = dn * sgg - sg * sg;
+      if (!(den > 0.0)) break;
+      const double na = (dn * sxg - sg * sx) / den;
+      if (!(na > 0.0)) break;
+      const double nb = (sx - na * sg) / dn;
+      a = static_cast<float>(na);
+      b = static_cast<float>(nb);
+      sse = sxx - na * sxg - nb * sx;
+    }
+    if (sse < best_sse) {
+      best_sse = sse;
+      best_a = a;
+      best_b = b;
+    }
+  }
+
+  // 2. The stored form: the two scale codes around A, each with the offset nearest B / s,
+  // then the offset those codes want. Only forms that keep every value within the bound
+  // count; the least squared error wins, the first on a tie.
+  const float* table = ScaleTable().data();
+  const int lo = ScaleCodeBelow(table, best_a);
+  float best_err = INFINITY;
+  bool found = false;
+  uint8_t trial[256];  // block <= 256 (CheckInt4Params)
+  auto try_form = [&](int a, int off) {
+    const float s = table[a];
+    const float z = kInt4OffsetUnit * static_cast<float>(off);
+    AssignScalar(x, n, 1.0f / s, z, trial);
+    float sse = 0.0f, worst = 0.0f;
+    for (size_t k = 0; k < n; ++k) {
+      const float e = std::fabs((LevelOf(trial[k]) + z) * s - x[k]);
+      sse += e * e;
+      worst = e > worst ? e : worst;
+    }
+    if (worst <= s * kInt4BoundUnits && sse < best_err) {
+      best_err = sse;
+      found = true;
+      std::memcpy(q, trial, n);
+      *scale_code = static_cast<uint8_t>(a);
+      *offset = static_cast<int8_t>(off);
+    }
+  };
+  for (int a = lo; a <= std::min(lo + 1, kInt4ScaleCodes - 1); ++a) {
+    const float s = table[a];
+    const int off = NearestOffset(best_b / s);
+    try_form(a, off);  // leaves its codes in trial
+    const double sg = SumOfLevels(trial, n);
+    const int off2 = NearestOffset(static_cast<float>((sx / s - sg) / dn));
+    if (off2 != off) try_form(a, off2);
+  }
+  // 3. Nothing within the bound (a block far from 0 for its spread, a constant block, or
+  // one value far out): the smallest scale from A up whose range, centred on the block,
+  // holds it.
+  for (int a = lo; !found && a < kInt4ScaleCodes; ++a) try_form(a, NearestOffset(centre / table[a]));
+  if (!found) {  // beyond every scale (|x| past about 2^18): saturate; verify reports it
+    const int a = kInt4ScaleCodes - 1;
+    const int off = NearestOffset(centre / table[a]);
+    AssignScalar(x, n, 1.0f / table[a], kInt4OffsetUnit * static_cast<float>(off), q);
+    *scale_code = static_cast<uint8_t>(a);
+    *offset = static_cast<int8_t>(off);
+  }
+}
+
+// Block b of a row into x (strided), and its codes back into the packed row.
+inline void LoadBlock(const float* row, size_t n, size_t nb, size_t b, float* x) {
+  for (size_t k = 0; k < n; ++k) x[k] = row[k * nb + b];
+}
+inline void StoreCodes(const uint8_t* q, size_t n, size_t nb, size_t b, uint8_t* codes) {
+  for (size_t k = 0; k < n / 2; ++k) codes[k * nb + b] = static_cast<uint8_t>(q[k] | q[k + n / 2] << 4);
+}
+
+void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first, uint8_t* codes,
+                          uint8_t* scale_codes, int8_t* offsets) {
+  const size_t nb = d / block;
+  float x[256] = {};
+  uint8_t q[256];
+  for (size_t b = first; b < nb; ++b) {
+    LoadBlock(row, block, nb, b, x);
+    QuantizeBlockScalar(x, block, q, &scale_codes[b], &offsets[b]);
+    StoreCodes(q, block, nb, b, codes);
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define E2O_AVX2 __attribute__((target("avx2")))
+// Eight neighbouring blocks at once, one per lane: lane l of every vector belongs to block
+// b0 + l, and value k of the eight blocks is the eight consecutive floats at row + k * nb + b0.
+// Each lane takes exactly the steps of QuantizeBlockScalar (masks stand for its branches);
+// a lane that needs step 3 is redone by QuantizeBlockScalar itself.
+struct Lanes {
+  __m256 x[256];
+  __m256i q[256], trial[256];
+};
+
+E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
+  const __m256 w = _mm256_sub_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(7.5f));
+  return _mm256_mul_ps(w, _mm256_add_ps(_mm256_mul_ps(w, w), _mm256_set1_ps(kInt4LevelSpread)));
+}
+
+// CodeOf in each lane, two vectors (16 values) at a time in int16.
+E2O_AVX2 inline __m256i Fixed16(__m256 t) {
+  __m256 u = _mm256_mul_ps(t, _mm256_set1_ps(16.0f));
+  u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-32768.0f)), _mm256_set1_ps(32767.0f));
+  return _mm256_cvtps_epi32(u);  // nearest even, as nearbyint
+}
+E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
+  size_t k = 0;
+  for (; k + 2 <= n; k += 2) {
+    const __m256i a = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z));
+    const __m256i b = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
+    // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
+    const __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+    __m256i c = _mm256_setzero_si256();
+    for (int m = 0; m < 15; ++m)  // a true compare is all ones, i.e. -1
+      c = _mm256_sub_epi16(c, _mm256_cmpgt_epi16(v, _mm256_set1_epi16(kMid16.m[m])));
+    q[k] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(c));
+    q[k + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1));
+  }
+  for (; k < n; ++k) {  // n is even; kept for clarity
+    const __m256i a = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z));
+    __m256i c = _mm256_setzero_si256();
+    for (int m = 0; m < 15; ++m)
+      c = _mm256_sub_epi32(c, _mm256_cmpgt_epi32(a, _mm256_set1_epi32(kMid16.m[m])));
+    q[k] = c;
+  }
+}
+
+// Double lanes: lo holds lanes 0..3, hi lanes 4..7.
+struct D8 {
+  __m256d lo, hi;
+};
+E2O_AVX2 inline D8 Widen(__m256 v) {
+  return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+}
+E2O_AVX2 inline __m256 Narrow(D8 v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi), _mm256_cvtpd_ps(v.lo)); }
+E2O_AVX2 inline __m256 MaskOf(D8 m) {  // double-lane masks to float lanes
+  return _mm256_set_m128(_mm256_cvtpd_ps(m.hi), _mm256_cvtpd_ps(m.lo));
+}
+#define E2O_D8(op, a, b) \
+  D8 { op((a).lo, (b).lo), op((a).hi, (b).hi) }
+E2O_AVX2 inline D8 Blend(D8 a, D8 b, D8 m) {
+  return {_mm256_blendv_pd(a.lo, b.lo, m.lo), _mm256_blendv_pd(a.hi, b.hi, m.hi)};
+}
+E2O_AVX2 inline D8 Set(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
+E2O_AVX2 inline D8 Gt(D8 a, D8 b) {
+  return {_mm256_cmp_pd(a.lo, b.lo, _CMP_GT_OQ), _mm256_cmp_pd(a.hi, b.hi, _CMP_GT_OQ)};
+}
+E2O_AVX2 inline D8 Lt(D8 a, D8 b) {
+  return {_mm256_cmp_pd(a.lo, b.lo, _CMP_LT_OQ), _mm256_cmp_pd(a.hi, b.hi, _CMP_LT_OQ)};
+}
+E2O_AVX2 inline D8 And(D8 a, D8 b) { return {_mm256_and_pd(a.lo, b.lo), _mm256_and_pd(a.hi, b.hi)}; }
+E2O_AVX2 inline D8 ToDoubleMask(__m256 m) {  // float-lane masks (all ones / zero) to double lanes
+  const __m256i i = _mm256_castps_si256(m);
+  return {_mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(i))),
+          _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(i, 1)))};
+}
+
+E2O_AVX2 inline __m256i NearestOffsetLanes(__m256 centre_units) {
+  __m256 u = _mm256_round_ps(_mm256_div_ps(centre_units, _mm256_set1_ps(kInt4OffsetUnit)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // min(max(u, -128), 127) as the scalar writes it (max_ps(a, b) = a > b ? a : b).
+  u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-128.0f)), _mm256_set1_ps(127.0f));
+  return _mm256_cvtps_epi32(u);
+}
+
+E2O_AVX2 void QuantizeGroupAvx2(const float* row, size_t n, size_t nb, size_t b0, Lanes& L, uint8_t* codes,
+                                uint8_t* scale_codes, int8_t* offsets) {
+  const float* table = ScaleTable().data();
+  __m256 mn = _mm256_loadu_ps(row + b0), mxv = mn, fsx = _mm256_setzero_ps(), fsxx = fsx;
+  for (size_t k = 0; k < n; ++k) {
+    const __m256 v = _mm256_loadu_ps(row + k * nb + b0);
+    L.x[k] = v;
+    mn = _mm256_min_ps(v, mn);  // v < mn ? v : mn
+    mxv = _mm256_max_ps(v, mxv);
+    fsx = _mm256_add_ps(fsx, v);
+    fsxx = _mm256_add_ps(fsxx, _mm256_mul_ps(v, v));
+  }
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 all_zero =
+      _mm256_and_ps(_mm256_cmp_ps(mn, zero, _CMP_EQ_OQ), _mm256_cmp_ps(mxv, zero, _CMP_EQ_OQ));
+  const D8 dn = Set(static_cast<double>(n)), sx = Widen(fsx), sxx = Widen(fsxx);
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 centre = _mm256_add_ps(_mm256_mul_ps(half, mn), _mm256_mul_ps(half, mxv));
+  const __m256 range = _mm256_sub_ps(mxv, mn), lr = _mm256_set1_ps(kLevelRange);
+
+  // 1. The continuous fit.
+  __m256 best_a = _mm256_div_ps(range, lr), best_b = centre;
+  D8 best_sse = Set(INFINITY);
+  for (float shrink : kShrinks) {
+    __m256 a = _mm256_div_ps(_mm256_mul_ps(range, _mm256_set1_ps(shrink)), lr), b = centre;
+    D8 active = ToDoubleMask(_mm256_cmp_ps(a, zero, _CMP_GT_OQ));
+    D8 sse = Set(INFINITY);
+    for (int round = 0; round < 2; ++round) {
+      const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), a);
+      AssignLanes(L.x, n, inv, _mm256_div_ps(b, a), L.q);
+      __m256 g = zero, gg = zero, xg = zero;
+      for (size_t k = 0; k < n; ++k) {
+        const __m256 v = LevelsOf(L.q[k]);
+        g = _mm256_add_ps(g, v);
+        gg = _mm256_add_ps(gg, _mm256_mul_ps(v, v));
+        xg = _mm256_add_ps(xg, _mm256_mul_ps(L.x[k], v));
+      }
+      const D8 sg = Widen(g), sgg = Widen(gg), sxg = Widen(xg);
+      const D8 den = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sgg), E2O_D8(_mm256_mul_pd, sg, sg));
+      active = And(active, Gt(den, Set(0.0)));
+      const D8 na =
+          E2O_D8(_mm256_div_pd,
+                 E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sxg), E2O_D8(_mm256_mul_pd, sg, sx)), den);
+      active = And(active, Gt(na, Set(0.0)));
+      const D8 nbv = E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, sx, E2O_D8(_mm256_mul_pd, na, sg)), dn);
+      const D8 nsse = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_sub_pd, sxx, E2O_D8(_mm256_mul_pd, na, sxg)),
+                             E2O_D8(_mm256_mul_pd, nbv, sx));
+      const __m256 fm = MaskOf(active);
+      a = _mm256_blendv_ps(a, Narrow(na), fm);
+      b = _mm256_blendv_ps(b, Narrow(nbv), fm);
+      sse = Blend(sse, nsse, active);
+    }
+    const D8 better = Lt(sse, best_sse);
+    const __m256 fb = MaskOf(better);
+    best_sse = Blend(best_sse, sse, better);
+    best_a = _mm256_blendv_ps(best_a, a, fb);
+    best_b = _mm256_blendv_ps(best_b, b, fb);
+  }
+
+  // 2. The stored forms.
+  __m256i lo = _mm256_set1_epi32(1), hi = _mm256_set1_epi32(kInt4ScaleCodes - 1);
+  for (int step = 0; step < 8; ++step) {  // ceil(log2(253)) halvings close every range
+    const __m256i mid =
+        _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(lo, hi), _mm256_set1_epi32(1)), 1);
+    const __m256i open = _mm256_cmpgt_epi32(hi, lo);
+    const __m256 tm = _mm256_i32gather_ps(table, mid, 4);
+    const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(tm, best_a, _CMP_LE_OQ));
+    lo = _mm256_blendv_epi8(lo, mid, _mm256_and_si256(open, le));
+    hi = _mm256_blendv_epi8(hi, _mm256_sub_epi32(mid, _mm256_set1_epi32(1)), _mm256_andnot_si256(le, open));
+  }
+  __m256 best_err = _mm256_set1_ps(INFINITY);
+  __m256i found = _mm256_setzero_si256(), best_code = _mm256_setzero_si256(), best_off = best_code;
+  const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  auto try_form = [&](__m256i code, __m256i off, __m256i allowed) E2O_AVX2 {
+    const __m256 s = _mm256_i32gather_ps(table, code, 4);
+    const __m256 z = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off));
+    AssignLanes(L.x, n, _mm256_div_ps(_mm256_set1_ps(1.0f), s), z, L.trial);
+    __m256 sse = zero, worst = zero;
+    for (size_t k = 0; k < n; ++k) {
+      const __m256 d = _mm256_sub_ps(_mm256_mul_ps(_mm256_add_ps(LevelsOf(L.trial[k]), z), s), L.x[k]);
+      const __m256 e = _mm256_andnot_ps(sign, d);
+      sse = _mm256_add_ps(sse, _mm256_mul_ps(e, e));
+      worst = _mm256_max_ps(e, worst);  // e > worst ? e : worst
+    }
+    const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(worst, _mm256_mul_ps(s, bound_units), _CMP_LE_OQ),
+                                    _mm256_cmp_ps(sse, best_err, _CMP_LT_OQ));
+    const __m256i take = _mm256_and_si256(_mm256_castps_si256(ok), allowed);
+    best_err = _mm256_blendv_ps(best_err, sse, _mm256_castsi256_ps(take));
+    found = _mm256_or_si256(found, take);
+    best_code = _mm256_blendv_epi8(best_code, code, take);
+    best_off = _mm256_blendv_epi8(best_off, off, take);
+    for (size_t k = 0; k < n; ++k) L.q[k] = _mm256_blendv_epi8(L.q[k], L.trial[k], take);
+  };
+  const __m256i ones = _mm256_set1_epi32(-1);
+  for (int second = 0; second < 2; ++second) {
+    const __m256i code = _mm256_add_epi32(lo, _mm256_set1_epi32(second));
+    const __m256i allowed = second ? _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code) : ones;
+    const __m256i safe = _mm256_min_epi32(code, _mm256_set1_epi32(kInt4ScaleCodes - 1));
+    const __m256 s = _mm256_i32gather_ps(table, safe, 4);
+    const __m256i off = NearestOffsetLanes(_mm256_div_ps(best_b, s));
+    try_form(safe, off, allowed);
+    __m256 g = zero;
+    for (size_t k = 0; k < n; ++k) g = _mm256_add_ps(g, LevelsOf(L.trial[k]));
+    const D8 sg = Widen(g);
+    const D8 ds = Widen(s);
+    const __m256 want =
+        Narrow(E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_div_pd, sx, ds), sg), dn));
+    const __m256i off2 = NearestOffsetLanes(want);
+    const __m256i differs = _mm256_xor_si256(_mm256_cmpeq_epi32(off2, off), ones);
+    if (!_mm256_testz_si256(_mm256_and_si256(differs, allowed), ones))
+      try_form(safe, off2, _mm256_and_si256(differs, allowed));
+  }
+
+  // 3. As QuantizeBlockScalar's step 3, for the lanes still without a form.
+  for (__m256i code = lo;; code = _mm256_add_epi32(code, _mm256_set1_epi32(1))) {
+    const __m256i open =
+        _mm256_andnot_si256(found, _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code));
+    if (_mm256_testz_si256(open, open)) break;
+    const __m256i safe = _mm256_min_epi32(code, _mm256_set1_epi32(kInt4ScaleCodes - 1));
+    const __m256 s = _mm256_i32gather_ps(table, safe, 4);
+    try_form(safe, NearestOffsetLanes(_mm256_div_ps(centre, s)), open);
+  }
+
+  alignas(32) int32_t fl[8], cl[8], ol[8], zl[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(fl), found);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(cl), best_code);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ol), best_off);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(zl), _mm256_castps_si256(all_zero));
+  for (size_t k = 0; k < n / 2; ++k) {
+    const __m256i both = _mm256_or_si256(L.q[k], _mm256_slli_epi32(L.q[k + n / 2], 4));
+    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(codes + k * nb + b0),
+                     _mm_packus_epi16(words, _mm_setzero_si128()));
+  }
+  for (int l = 0; l < 8; ++l) {
+    scale_codes[b0 + l] = static_cast<uint8_t>(cl[l]);
+    offsets[b0 + l] = static_cast<int8_t>(ol[l]);
+    if (zl[l] || !fl[l]) {  // a block of zeros, or one beyond every scale: the reference does it
+      float x[256] = {};
+      uint8_t q[256];
+      LoadBlock(row, n, nb, b0 + l, x);
+      QuantizeBlockScalar(x, n, q, &scale_codes[b0 + l], &offsets[b0 + l]);
+      StoreCodes(q, n, nb, b0 + l, codes);
+    }
+  }
+}
+
+E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint8_t* codes,
+                                  uint8_t* scale_codes, int8_t* offsets) {
+  const size_t nb = d / block;
+  thread_local Lanes lanes;
+  size_t b = 0;
+  for (; b + 8 <= nb; b += 8) QuantizeGroupAvx2(row, block, nb, b, lanes, codes, scale_codes, offsets);
+  QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
 }
 #endif
 
-void QuantizeRowInt4With(PackFn pack, const float* row, size_t d, size_t block, Int4Mode mode,
-                         uint8_t* packed, uint16_t* scales, uint8_t* zero_points) {
-  for (size_t b = 0; b * block < d; ++b) {
-    const float* x = row + b * block;
-    float mn = 0.0f, mx = 0.0f;  // the range always holds 0, so 0 stays exact
-    for (size_t j = 0; j < block; ++j) {
-      mn = std::min(mn, x[j]);
-      mx = std::max(mx, x[j]);
-    }
-    float z;
-    if (mode == Int4Mode::kSymmetric) {
-      // Codes -8..7: the smallest step that fits the negative side in 8 steps and the
-      // positive side in 7.
-      float s = std::max(-mn / 8.0f, mx / 7.0f);
-      scales[b] = StoredScale(s);
-      z = 8.0f;
-    } else {
-      float s = (mx - mn) / 15.0f;
-      scales[b] = StoredScale(s);
-      float sq = HalfToFloat(scales[b]);
-      float zf = sq > 0.0f ? std::nearbyint(-mn / sq) : 0.0f;
-      z = zf < 0.0f ? 0.0f : (zf > 15.0f ? 15.0f : zf);
-      zero_points[b] = static_cast<uint8_t>(z);
-    }
-    const float sq = HalfToFloat(scales[b]);
-    uint8_t* out = packed + b * block / 2;
-    const size_t half = block / 2;
-    if (!(sq > 0.0f)) {  // an all-zero block (or a scale lost to fp16): every code is z
-      const uint8_t c = static_cast<uint8_t>(z);
-      for (size_t j = 0; j < half; ++j) out[j] = static_cast<uint8_t>(c | c << 4);
-      continue;
-    }
-    pack(x, half, sq, z, out);
-  }
-}
 }  // namespace
 
-void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
-                             uint16_t* scales, uint8_t* zero_points) {
-  QuantizeRowInt4With(PackCodesPortable, row, d, block, mode, packed, scales, zero_points);
+float Int4Level(int q) { return LevelOf(q); }
+
+float Int4Scale(int a) { return a >= 0 && a < kInt4ScaleCodes ? ScaleTable()[a] : 0.0f; }
+
+const float* Int4ScaleTable() { return ScaleTable().data(); }
+
+void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
+                             int8_t* offsets) {
+  QuantizeBlocksScalar(row, d, block, 0, codes, scale_codes, offsets);
 }
 
-void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
-                     uint16_t* scales, uint8_t* zero_points) {
-#if defined(__x86_64__)
-  if (HaveAvx2()) return QuantizeRowInt4With(PackCodesAvx2, row, d, block, mode, packed, scales, zero_points);
+void QuantizeRowInt4(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
+                     int8_t* offsets) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (HaveAvx2()) return QuantizeRowInt4Avx2(row, d, block, codes, scale_codes, offsets);
 #endif
-  QuantizeRowInt4Portable(row, d, block, mode, packed, scales, zero_points);
+  QuantizeRowInt4Portable(row, d, block, codes, scale_codes, offsets);
 }
 
-E2O_AVX2_CLONES void DequantizeRowInt4(const uint8_t* packed, const uint16_t* scales,
-                                       const uint8_t* zero_points, size_t d, size_t block, Int4Mode mode,
-                                       float* out) {
-  const size_t half = block / 2;
-  for (size_t b = 0; b * block < d; ++b) {
-    const float s = HalfToFloat(scales[b]);
-    const float z = mode == Int4Mode::kSymmetric ? 8.0f : static_cast<float>(zero_points[b]);
-    const uint8_t* in = packed + b * half;
-    float* o = out + b * block;
-    for (size_t j = 0; j < half; ++j) {
-      o[j] = (static_cast<float>(in[j] & 0x0F) - z) * s;
-      o[j + half] = (static_cast<float>(in[j] >> 4) - z) * s;
+E2O_AVX2_CLONES void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes,
+                                       const int8_t* offsets, size_t d, size_t block, float* out) {
+  const size_t nb = d / block, half = d / 2;
+  const float* table = ScaleTable().data();
+  float s[256 * 4], z[256 * 4];  // nb <= d / 4; larger rows take the slow path below
+  if (nb <= sizeof s / sizeof s[0]) {
+    for (size_t b = 0; b < nb; ++b) {
+      s[b] = table[scale_codes[b]];
+      z[b] = kInt4OffsetUnit * static_cast<float>(offsets[b]);
     }
+    for (size_t k = 0; k < block; ++k) {
+      const uint8_t* in = codes + (k % (block / 2)) * nb;
+      const int shift = k < block / 2 ? 0 : 4;
+      float* o = out + k * nb;
+      for (size_t b = 0; b < nb; ++b) o[b] = (LevelOf((in[b] >> shift) & 0x0F) + z[b]) * s[b];
+    }
+    return;
+  }
+  for (size_t j = 0; j < d; ++j) {
+    const size_t b = j % nb;
+    const int q = j < half ? codes[j] & 0x0F : codes[j - half] >> 4;
+    out[j] = (LevelOf(q) + kInt4OffsetUnit * static_cast<float>(offsets[b])) * table[scale_codes[b]];
   }
 }
 

@@ -1,13 +1,22 @@
-// Blockwise 4-bit quantisation of table rows, two codes per byte.
+// 4-bit quantisation of table rows: 16 fixed non-uniform levels, and per block an 8-bit
+// scale code and an 8-bit offset code, 4.5 bits per value at block 32 (docs/int4.md has
+// the layout, the search and the measurements).
 //
-// Each row of width d is cut into blocks of `block` values (block is even and divides
-// d). Per block, a float16 scale s (and, asymmetric, a uint8 zero point z in [0, 15])
-// and one 4-bit code per value. Within a block's block/2 bytes, byte k holds value k in
-// its low nibble and value k + block/2 in its high nibble (ggml's Q4 layout), so the
-// graph unpacks a block with one mask, one shift and one Concat. Dequantised value: (float(code) - float(z))
-// * float(s), with z = 8 in the symmetric mode (codes -8..7 stored offset by 8). The scale is rounded to fp16
-// first and the codes are computed against the rounded scale, so what the graph computes is what was
-// optimised. docs/int4.md explains the choice of mode.
+// A row of width d is cut into nb = d / block blocks (block is even and divides d).
+// Blocks are strided: value j belongs to block j % nb, at position j / nb, so the graph
+// views a row as a [block, nb] matrix whose columns share a scale and an offset, and a
+// [1, nb] row of scales broadcasts over it.
+//
+// The value of code q in block b:  (Level(q) + 16 * offset[b]) * Scale(scale_code[b]),
+// each step one float32 operation, the sum exact, so one rounding in all.
+//   Level(q) = w * (200 + w * w), w = q - 7.5: a uniform grid whose outer steps widen
+//     (200 in the middle, 347 at the ends), the shape that suits a block's heavy tails;
+//   Scale(0) = 0; Scale(a) for a in 1..254 = 2^e(a): e steps by 1/16 octave over the 224
+//     codes 16..239 (e = -22 .. -8.06, block half-ranges of about 2^-11 .. 7), and by one
+//     octave over the 15 codes below and above (down to 2^-37, up to 2^6);
+//   offset: int8, the block's centre in units of 16.
+// Codes: byte i of a row's d/2 bytes holds the code of value i (low nibble) and of value
+// i + d/2 (high nibble).
 #pragma once
 
 #include <cstddef>
@@ -15,19 +24,32 @@
 
 namespace embed2onnx {
 
-enum class Int4Mode { kSymmetric, kAsymmetric };
+inline constexpr int kInt4ScaleCodes = 255;  // scale codes 0..254; the table stays under 1 KiB
+inline constexpr float kInt4LevelSpread = 200.0f;
+inline constexpr float kInt4OffsetUnit = 16.0f;
+// Every value is within this many scale units of its source: half the widest gap
+// between levels (347.25 / 2), plus room for the final rounding (at most 2^-24 of 4096
+// units). The encoder never stores a block that would break it.
+inline constexpr float kInt4BoundUnits = 173.7f;
 
-// Quantises one row. packed: d/2 bytes; scales: d/block fp16; zero_points: d/block
-// bytes (asymmetric only; nullptr for symmetric).
-void QuantizeRowInt4(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
-                     uint16_t* scales, uint8_t* zero_points);
-// The same without vector instructions (QuantizeRowInt4 uses AVX2 where the CPU has it);
-// tests check both give the same bytes.
-void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, Int4Mode mode, uint8_t* packed,
-                             uint16_t* scales, uint8_t* zero_points);
+// Level(q), q in 0..15.
+float Int4Level(int q);
+// Scale(a), a in 0..254; 0 for larger codes.
+float Int4Scale(int a);
+// The scale table, kInt4ScaleCodes floats (what the graph stores).
+const float* Int4ScaleTable();
+
+// Quantises one row: codes d/2 bytes, scale_codes and offsets nb bytes each.
+// Deterministic: the same bytes for the same row on any machine, whichever path runs.
+void QuantizeRowInt4(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
+                     int8_t* offsets);
+// The same, compiled without vector instructions (QuantizeRowInt4 runs an AVX2 build of
+// the same code where the CPU has it); tests check both give the same bytes.
+void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
+                             int8_t* offsets);
 
 // The values the int4 graph outputs for that row.
-void DequantizeRowInt4(const uint8_t* packed, const uint16_t* scales, const uint8_t* zero_points, size_t d,
-                       size_t block, Int4Mode mode, float* out);
+void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes, const int8_t* offsets, size_t d,
+                       size_t block, float* out);
 
 }  // namespace embed2onnx

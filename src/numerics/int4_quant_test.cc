@@ -4,121 +4,151 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
-
-#include "numerics/half.h"
-#include "numerics/int8_quant.h"
 
 namespace embed2onnx {
 namespace {
 
-TEST(Int4QuantTest, HandCheckedBlock) {
-  // One block of 4: range [-1.5, 6] -> s = 7.5 / 15 = 0.5 (exact in fp16), z = 3.
-  std::vector<float> row = {-1.5f, 0.0f, 6.0f, 1.25f};
-  std::vector<uint8_t> packed(2), zp(1);
-  std::vector<uint16_t> scales(1);
-  QuantizeRowInt4(row.data(), 4, 4, Int4Mode::kAsymmetric, packed.data(), scales.data(), zp.data());
-  EXPECT_EQ(HalfToFloat(scales[0]), 0.5f);
-  EXPECT_EQ(zp[0], 3);
-  // codes: -1.5/0.5+3 = 0; 0+3 = 3; 12+3 = 15; round(2.5)=2 (ties to even) + 3 = 5.
-  // Byte k holds value k (low nibble) and value k+2 (high nibble).
-  EXPECT_EQ(packed[0], 0x00 | (15 << 4));
-  EXPECT_EQ(packed[1], 3 | (5 << 4));
-  std::vector<float> out(4);
-  DequantizeRowInt4(packed.data(), scales.data(), zp.data(), 4, 4, Int4Mode::kAsymmetric, out.data());
-  EXPECT_EQ(out, (std::vector<float>{-1.5f, 0.0f, 6.0f, 1.0f}));
+TEST(Int4QuantTest, LevelsAreTheDocumentedCubic) {
+  // w * (w*w + 200), w = q - 7.5: symmetric, 200.25 apart in the middle, 347.25 at the ends.
+  EXPECT_EQ(Int4Level(0), -1921.875f);
+  EXPECT_EQ(Int4Level(15), 1921.875f);
+  EXPECT_EQ(Int4Level(8) - Int4Level(7), 200.25f);
+  EXPECT_EQ(Int4Level(15) - Int4Level(14), 347.25f);
+  for (int q = 0; q < 15; ++q) {
+    EXPECT_EQ(Int4Level(q), -Int4Level(15 - q));
+    EXPECT_LT(Int4Level(q), Int4Level(q + 1));
+    EXPECT_LE((Int4Level(q + 1) - Int4Level(q)) / 2, kInt4BoundUnits);
+  }
 }
 
-TEST(Int4QuantTest, ZeroBlockStaysZero) {
-  std::vector<float> row(8, 0.0f), out(8, 1.0f);
-  std::vector<uint8_t> packed(4), zp(2);
-  std::vector<uint16_t> scales(2);
-  QuantizeRowInt4(row.data(), 8, 4, Int4Mode::kAsymmetric, packed.data(), scales.data(), zp.data());
-  DequantizeRowInt4(packed.data(), scales.data(), zp.data(), 8, 4, Int4Mode::kAsymmetric, out.data());
-  for (float v : out) EXPECT_EQ(v, 0.0f);
+TEST(Int4QuantTest, ScaleTableSteps) {
+  EXPECT_EQ(Int4Scale(0), 0.0f);
+  EXPECT_EQ(Int4Scale(1), std::ldexp(1.0f, -37));
+  EXPECT_EQ(Int4Scale(15), std::ldexp(1.0f, -23));
+  EXPECT_EQ(Int4Scale(16), std::ldexp(1.0f, -22));
+  EXPECT_EQ(Int4Scale(32), std::ldexp(1.0f, -21));
+  EXPECT_EQ(Int4Scale(240), std::ldexp(1.0f, -8));
+  EXPECT_EQ(Int4Scale(254), std::ldexp(1.0f, 6));
+  EXPECT_EQ(Int4Scale(255), 0.0f);
+  for (int a = 16; a < 239; ++a)  // 1/16 octave, each rounded to float32
+    EXPECT_NEAR(Int4Scale(a + 1) / Int4Scale(a), std::exp2(1.0 / 16), 1e-6) << a;
+  for (int a = 1; a < 254; ++a) EXPECT_LT(Int4Scale(a), Int4Scale(a + 1)) << a;
+  for (int a = 0; a < kInt4ScaleCodes; ++a) EXPECT_EQ(Int4ScaleTable()[a], Int4Scale(a));
 }
 
-TEST(Int4QuantTest, ErrorWithinHalfAStep) {
+std::vector<float> HeavyRow(std::mt19937& rng, size_t d, float scale) {
+  std::student_t_distribution<float> t(4.0f);
+  std::vector<float> row(d);
+  for (float& x : row) x = scale * t(rng);
+  return row;
+}
+
+struct Stored {
+  std::vector<uint8_t> codes, scales;
+  std::vector<int8_t> offsets;
+};
+
+Stored Quantize(const std::vector<float>& row, size_t block, bool portable) {
+  const size_t d = row.size();
+  Stored s{std::vector<uint8_t>(d / 2), std::vector<uint8_t>(d / block), std::vector<int8_t>(d / block)};
+  (portable ? QuantizeRowInt4Portable : QuantizeRowInt4)(row.data(), d, block, s.codes.data(),
+                                                         s.scales.data(), s.offsets.data());
+  return s;
+}
+
+TEST(Int4QuantTest, ZeroBlockIsExactlyZero) {
+  std::vector<float> row(64, 0.0f), out(64, 1.0f);
+  row[5] = 0.25f;  // block 5 of 32 (strided: value 5 is in block 5)
+  Stored s = Quantize(row, 2, false);
+  DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 64, 2, out.data());
+  for (size_t b = 0; b < 32; ++b) EXPECT_EQ(s.scales[b] == 0, b != 5) << b;
+  for (size_t j = 0; j < 64; ++j) {
+    if (j % 32 != 5) EXPECT_EQ(out[j], 0.0f) << j;
+  }
+}
+
+TEST(Int4QuantTest, LayoutByHand) {
+  // d = 8, block 4: two blocks, block 0 = values 0, 2, 4, 6, block 1 = values 1, 3, 5, 7.
+  // Byte i holds value i (low nibble) and value i + 4 (high nibble).
+  std::vector<float> row = {-1.0f, 5.0f, -0.5f, 6.0f, 0.5f, 7.0f, 1.0f, 8.0f};
+  Stored s = Quantize(row, 4, false);
+  std::vector<float> out(8);
+  DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 8, 4, out.data());
+  for (size_t j = 0; j < 8; ++j) {
+    const size_t b = j % 2;
+    const int q = j < 4 ? s.codes[j] & 15 : s.codes[j - 4] >> 4;
+    const float want = (Int4Level(q) + 16.0f * s.offsets[b]) * Int4Scale(s.scales[b]);
+    EXPECT_EQ(out[j], want) << j;
+    EXPECT_LE(std::fabs(out[j] - row[j]), Int4Scale(s.scales[b]) * kInt4BoundUnits) << j;
+  }
+  // Block 1 sits far from 0 for its spread: its offset carries the centre.
+  EXPECT_GT(s.offsets[1], 0);
+}
+
+TEST(Int4QuantTest, WithinTheBoundAndBetterThanHalfTheWidestGap) {
   std::mt19937 rng(3);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
-  const size_t d = 256, block = 32;
-  std::vector<float> row(d), out(d);
-  std::vector<uint8_t> packed(d / 2), zp(d / block);
-  std::vector<uint16_t> scales(d / block);
-  for (int trial = 0; trial < 200; ++trial) {
-    for (float& x : row) x = normal(rng);
-    for (Int4Mode mode : {Int4Mode::kSymmetric, Int4Mode::kAsymmetric}) {
-      QuantizeRowInt4(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
-      DequantizeRowInt4(packed.data(), scales.data(), zp.data(), d, block, mode, out.data());
-      for (size_t j = 0; j < d; ++j)
-        ASSERT_LE(std::fabs(out[j] - row[j]), 0.51f * HalfToFloat(scales[j / block])) << j;
-    }
-  }
-}
-
-// The codes and values of a plain per-element reference (std::nearbyint, a column-by-
-// column unpack): the vectorisable forms in int4_quant.cc must give the same bytes.
-void ReferenceCodes(const float* row, size_t d, size_t block, Int4Mode mode, const uint16_t* scales,
-                    const uint8_t* zp, std::vector<uint8_t>* packed, std::vector<float>* values) {
-  packed->assign(d / 2, 0);
-  values->assign(d, 0.0f);
-  for (size_t col = 0; col < d; ++col) {
-    const size_t b = col / block, j = col % block, half = block / 2;
-    const float s = HalfToFloat(scales[b]);
-    const float z = mode == Int4Mode::kSymmetric ? 8.0f : zp[b];
-    float q = s > 0.0f ? std::nearbyint(row[col] / s) + z : z;
-    q = std::fmin(std::fmax(q, 0.0f), 15.0f);
-    const uint8_t c = static_cast<uint8_t>(q);
-    (*packed)[b * half + j % half] |= static_cast<uint8_t>(j < half ? c : c << 4);
-    (*values)[col] = (static_cast<float>(c) - z) * s;
-  }
-}
-
-TEST(Int4QuantTest, SameBytesAsThePerElementReference) {
-  std::mt19937 rng(17);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::student_t_distribution<float> heavy(2.0f);
-  for (size_t block : {2u, 8u, 16u, 24u, 32u, 40u, 64u}) {  // half = 1..32: vector body and tails
-    const size_t d = 4 * block;
-    std::vector<float> row(d), out(d), ref_values;
-    std::vector<uint8_t> packed(d / 2), zp(d / block), ref_packed;
-    std::vector<uint16_t> scales(d / block);
-    for (int trial = 0; trial < 300; ++trial) {
-      for (float& x : row) x = trial % 3 == 0 ? heavy(rng) : normal(rng) * std::ldexp(1.0f, trial % 40 - 20);
-      if (trial % 7 == 0) std::fill(row.begin(), row.begin() + block, 0.0f);  // a zero block
-      if (trial % 11 == 0) row[1] = -1e-30f;                                  // far below the step
-      if (trial % 13 == 0) row[0] = 6e4f;                                     // scale near fp16's top
-      for (Int4Mode mode : {Int4Mode::kSymmetric, Int4Mode::kAsymmetric}) {
-        // The portable path first, then the dispatched one (AVX2 on most x86 CPUs).
-        QuantizeRowInt4Portable(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
-        ReferenceCodes(row.data(), d, block, mode, scales.data(), zp.data(), &ref_packed, &ref_values);
-        ASSERT_EQ(packed, ref_packed) << "portable, block " << block << " trial " << trial;
-        const std::vector<uint16_t> portable_scales = scales;
-        const std::vector<uint8_t> portable_zp = zp;
-        QuantizeRowInt4(row.data(), d, block, mode, packed.data(), scales.data(), zp.data());
-        ASSERT_EQ(scales, portable_scales);
-        if (mode == Int4Mode::kAsymmetric) {
-          ASSERT_EQ(zp, portable_zp);
-        }
-        DequantizeRowInt4(packed.data(), scales.data(), zp.data(), d, block, mode, out.data());
-        ASSERT_EQ(packed, ref_packed)
-            << "dispatched (AVX2: " << HaveAvx2() << "), block " << block << " trial " << trial;
-        for (size_t j = 0; j < d; ++j) ASSERT_EQ(out[j], ref_values[j]) << "block " << block << " col " << j;
+  for (size_t block : {32u, 16u, 8u, 4u, 64u}) {
+    const size_t d = 256;
+    double worst = 0;
+    for (int trial = 0; trial < 50; ++trial) {
+      std::vector<float> row = HeavyRow(rng, d, 0.02f * std::exp(0.5f * (trial % 7 - 3)));
+      if (trial % 10 == 3) row[17] += 1.0f;  // a block far off centre
+      Stored s = Quantize(row, block, false);
+      std::vector<float> out(d);
+      DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), d, block, out.data());
+      for (size_t j = 0; j < d; ++j) {
+        const float bound = Int4Scale(s.scales[j % (d / block)]) * kInt4BoundUnits;
+        ASSERT_LE(std::fabs(out[j] - row[j]), bound) << block << " " << j;
+        worst = std::max(worst, double(std::fabs(out[j] - row[j]) / bound));
       }
     }
+    EXPECT_GT(worst, 0.3) << block;  // the bound is not so loose that it passes anything
   }
-  // Exact ties: x / s = k + 0.5 rounds to the even code, as nearbyint does.
-  std::vector<float> tie = {-7.5f, -2.5f, -0.5f, 0.5f, 1.5f, 2.5f, 6.5f, 7.0f};  // s = 1 (symmetric)
-  std::vector<uint8_t> packed(4);
-  std::vector<uint16_t> scales(1);
-  QuantizeRowInt4(tie.data(), 8, 8, Int4Mode::kSymmetric, packed.data(), scales.data(), nullptr);
-  ASSERT_EQ(HalfToFloat(scales[0]), 1.0f);
-  std::vector<uint8_t> ref_packed;
-  std::vector<float> ref_values;
-  ReferenceCodes(tie.data(), 8, 8, Int4Mode::kSymmetric, scales.data(), nullptr, &ref_packed, &ref_values);
-  EXPECT_EQ(packed, ref_packed);
-  EXPECT_EQ(packed[0] & 0x0F, 0);  // -7.5 -> -8 (even) + 8
+}
+
+TEST(Int4QuantTest, ExtremeMagnitudesStayWithinTheBound) {
+  std::mt19937 rng(5);
+  for (float scale : {1e-9f, 1e-6f, 3e-4f, 10.0f, 1000.0f, 30000.0f}) {
+    std::vector<float> row = HeavyRow(rng, 64, scale);
+    row[3] = 0.0f;
+    Stored s = Quantize(row, 32, false);
+    std::vector<float> out(64);
+    DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 64, 32, out.data());
+    for (size_t j = 0; j < 64; ++j)
+      ASSERT_LE(std::fabs(out[j] - row[j]), Int4Scale(s.scales[j % 2]) * kInt4BoundUnits)
+          << scale << " " << j;
+  }
+}
+
+TEST(Int4QuantTest, ConstantBlocks) {
+  for (float c : {0.5f, -3.0f, 1e-5f}) {
+    std::vector<float> row(32, c), out(32);
+    Stored s = Quantize(row, 32, false);
+    DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 32, 32, out.data());
+    for (float v : out) EXPECT_LE(std::fabs(v - c), Int4Scale(s.scales[0]) * kInt4BoundUnits) << c;
+    EXPECT_NE(s.scales[0], 0) << c;
+  }
+}
+
+// The AVX2 build (blocks of 32) and the portable one give the same bytes.
+TEST(Int4QuantTest, VectorAndPortablePathsAgree) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t d = 32 * (1 + trial % 9) * 2;
+    std::vector<float> row = trial % 2 ? HeavyRow(rng, d, 0.02f) : std::vector<float>(d);
+    if (trial % 2 == 0)
+      for (float& x : row) x = normal(rng) * std::ldexp(1.0f, trial % 40 - 30);
+    if (trial % 5 == 0) row[trial % d] = 0.0f;
+    if (trial % 7 == 0) std::fill(row.begin(), row.begin() + d / 4, 0.125f);
+    Stored a = Quantize(row, 32, false), b = Quantize(row, 32, true);
+    ASSERT_EQ(a.codes, b.codes) << trial;
+    ASSERT_EQ(a.scales, b.scales) << trial;
+    ASSERT_EQ(a.offsets, b.offsets) << trial;
+  }
 }
 
 }  // namespace

@@ -130,4 +130,11 @@ void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std
   AddRawInitializer(g, name, onnx::TensorProto::INT64, dims, std::move(raw));
 }
 
+void AddFloatInitializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+                         const std::vector<float>& values) {
+  std::string raw(values.size() * sizeof(float), '\0');
+  if (!values.empty()) std::memcpy(raw.data(), values.data(), raw.size());
+  AddRawInitializer(g, name, onnx::TensorProto::FLOAT, dims, std::move(raw));
+}
+
 }  // namespace embed2onnx

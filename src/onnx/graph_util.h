@@ -58,4 +58,8 @@ void AddRawInitializer(onnx::GraphProto* g, const std::string& name, int32_t ele
 void AddInt64Initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
                          const std::vector<int64_t>& values);
 
+// An inline FLOAT initializer.
+void AddFloatInitializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims,
+                         const std::vector<float>& values);
+
 }  // namespace embed2onnx

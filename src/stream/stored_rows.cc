@@ -41,9 +41,9 @@ Result<StoredTier> FindStoredTier(const LoadedModel& model, const Tier& tier, ui
     if (init.elem_type != si.elem_type)
       return Status::Mismatch(st.file + ": initializer '" + si.name + "' has the wrong element type");
     // int4: the block size follows from the scales' shape.
-    if (si.shape == RowShape::kBlocks && init.dims.size() == 2 && init.dims[1] > 0 &&
-        cols % static_cast<uint64_t>(init.dims[1]) == 0)
-      st.params.int4_block = static_cast<uint32_t>(cols / static_cast<uint64_t>(init.dims[1]));
+    if ((si.shape == RowShape::kBlocks || si.shape == RowShape::kInt4Blocks) && init.dims.size() >= 2 &&
+        init.dims.back() > 0 && cols % static_cast<uint64_t>(init.dims.back()) == 0)
+      st.params.int4_block = static_cast<uint32_t>(cols / static_cast<uint64_t>(init.dims.back()));
     st.init[i] = &init;
   }
   if (tier.check_params) {
@@ -52,8 +52,7 @@ Result<StoredTier> FindStoredTier(const LoadedModel& model, const Tier& tier, ui
   }
   for (int i = 0; i < tier.num_streamed; ++i) {
     std::vector<int64_t> want = {static_cast<int64_t>(rows)};
-    if (tier.streamed[i].shape != RowShape::kOne)
-      want.push_back(static_cast<int64_t>(TierRowElems(tier, i, cols, st.params)));
+    for (int64_t k : TierRowDims(tier, i, cols, st.params)) want.push_back(k);
     if (st.init[i]->dims != want)
       return Status::Mismatch(st.file + ": initializer '" + st.init[i]->name +
                               "' does not have the table's shape");

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "embed2onnx/status.h"
 
@@ -39,6 +40,9 @@ enum class RowShape {
   kD,       // shape [V, D]
   kHalfD,   // shape [V, D/2]: two 4-bit codes per byte
   kBlocks,  // shape [V, D/block]
+  // int4 (numerics/int4_quant.h): a row viewed as [block, D/block], blocks as columns.
+  kInt4Codes,   // shape [V, block/2, D/block]: two 4-bit codes per byte
+  kInt4Blocks,  // shape [V, 1, D/block]: one byte per block
 };
 
 struct StreamedInitializer {
@@ -110,6 +114,8 @@ const Tier* FindTierByFileName(const std::string& file_name);
 // name written twice.
 const std::string& TierFilePrefix();
 
+// The dimensions after V of streamed initializer i (empty for shape [V]).
+std::vector<int64_t> TierRowDims(const Tier& tier, int i, uint64_t d, const TierParams& p);
 // Elements and bytes per table row of streamed initializer i.
 uint64_t TierRowElems(const Tier& tier, int i, uint64_t d, const TierParams& p);
 uint64_t TierRowBytes(const Tier& tier, int i, uint64_t d, const TierParams& p);

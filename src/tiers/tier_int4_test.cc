@@ -22,6 +22,8 @@ TEST(TierInt4Test, BlockMustBeEvenAndDivideTheWidth) {
   ASSERT_NE(t.check_params, nullptr);
   EXPECT_TRUE(t.check_params(64, Block(32)).ok());
   EXPECT_TRUE(t.check_params(64, Block(2)).ok());
+  EXPECT_TRUE(t.check_params(512, Block(256)).ok());
+  EXPECT_FALSE(t.check_params(1024, Block(512)).ok());
   for (uint32_t bad : {0u, 1u, 3u, 24u, 128u}) {
     Status s = t.check_params(64, Block(bad));
     ASSERT_FALSE(s.ok()) << bad;
@@ -51,7 +53,7 @@ TEST(TierInt4Test, DecodeStaysWithinTheRowBound) {
       }
     }
     // The bound is about half a quantisation step, not loose enough to pass anything.
-    EXPECT_GT(worst, 0.5f) << block;
+    EXPECT_GT(worst, 0.3f) << block;
   }
 }
 
@@ -64,7 +66,7 @@ TEST(TierInt4Test, GraphUsesOnlyOpset20OpsAndMatchesDecode) {
     onnx::ModelProto m = test_util::TierModel(t, stored, n, d, p);
     for (const std::string& op : test_util::NodeOps(m))
       EXPECT_TRUE(op == "Gather" || op == "Reshape" || op == "BitwiseAnd" || op == "BitShift" ||
-                  op == "Concat" || op == "Cast" || op == "Unsqueeze" || op == "Sub" || op == "Mul")
+                  op == "Concat" || op == "Cast" || op == "Sub" || op == "Mul" || op == "Add")
           << op;
     // Gather first: every conversion runs on the gathered rows only.
     EXPECT_EQ(m.graph().node(0).op_type(), "Gather");

@@ -78,21 +78,21 @@ constexpr std::array<Tier, 5> kTiers = {{
         .name = "int4",
         .file_name = "embed_tokens_int4.onnx",
         .graph_name = "embed_tokens_int4",
-        .summary = "4-bit codes per block of --int4-block values with an fp16 scale and a zero point "
-                   "(0.59 bytes/value at 32)",
+        .summary = "4-bit codes on 16 fixed non-uniform levels, an 8-bit scale and an 8-bit offset per "
+                   "block of --int4-block values (4.5 bits/value at 32)",
         .num_streamed = 3,
         .streamed = {{.name = "embed_tokens.weight_int4",
                       .elem_type = TP::UINT8,
                       .elem_bytes = 1,
-                      .shape = RowShape::kHalfD},
-                     {.name = "embed_tokens.scales_int4",
-                      .elem_type = TP::FLOAT16,
-                      .elem_bytes = 2,
-                      .shape = RowShape::kBlocks},
-                     {.name = "embed_tokens.zero_points_int4",
+                      .shape = RowShape::kInt4Codes},
+                     {.name = "embed_tokens.scale_codes_int4",
                       .elem_type = TP::UINT8,
                       .elem_bytes = 1,
-                      .shape = RowShape::kBlocks}},
+                      .shape = RowShape::kInt4Blocks},
+                     {.name = "embed_tokens.offsets_int4",
+                      .elem_type = TP::INT8,
+                      .elem_bytes = 1,
+                      .shape = RowShape::kInt4Blocks}},
         .encode = EncodeInt4,
         .decode = DecodeInt4,
         .build_graph = BuildInt4Graph,
@@ -152,18 +152,29 @@ const std::string& TierFilePrefix() {
   return prefix;
 }
 
-uint64_t TierRowElems(const Tier& tier, int i, uint64_t d, const TierParams& p) {
+std::vector<int64_t> TierRowDims(const Tier& tier, int i, uint64_t d, const TierParams& p) {
+  const auto dd = static_cast<int64_t>(d), block = static_cast<int64_t>(p.int4_block);
   switch (tier.streamed[i].shape) {
     case RowShape::kOne:
-      return 1;
+      return {};
     case RowShape::kD:
-      return d;
+      return {dd};
     case RowShape::kHalfD:
-      return d / 2;
+      return {dd / 2};
     case RowShape::kBlocks:
-      return d / p.int4_block;
+      return {dd / block};
+    case RowShape::kInt4Codes:
+      return {block / 2, dd / block};
+    case RowShape::kInt4Blocks:
+      return {1, dd / block};
   }
-  return 0;
+  return {};
+}
+
+uint64_t TierRowElems(const Tier& tier, int i, uint64_t d, const TierParams& p) {
+  uint64_t n = 1;
+  for (int64_t k : TierRowDims(tier, i, d, p)) n *= static_cast<uint64_t>(k);
+  return n;
 }
 
 uint64_t TierRowBytes(const Tier& tier, int i, uint64_t d, const TierParams& p) {

@@ -79,10 +79,13 @@ TEST(TierTableTest, RowSizesFollowTheRowShape) {
   const Tier& int4 = *FindTier("int4");
   EXPECT_EQ(TierRowElems(*FindTier("fp32"), 0, 2048, p), 2048u);  // kD
   EXPECT_EQ(TierRowElems(*FindTier("int8"), 1, 2048, p), 1u);     // kOne
-  EXPECT_EQ(TierRowElems(int4, 0, 2048, p), 1024u);               // kHalfD
-  EXPECT_EQ(TierRowElems(int4, 1, 2048, p), 128u);                // kBlocks
+  EXPECT_EQ(TierRowElems(int4, 0, 2048, p), 1024u);               // kInt4Codes
+  EXPECT_EQ(TierRowDims(int4, 0, 2048, p), (std::vector<int64_t>{8, 128}));
+  EXPECT_EQ(TierRowElems(int4, 1, 2048, p), 128u);  // kInt4Blocks
+  EXPECT_EQ(TierRowDims(int4, 1, 2048, p), (std::vector<int64_t>{1, 128}));
+  EXPECT_EQ(TierRowDims(*FindTier("int8"), 1, 2048, p), (std::vector<int64_t>{}));
   EXPECT_EQ(TierRowBytes(*FindTier("fp32"), 0, 2048, p), 8192u);
-  EXPECT_EQ(TierRowBytes(int4, 1, 2048, p), 256u);  // fp16 scales
+  EXPECT_EQ(TierRowBytes(int4, 2, 2048, p), 128u);  // int8 offsets
 }
 
 }  // namespace

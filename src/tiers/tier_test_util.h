@@ -52,8 +52,7 @@ inline onnx::ModelProto TierModel(const Tier& tier, const std::vector<std::strin
   AddLookupIO(g, static_cast<int64_t>(d));
   for (int i = 0; i < tier.num_streamed; ++i) {
     std::vector<int64_t> dims = {static_cast<int64_t>(n)};
-    if (tier.streamed[i].shape != RowShape::kOne)
-      dims.push_back(static_cast<int64_t>(TierRowElems(tier, i, d, p)));
+    for (int64_t k : TierRowDims(tier, i, d, p)) dims.push_back(k);
     AddRawInitializer(g, tier.streamed[i].name, tier.streamed[i].elem_type, dims, stored[i]);
   }
   tier.build_graph(static_cast<int64_t>(d), p, g);

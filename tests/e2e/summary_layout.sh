@@ -83,7 +83,7 @@ print("D = 34: int4 block 34,", r["files"]["int4"]["sidecar_bytes"], "bytes agai
 PY
 rc=0
 "$E2O_BIN" export --model-dir "$WORK/d34" --out-dir "$WORK/d34-b2" --tiers int4 --int4-block 2 2>"$WORK/b2.err" || rc=$?
-[[ $rc -eq 1 ]] && grep -q '^embed2onnx: error: --int4-block: 2 would make int4 as large as fp16w' "$WORK/b2.err" \
+[[ $rc -eq 1 ]] && grep -q '^embed2onnx: error: --int4-block: 2 would make int4 1.5 bytes a value' "$WORK/b2.err" \
   || { echo "--int4-block 2: exit $rc" >&2; cat "$WORK/b2.err" >&2; exit 1; }
 [[ ! -e "$WORK/d34-b2" ]] || { echo "the refused export created its folder" >&2; exit 1; }
 

@@ -8,11 +8,16 @@ SPEC §5 sample ids are real rows. embed2onnx exports it as a user would, then e
 graph runs in onnxruntime (Python, CPU) on the sample ids and random ids and must equal,
 bit for bit, the tier's documented encoding of torch's own embedding output:
 `model.get_input_embeddings()(ids)` with the model loaded in float32, then fp16/bf16
-rounding, int8 (SPEC §4) or int4 (docs/int4.md) computed in torch. Every splice graph
-(SPEC §8) of a Granite Speech case must equal the model's own get_merged_audio_embeddings
-(fp32) or masked_scatter over the tier's encoding (the others), and refuse one audio row
-too few or too many. Every graph also passes the official checker (check_onnx.py). Exits 1
-with one line per failure.
+rounding or int8 (SPEC §4) computed in torch. int4 (docs/int4.md) is not re-encoded: its
+encoder is a search, not a rule a few lines of torch can repeat. Instead the bytes the
+export stored (read from the .onnx and its .onnx_data with the onnx package) are decoded
+in torch from the format's definition, the graph's output must equal that decoding bit
+for bit, and every decoded value of the whole table must lie within the format's bound of
+the source value torch loaded (S[scale code] x 173.7). Every splice graph (SPEC §8) of a
+Granite Speech case must equal the model's own get_merged_audio_embeddings (fp32) or
+masked_scatter over the tier's encoding (the others; int4: the decoding of the splice
+graph's own stored bytes), and refuse one audio row too few or too many. Every graph also
+passes the official checker (check_onnx.py). Exits 1 with one line per failure.
 """
 
 import argparse
@@ -22,7 +27,9 @@ import subprocess
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
+from onnx import numpy_helper
 import torch
 import transformers
 
@@ -131,8 +138,9 @@ def reference(model_dir, cls_name, ids):
     return table, rows
 
 
-def encode_tier(tier, table, rows, ids):
-    """The tier's documented encoding (docs/format.md, SPEC §4) of torch's rows, float32."""
+def encode_tier(tier, table, rows, ids, int4=None):
+    """The tier's documented encoding (docs/format.md, SPEC §4) of torch's rows, float32.
+    For int4, the decoding of the stored bytes: int4 is load_int4's result for the graph."""
     if tier == "fp32":
         return rows
     if tier == "fp16w":
@@ -146,8 +154,8 @@ def encode_tier(tier, table, rows, ids):
         # q is stored as an integer: a code of 0 has no sign, so -0.0 never comes back.
         q = torch.clamp(torch.round(rows / s[:, None]), -127, 127).to(torch.int8).float()
         return q * s[:, None]
-    if tier == "int4":
-        return encode_int4(rows, default_int4_block(rows.shape[1]))
+    if tier == "int4" and int4 is not None:
+        return int4["decoded"][torch.tensor(ids)]
     return None
 
 
@@ -156,21 +164,92 @@ def default_int4_block(d):
     return 32 if d % 32 == 0 else max(b for b in range(2, 32, 2) if d % b == 0)
 
 
-def encode_int4(rows, block):
-    """docs/int4.md: per block of `block` values, asymmetric 4-bit codes against an fp16
-    scale, every step one float32 operation; codes and zero points are integers on disk."""
-    k, d = rows.shape
-    x = rows.reshape(k, d // block, block)
-    zero = torch.zeros((), dtype=torch.float32)
-    mn = torch.minimum(x.amin(dim=2), zero)
-    mx = torch.maximum(x.amax(dim=2), zero)
-    s = torch.clamp((mx - mn) / torch.tensor(15.0, dtype=torch.float32), max=65504.0).half().float()
-    safe = torch.where(s == 0, torch.ones_like(s), s)
-    z = torch.where(s == 0, zero, torch.clamp(torch.round(-mn / safe), 0, 15)).to(torch.uint8)
-    codes = torch.clamp(torch.round(x / safe[:, :, None]) + z.float()[:, :, None], 0, 15)
-    codes = torch.where((s == 0)[:, :, None], z.float()[:, :, None], codes).to(torch.uint8)
-    out = (codes.float() - z.float()[:, :, None]) * s[:, :, None]
-    return out.reshape(k, d)
+# docs/int4.md (numerics/int4_quant.h): the three stored initializers, per row
+# [block/2, nb] codes, [1, nb] scale codes and [1, nb] offsets, nb = D / block.
+INT4_CODES, INT4_SCALE_CODES, INT4_OFFSETS = (
+    "embed_tokens.weight_int4", "embed_tokens.scale_codes_int4", "embed_tokens.offsets_int4")
+INT4_SCALE_TABLE = "EmbedTokens_int4_scale_table"
+INT4_BOUND_UNITS = 173.7  # every value within this many scale units of its source
+
+
+def int4_scale_table():
+    """S from its definition, float32: S[0] = 0; codes 1..15 step by an octave up to
+    S[16] = 2^-22; codes 16..239 by 1/16 octave (2^(-22 + (a - 16) / 16), rounded once to
+    float32); codes 240..254 by an octave from 2^-8 to 2^6."""
+    e = torch.zeros(255, dtype=torch.float64)
+    a = torch.arange(255, dtype=torch.float64)
+    e[1:16] = -22.0 - (16 - a[1:16])
+    e[16:240] = -22.0 + (a[16:240] - 16) / 16
+    e[240:] = -8.0 + (a[240:] - 240)
+    s = torch.exp2(e).float()
+    s[0] = 0.0
+    return s
+
+
+def decode_int4(codes, scale_codes, offsets, d):
+    """docs/int4.md, in torch, from the row layout (not the graph's reshapes): byte i of a
+    row's D/2 bytes holds the code of value i in its low nibble and of value i + D/2 in its
+    high nibble; value j belongs to block j % nb; its value is
+    float32(float32(L(q) + 16 * offset) * S[scale code]), L(q) = w * (w * w + 200),
+    w = q - 7.5, every step a float32 operation (all exact but the last)."""
+    v = codes.shape[0]
+    nb = scale_codes.shape[-1]
+    packed = codes.reshape(v, d // 2)
+    q = torch.cat([packed & 0x0F, packed >> 4], dim=1)  # [V, D]: column j is value j
+    block_of = torch.arange(d) % nb
+    off = offsets.reshape(v, nb)[:, block_of]
+    sc = scale_codes.reshape(v, nb)[:, block_of]
+    f32 = lambda x: torch.tensor(x, dtype=torch.float32)  # noqa: E731
+    w = q.float() - f32(7.5)
+    level = w * (w * w + f32(200.0))
+    placed = level + off.float() * f32(16.0)
+    return placed, sc
+
+
+def load_int4(path, table):
+    """The int4 graph's stored bytes (the .onnx and its .onnx_data), their layout checked,
+    decoded in torch, and every decoded value held to the bound of torch's source table.
+    Returns ({"decoded": float32 [V, D]}, failures)."""
+    vocab, d = table.shape
+    block = default_int4_block(d)
+    nb = d // block
+    name = os.path.basename(path)
+    model = onnx.load(path, load_external_data=True)
+    arrays = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    failures = []
+    want = {INT4_CODES: (np.uint8, (vocab, block // 2, nb)), INT4_SCALE_CODES: (np.uint8, (vocab, 1, nb)),
+            INT4_OFFSETS: (np.int8, (vocab, 1, nb)), INT4_SCALE_TABLE: (np.float32, (255,))}
+    for key, (dtype, shape) in want.items():
+        a = arrays.get(key)
+        if a is None:
+            failures.append(f"{name}: no initializer {key}")
+        elif a.dtype != dtype or a.shape != shape:
+            failures.append(f"{name}: {key} {a.dtype}{list(a.shape)}, expected {np.dtype(dtype)}{list(shape)}")
+    stale = sorted(k for k in arrays if k.startswith("embed_tokens.") and k not in want)
+    if stale:
+        failures.append(f"{name}: initializers outside the int4 format: {stale}")
+    if failures:
+        return None, failures
+    scales = torch.from_numpy(arrays[INT4_SCALE_TABLE].copy())
+    spec = int4_scale_table()
+    if not torch.equal(scales.view(torch.int32), spec.view(torch.int32)):
+        a = int(torch.nonzero(scales.view(torch.int32) != spec.view(torch.int32))[0])
+        failures.append(f"{name}: {INT4_SCALE_TABLE}[{a}] = {scales[a].item()!r}, "
+                        f"its definition gives {spec[a].item()!r}")
+    placed, sc = decode_int4(torch.from_numpy(arrays[INT4_CODES].copy()),
+                             torch.from_numpy(arrays[INT4_SCALE_CODES].copy()).long(),
+                             torch.from_numpy(arrays[INT4_OFFSETS].copy()), d)
+    s = scales[sc]  # the graph's own table: what its output is made of
+    decoded = placed * s
+    bound = (s * torch.tensor(INT4_BOUND_UNITS, dtype=torch.float32)).double()
+    err = (decoded.double() - table.double()).abs()
+    bad = ~(err <= bound)  # NaN and inf fail too
+    if bad.any():
+        r, j = (int(x) for x in torch.nonzero(bad)[0])
+        failures.append(f"{name}: id {r} column {j}: decoded {decoded[r, j].item()!r}, source "
+                        f"{table[r, j].item()!r}, |error| {err[r, j].item()!r} > bound {bound[r, j].item()!r} "
+                        f"(scale code {int(sc[r, j])}; {int(bad.sum())} values out of bound)")
+    return {"decoded": decoded}, failures
 
 
 def run_graph(path, ids):
@@ -205,12 +284,17 @@ def check_case(args, name, factory, dtype, shard, cls_name):
     for tier, rel in report["tiers"].items():
         path = os.path.join(out, rel)
         got = run_graph(path, ids)
-        want = encode_tier(tier, table, rows, ids)
+        int4 = None
+        if tier == "int4":
+            int4, problems = load_int4(path, table)
+            failures += [f"{name}: int4: {p}" for p in problems]
+        want = encode_tier(tier, table, rows, ids, int4)
         if got.shape != (1, len(ids), table.shape[1]) or got.dtype != np.float32:
             failures.append(f"{name}: {tier}: output {got.dtype} {got.shape}")
             continue
         if want is None:
-            failures.append(f"{name}: {tier}: no torch reference for this tier")
+            if tier != "int4":  # int4: load_int4 said why
+                failures.append(f"{name}: {tier}: no torch reference for this tier")
             continue
         want = want.numpy().reshape(got.shape)
         diff = np.nonzero(got.view(np.uint32) != want.view(np.uint32))
@@ -242,7 +326,8 @@ def audio_batch(vocab, audio_id, d, seed):
 def check_splices(name, ckpt, cls_name, out, report, table):
     """Every splice graph (SPEC §8) against transformers: for fp32, the model's own
     get_merged_audio_embeddings, loaded in float32; for the other tiers, masked_scatter
-    over the tier's encoding of torch's embedding output (what the plain graph outputs)."""
+    over the tier's encoding of torch's embedding output (what the plain graph outputs;
+    for int4, the decoding of the splice graph's stored bytes, held to the bound)."""
     graphs = report.get("splice", {}).get("graphs", {})
     cls = getattr(transformers, cls_name)
     if "GraniteSpeech" not in cls_name:
@@ -272,7 +357,13 @@ def check_splices(name, ckpt, cls_name, out, report, table):
         if tier == "fp32":
             want = merged.numpy()
         else:
-            text = encode_tier(tier, table, rows, masked.tolist()).reshape(ids.shape + (d,))
+            int4 = None
+            if tier == "int4":  # the splice graph's own stored bytes (they share the plain graph's sidecar)
+                int4, problems = load_int4(os.path.join(out, rel), table)
+                if problems:
+                    failures += [f"{name}: splice int4: {p}" for p in problems]
+                    continue
+            text = encode_tier(tier, table, rows, masked.tolist(), int4).reshape(ids.shape + (d,))
             want = text.masked_scatter(is_audio.unsqueeze(-1), torch.from_numpy(audio)).numpy()
         if got.shape != want.shape or not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
             failures.append(f"{name}: {os.path.basename(rel)}: onnxruntime differs from "
