@@ -60,6 +60,7 @@ build: configure
 bench: deps build
 	bash bench/run_bench.sh $(BUILD)
 	bash bench/tiers_vs_floor.sh $(BUILD)
+	bash bench/int4_error.sh $(BUILD)
 
 bench-large: deps build
 	bash bench/run_bench.sh $(BUILD) --large
