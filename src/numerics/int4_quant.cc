@@ -67,10 +67,6 @@ constexpr float kLevelRange = 3843.75f;  // Level(15) - Level(0)
 // The starts of the continuous fit: the block's range, scaled by each.
 constexpr float kShrinks[] = {1.0f};
 
-// One block, the reference every build must equal: x holds its n values (value k of the
-// block is row value k * nb + b); q receives the codes. Every sum runs over k in order, in
-// float32 (then widened), so the AVX2 build, which runs eight neighbouring blocks in its
-// eight lanes, computes each block by exactly these operations.
 // The code of t (in level units): the count of midpoints below it, compared in 1/16 units
 // of a level. t * 16, clamped to int16 and rounded to nearest even, against the midpoints
 // x 16, which are whole numbers: the vector build compares 16 of these at once. (Within
@@ -121,6 +117,10 @@ inline int ScaleCodeBelow(const float* table, float a) {
   return lo;
 }
 
+// One block, the reference every build must equal: x holds its n values (value k of the
+// block is row value k * nb + b); q receives the codes. Every sum runs over k in order, in
+// float32 (then widened), so the AVX2 build, which runs eight neighbouring blocks in its
+// eight lanes, computes each block by exactly these operations.
 void QuantizeBlockScalar(const float* x, size_t n, uint8_t* q, uint8_t* scale_code, int8_t* offset) {
   float mn = x[0], mxv = x[0], fsx = 0.0f, fsxx = 0.0f;
   for (size_t k = 0; k < n; ++k) {
@@ -180,7 +180,7 @@ void QuantizeBlockScalar(const float* x, size_t n, uint8_t* q, uint8_t* scale_co
   const int lo = ScaleCodeBelow(table, best_a);
   float best_err = INFINITY;
   bool found = false;
-  uint8_t trial[256];  // block <= 256 (CheckInt4Params)
+  uint8_t trial[kInt4MaxBlock];
   auto try_form = [&](int a, int off) {
     const float s = table[a];
     const float z = kInt4OffsetUnit * static_cast<float>(off);
@@ -231,8 +231,8 @@ inline void StoreCodes(const uint8_t* q, size_t n, size_t nb, size_t b, uint8_t*
 void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first, uint8_t* codes,
                           uint8_t* scale_codes, int8_t* offsets) {
   const size_t nb = d / block;
-  float x[256] = {};
-  uint8_t q[256];
+  float x[kInt4MaxBlock] = {};
+  uint8_t q[kInt4MaxBlock];
   for (size_t b = first; b < nb; ++b) {
     LoadBlock(row, block, nb, b, x);
     QuantizeBlockScalar(x, block, q, &scale_codes[b], &offsets[b]);
@@ -247,8 +247,8 @@ void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first
 // Each lane takes exactly the steps of QuantizeBlockScalar (masks stand for its branches);
 // a lane that needs step 3 is redone by QuantizeBlockScalar itself.
 struct Lanes {
-  __m256 x[256];
-  __m256i q[256], trial[256];
+  __m256 x[kInt4MaxBlock];
+  __m256i q[kInt4MaxBlock], trial[kInt4MaxBlock];
 };
 
 E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
@@ -262,9 +262,9 @@ E2O_AVX2 inline __m256i Fixed16(__m256 t) {
   u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-32768.0f)), _mm256_set1_ps(32767.0f));
   return _mm256_cvtps_epi32(u);  // nearest even, as nearbyint
 }
+// n is even (the block is, CheckInt4Params).
 E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
-  size_t k = 0;
-  for (; k + 2 <= n; k += 2) {
+  for (size_t k = 0; k + 2 <= n; k += 2) {
     const __m256i a = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z));
     const __m256i b = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
     // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
@@ -274,13 +274,6 @@ E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z
       c = _mm256_sub_epi16(c, _mm256_cmpgt_epi16(v, _mm256_set1_epi16(kMid16.m[m])));
     q[k] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(c));
     q[k + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1));
-  }
-  for (; k < n; ++k) {  // n is even; kept for clarity
-    const __m256i a = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z));
-    __m256i c = _mm256_setzero_si256();
-    for (int m = 0; m < 15; ++m)
-      c = _mm256_sub_epi32(c, _mm256_cmpgt_epi32(a, _mm256_set1_epi32(kMid16.m[m])));
-    q[k] = c;
   }
 }
 
@@ -461,8 +454,8 @@ E2O_AVX2 void QuantizeGroupAvx2(const float* row, size_t n, size_t nb, size_t b0
     scale_codes[b0 + l] = static_cast<uint8_t>(cl[l]);
     offsets[b0 + l] = static_cast<int8_t>(ol[l]);
     if (zl[l] || !fl[l]) {  // a block of zeros, or one beyond every scale: the reference does it
-      float x[256] = {};
-      uint8_t q[256];
+      float x[kInt4MaxBlock] = {};
+      uint8_t q[kInt4MaxBlock];
       LoadBlock(row, n, nb, b0 + l, x);
       QuantizeBlockScalar(x, n, q, &scale_codes[b0 + l], &offsets[b0 + l]);
       StoreCodes(q, n, nb, b0 + l, codes);
@@ -503,26 +496,20 @@ void QuantizeRowInt4(const float* row, size_t d, size_t block, uint8_t* codes, u
 
 E2O_AVX2_CLONES void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes,
                                        const int8_t* offsets, size_t d, size_t block, float* out) {
-  const size_t nb = d / block, half = d / 2;
+  const size_t nb = d / block;
   const float* table = ScaleTable().data();
-  float s[256 * 4], z[256 * 4];  // nb <= d / 4; larger rows take the slow path below
-  if (nb <= sizeof s / sizeof s[0]) {
-    for (size_t b = 0; b < nb; ++b) {
-      s[b] = table[scale_codes[b]];
-      z[b] = kInt4OffsetUnit * static_cast<float>(offsets[b]);
-    }
-    for (size_t k = 0; k < block; ++k) {
-      const uint8_t* in = codes + (k % (block / 2)) * nb;
-      const int shift = k < block / 2 ? 0 : 4;
-      float* o = out + k * nb;
-      for (size_t b = 0; b < nb; ++b) o[b] = (LevelOf((in[b] >> shift) & 0x0F) + z[b]) * s[b];
-    }
-    return;
+  // The row as [block, nb]: value (k, b) is code byte (k mod block/2, b), low nibble for
+  // the first block/2 rows. The scales and offsets of a row's blocks, once.
+  std::vector<float> s(nb), z(nb);
+  for (size_t b = 0; b < nb; ++b) {
+    s[b] = table[scale_codes[b]];
+    z[b] = kInt4OffsetUnit * static_cast<float>(offsets[b]);
   }
-  for (size_t j = 0; j < d; ++j) {
-    const size_t b = j % nb;
-    const int q = j < half ? codes[j] & 0x0F : codes[j - half] >> 4;
-    out[j] = (LevelOf(q) + kInt4OffsetUnit * static_cast<float>(offsets[b])) * table[scale_codes[b]];
+  for (size_t k = 0; k < block; ++k) {
+    const uint8_t* in = codes + (k % (block / 2)) * nb;
+    const int shift = k < block / 2 ? 0 : 4;
+    float* o = out + k * nb;
+    for (size_t b = 0; b < nb; ++b) o[b] = (LevelOf((in[b] >> shift) & 0x0F) + z[b]) * s[b];
   }
 }
 

@@ -24,7 +24,8 @@
 
 namespace embed2onnx {
 
-inline constexpr int kInt4ScaleCodes = 255;  // scale codes 0..254; the table stays under 1 KiB
+inline constexpr size_t kInt4MaxBlock = 256;  // values per block, at most (the encoder's buffers)
+inline constexpr int kInt4ScaleCodes = 255;   // scale codes 0..254; the table stays under 1 KiB
 inline constexpr float kInt4LevelSpread = 200.0f;
 inline constexpr float kInt4OffsetUnit = 16.0f;
 // Every value is within this many scale units of its source: half the widest gap

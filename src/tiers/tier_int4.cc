@@ -14,12 +14,8 @@
 
 namespace embed2onnx {
 
-namespace {
-constexpr uint32_t kMaxBlock = 256;  // the encoder's per-block buffers
-}
-
 Status CheckInt4Params(uint64_t d, const TierParams& p) {
-  if (p.int4_block < 2 || p.int4_block % 2 != 0 || p.int4_block > kMaxBlock || d % p.int4_block != 0)
+  if (p.int4_block < 2 || p.int4_block % 2 != 0 || p.int4_block > kInt4MaxBlock || d % p.int4_block != 0)
     return Status::InvalidArgument("--int4-block: " + std::to_string(p.int4_block) +
                                    " must be even, at most 256, and divide the table width " +
                                    std::to_string(d));

@@ -9,7 +9,7 @@ CKPT="$WORK/ckpt"
 "$E2O_GEN" --out "$CKPT" --vocab 3000 --hidden 256 --edge-rows --seed 43 --tensor model.embed_tokens.weight
 
 # 1. Accepted blocks on D = 256: 64 (asked of the checker too), and the extremes 4 and 256
-# (the checker reads the block from the scales' shape).
+# (the checker reads the block from the scale codes' shape).
 accept() {  # block, extra checker flags...
   local block=$1
   shift

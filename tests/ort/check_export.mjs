@@ -36,7 +36,7 @@ const USAGE = `usage: node check_export.mjs --export-dir DIR --model-dir CKPT [-
        [--output-dtype float32|float16]
   --tiers       default: every tier the report lists or whose .onnx file is in DIR
   --int4-block  values per int4 block the export must use (default: read from the
-                scales' shape, D / dims[1])`;
+                scale codes' shape [V, 1, nb], D / nb)`;
 
 function parseArgs(argv) {
   const opts = {
@@ -178,7 +178,6 @@ function tierNodes(tier, outputDtype) {
   nodes.push({ op: 'Cast', name: 'EmbedTokens_Cast_output_fp16', inputs: [k], output: 'inputs_embeds', to: FLOAT16 });
   return nodes;
 }
-const INT4_DEFAULT_BLOCK = 32;
 const INT4_SIDECAR_RATIO_MAX = 0.30;  // of the fp16w sidecar, checked when D >= 1024
 const INT4_RATIO_MIN_D = 1024;
 
@@ -1156,7 +1155,7 @@ function checkReport(opts, table, refs, sampleIds, fail) {
     const st = report.int4_table_quant_stats;
     if (fail.expect(isObj(st), 'report has no "int4_table_quant_stats"')) {
       if (!refs.int4) {
-        fail.add('int4_table_quant_stats: no int4 reference to compare with (the block size is unknown)');
+        fail.add('int4_table_quant_stats: no int4 reference to compare with (the int4 file's stored bytes could not be decoded)');
         return;
       }
       const mine = int4TableStats(refs.int4.out, W, V, D);
@@ -1325,10 +1324,6 @@ async function main() {
   }
 
   if (opts.report) {
-    if (opts.tiers.includes('int4') && ctx.block === null) {
-      const fallback = opts.int4Block ?? INT4_DEFAULT_BLOCK;
-      if (D % fallback === 0) ctx.block = fallback;
-    }
     for (const tier of opts.tiers) if (tier !== 'int4') referenceTier(tier, table.W, V, D, refs, ctx);
     const fail = new Failures();
     checkReport(opts, table, refs, sampleIds, fail);
