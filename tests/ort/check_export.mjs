@@ -1155,7 +1155,7 @@ function checkReport(opts, table, refs, sampleIds, fail) {
     const st = report.int4_table_quant_stats;
     if (fail.expect(isObj(st), 'report has no "int4_table_quant_stats"')) {
       if (!refs.int4) {
-        fail.add('int4_table_quant_stats: no int4 reference to compare with (the int4 file's stored bytes could not be decoded)');
+        fail.add('int4_table_quant_stats: no int4 reference to compare with (the stored bytes of the int4 file could not be decoded)');
         return;
       }
       const mine = int4TableStats(refs.int4.out, W, V, D);
