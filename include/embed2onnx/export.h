@@ -147,10 +147,12 @@ struct ExportSummary {
   // reading back and verifying, and the whole export.
   double seconds_stream = 0, seconds_pass1 = 0, seconds_pass2 = 0, seconds_verify = 0, seconds_total = 0;
   // CPU seconds per stage of the streaming pass (stream/table_pass.h): reading the
-  // checkpoint, each encoder thread, the in-order figures, the sidecar writes.
+  // checkpoint, each encoder thread, the in-order figures, the sidecar writes (in all and
+  // per writing thread).
   struct Stages {
     double read = 0, figures = 0, write = 0;
-    std::vector<double> encode;  // per encoder thread
+    std::vector<double> encode;       // per encoder thread
+    std::vector<double> write_lanes;  // per writing thread (at most one per encoder thread)
   } stages;
 };
 

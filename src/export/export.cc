@@ -118,7 +118,8 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
   }
   s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
   if (s.output_dtype != "float32") s.output_overflow = {UINT64_MAX, longest};
-  s.stages = {longest, longest, longest, std::vector<double>(static_cast<size_t>(threads), longest)};
+  const std::vector<double> per_thread(static_cast<size_t>(threads), longest);
+  s.stages = {longest, longest, longest, per_thread, per_thread};
   return RenderReport(s, variant, base, ids).size();
 }
 
@@ -353,7 +354,8 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   }
   summary.seconds_pass1 = pass.seconds_pass1;
   summary.seconds_pass2 = pass.seconds_pass2;
-  summary.stages = {pass.stages.read, pass.stages.figures, pass.stages.sinks, pass.stages.encode};
+  summary.stages = {pass.stages.read, pass.stages.figures, pass.stages.sinks, pass.stages.encode,
+                    pass.stages.sinks_per_lane};
   for (auto& w : writers) E2O_RETURN_IF_ERROR(w->Finish());
   for (size_t k = 0; k < tiers.size(); ++k) {
     const TierPassResult& r = pass.tiers[k];

@@ -149,7 +149,8 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
                           {{"read", s.stages.read},
                            {"encode_per_thread", s.stages.encode},
                            {"figures", s.stages.figures},
-                           {"write", s.stages.write}}}};
+                           {"write", s.stages.write},
+                           {"write_per_thread", s.stages.write_lanes}}}};
   return DumpJson(report, 2) + "\n";
 }
 

@@ -43,15 +43,14 @@ Status CompareStoredRows(const StoredTier& st, uint64_t first, uint64_t n, const
                          const uint8_t* const* expected, const uint8_t* const* stored);
 
 // verify's sink: reads the chunk's rows from the file and compares them with the encoding.
-// `scratch` is shared by the sinks of one pass (they run on one thread).
 class VerifySink final : public TierSink {
  public:
-  VerifySink(const StoredTier& st, std::vector<uint8_t>* scratch) : st_(st), scratch_(scratch) {}
+  explicit VerifySink(const StoredTier& st) : st_(st) {}
   Status Consume(const EncodedChunk& chunk) override;
 
  private:
   const StoredTier& st_;
-  std::vector<uint8_t>* scratch_;  // kMaxStreamed buffers
+  std::vector<uint8_t> scratch_[kMaxStreamed];  // the chunk's stored rows, one per initializer
 };
 
 // A position-dependent checksum of a byte stream: Fletcher's two sums modulo 2^64 over

@@ -75,7 +75,9 @@ struct Slot {
   std::vector<std::vector<float>> errors;                  // [quantised tier] rows * d
   std::vector<std::vector<double>> cosines;                // [quantised tier] per row
   Status status;                                           // the reader's, for this chunk
-  enum State { kFree, kRead, kEncoded } state = kFree;
+  uint64_t chunk = 0;                                      // its index in the pass
+  int lanes_pending = 0;                                   // sink lanes still to take it
+  enum State { kFree, kRead, kEncoded, kSinking } state = kFree;
 };
 
 struct Overflow {
@@ -122,6 +124,8 @@ class Runner {
     overflow_.assign(static_cast<size_t>(pool_.size()), std::vector<Overflow>(tiers_.size()));
     scratch_.resize(static_cast<size_t>(pool_.size()));
     stages_.encode.assign(static_cast<size_t>(pool_.size()), 0.0);
+    PlanSinkLanes();
+    stages_.sinks_per_lane.assign(lanes_.size(), 0.0);
   }
 
   Status Run(PassResult* result) {
@@ -156,6 +160,8 @@ class Runner {
       }
     }
     result->tiers = std::move(results_);
+    stages_.sinks = 0;
+    for (double lane : stages_.sinks_per_lane) stages_.sinks += lane;
     result->stages = stages_;
     return Status::Ok();
   }
@@ -185,6 +191,34 @@ class Runner {
     if (StoresFloat32Table(t)) return reinterpret_cast<uint8_t*>(s.values.data() + row * d_);
     if (StoresSourceBits(t)) return s.raw.data() + row * src_.row_bytes();
     return s.encoded[t][static_cast<size_t>(i)].data() + row * RowBytes(t, i);
+  }
+
+  // The tiers with a sink, in lanes: one thread per lane hands each chunk to its lane's
+  // sinks, so the sidecar writes (the kernel's copy into the page cache, most of an
+  // export's CPU) run on as many cores as there are encoder threads. A file's writes stay
+  // on one thread, in table order (buffered writes to one file take its inode's lock, so
+  // splitting one file between threads would only make them wait); the lanes are
+  // balanced by the bytes per row their tiers store, largest first.
+  void PlanSinkLanes() {
+    std::vector<std::pair<uint64_t, size_t>> by_bytes;  // (bytes per row, tier)
+    for (size_t t = 0; t < tiers_.size(); ++t) {
+      if (!tiers_[t].sink) continue;
+      uint64_t bytes = 0;
+      for (int i = 0; i < tiers_[t].tier->num_streamed; ++i) bytes += RowBytes(t, i);
+      by_bytes.emplace_back(bytes, t);
+    }
+    if (by_bytes.empty()) return;
+    std::stable_sort(by_bytes.begin(), by_bytes.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    lanes_.resize(std::min<size_t>(by_bytes.size(), static_cast<size_t>(pool_.size())));
+    std::vector<uint64_t> load(lanes_.size(), 0);
+    for (const auto& [bytes, t] : by_bytes) {
+      const size_t l = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      lanes_[l].push_back(t);
+      load[l] += bytes;
+    }
+    // Each lane's sinks in table order, as one thread would have called them.
+    for (std::vector<size_t>& lane : lanes_) std::sort(lane.begin(), lane.end());
   }
 
   // Guesses each quantised tier's p99 from rows spread over the table.
@@ -217,6 +251,7 @@ class Runner {
     const uint64_t chunks = (src_.rows() + chunk_rows_ - 1) / chunk_rows_;
     for (Slot& s : slots_) s.state = Slot::kFree;
     failed_ = false;
+    rows_done_ = 0;
     std::thread reader([&] {
       for (uint64_t c = 0; c < chunks; ++c) {
         Slot& s = slots_[c % kSlots];
@@ -231,19 +266,43 @@ class Runner {
         if (!s.status.ok()) return;
       }
     });
-    Status in_order_status;
     std::thread in_order;
+    std::vector<Status> lane_status(lanes_.size());
+    std::vector<std::thread> lanes;
     if (pass == Pass::kFirst) {
       in_order = std::thread([&] {
         for (uint64_t c = 0; c < chunks; ++c) {
           Slot& s = slots_[c % kSlots];
           if (!WaitFor(s, Slot::kEncoded)) return;
-          in_order_status = InOrder(s);
-          if (!in_order_status.ok()) return Fail();
-          if (opts_.progress) opts_.progress(1, s.first + s.rows);
-          SetState(s, Slot::kFree);
+          AddFiguresInOrder(s);
+          if (lanes_.empty()) {
+            ChunkDone(s);
+            continue;
+          }
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            s.chunk = c;
+            s.lanes_pending = static_cast<int>(lanes_.size());
+            s.state = Slot::kSinking;
+          }
+          cv_.notify_all();
         }
       });
+      for (size_t l = 0; l < lanes_.size(); ++l)
+        lanes.emplace_back([&, l] {
+          for (uint64_t c = 0; c < chunks; ++c) {
+            Slot& s = slots_[c % kSlots];
+            if (!WaitForSinking(s, c)) return;
+            lane_status[l] = RunSinks(s, l);
+            if (!lane_status[l].ok()) return Fail();
+            bool last;
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              last = --s.lanes_pending == 0;
+            }
+            if (last) ChunkDone(s);
+          }
+        });
     }
     Status encode_status;
     for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
@@ -259,8 +318,10 @@ class Runner {
     }
     reader.join();
     if (in_order.joinable()) in_order.join();
+    for (std::thread& lane : lanes) lane.join();
     E2O_RETURN_IF_ERROR(encode_status);
-    return in_order_status;
+    for (const Status& st : lane_status) E2O_RETURN_IF_ERROR(st);
+    return Status::Ok();
   }
 
   // The encoders' stage: widen, encode, and count errors and overflow, on the pool.
@@ -353,18 +414,20 @@ class Runner {
     }
   }
 
-  // Pass 1's in-order stage: the mean and cosines in table order, then the sinks.
-  Status InOrder(Slot& s) {
-    {
-      BusyTimer busy{&stages_.figures};
-      for (size_t k = 0; k < stats_.size(); ++k) {
-        if (dead_[stats_[k]]) continue;
-        figures_[k].AddInOrder(s.errors[k].data(), s.rows * d_, s.cosines[k].data(), s.rows);
-      }
+  // Pass 1's in-order stage: the means and cosines, in table order.
+  void AddFiguresInOrder(Slot& s) {
+    BusyTimer busy{&stages_.figures};
+    for (size_t k = 0; k < stats_.size(); ++k) {
+      if (dead_[stats_[k]]) continue;
+      figures_[k].AddInOrder(s.errors[k].data(), s.rows * d_, s.cosines[k].data(), s.rows);
     }
-    BusyTimer busy{&stages_.sinks};
-    for (size_t t = 0; t < tiers_.size(); ++t) {
-      if (!tiers_[t].sink || dead_[t]) continue;
+  }
+
+  // Lane l's sinks take the slot's chunk (their tiers' chunks arrive in table order).
+  Status RunSinks(Slot& s, size_t l) {
+    BusyTimer busy{&stages_.sinks_per_lane[l]};
+    for (size_t t : lanes_[l]) {
+      if (dead_[t]) continue;
       EncodedChunk chunk;
       chunk.first = s.first;
       chunk.rows = s.rows;
@@ -380,6 +443,23 @@ class Runner {
     return Status::Ok();
   }
 
+  // Every stage is done with the slot: progress, and the reader may reuse it. Chunks end
+  // in table order (a lane takes them in order, and the last lane ends each), but two
+  // lanes may end neighbouring chunks at once, hence the lock around progress.
+  void ChunkDone(Slot& s) {
+    if (opts_.progress) {
+      std::lock_guard<std::mutex> lock(progress_mu_);
+      rows_done_ = std::max(rows_done_, s.first + s.rows);
+      opts_.progress(1, rows_done_);
+    }
+    SetState(s, Slot::kFree);
+  }
+
+  bool WaitForSinking(Slot& s, uint64_t chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return failed_ || (s.state == Slot::kSinking && s.chunk == chunk); });
+    return !failed_;
+  }
   bool WaitFor(Slot& s, Slot::State want) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return failed_ || s.state == want; });
@@ -415,8 +495,11 @@ class Runner {
   std::vector<std::vector<Overflow>> overflow_;  // [worker][tier]
   std::vector<std::vector<float>> scratch_;      // [worker]
   std::vector<TierPassResult> results_;
-  PassStageSeconds stages_;  // each field written by one thread at a time
+  PassStageSeconds stages_;                 // each field written by one thread at a time
+  std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
   Slot slots_[kSlots];
+  std::mutex progress_mu_;
+  uint64_t rows_done_ = 0;  // guarded by progress_mu_
   std::mutex mu_;
   std::condition_variable cv_;
   bool failed_ = false;

@@ -6,12 +6,14 @@
 // the whole-table ErrorFigures of quantised tiers (FiguresAccumulator) and the count of
 // finite values the encoding turned into +-inf (OverflowFigures).
 //
-// Three stages overlap: a reader thread reads chunk i+1 while the encoders (the thread
-// pool) widen and encode chunk i and an in-order thread hands chunk i-1 to the sinks;
-// three chunk slots cycle between them, so memory is a few chunks (kChunkFloatBytes of
-// float32 rows each, plus their encodings) whatever the table size. The sinks see the
-// chunks in table order, from that one thread. Output bytes and figures do not depend on
-// the thread count.
+// The stages overlap: a reader thread reads chunk i+1 while the encoders (the thread
+// pool) widen and encode chunk i, an in-order thread adds chunk i-1's figures in table
+// order and the sink lanes hand it to the sinks; three chunk slots cycle between them, so
+// memory is a few chunks (kChunkFloatBytes of float32 rows each, plus their encodings)
+// whatever the table size. The sinks are spread over at most `threads` lane threads,
+// balanced by the bytes their tiers store; each sink sees its chunks in table order, from
+// one thread, and sinks of different tiers may run at once. Output bytes and figures do
+// not depend on the thread count.
 //
 // The exact p99 takes more passes over the table (two) only when a guess from up to 512
 // sampled rows missed it (stream/figures_accumulator.h); they encode only the tiers that
@@ -53,7 +55,7 @@ class TierSink {
  public:
   virtual ~TierSink() = default;
   // Chunk after chunk in table order, from one thread; the chunk's buffers are valid
-  // only during the call.
+  // only during the call. Different tiers' sinks may be called at the same time.
   virtual Status Consume(const EncodedChunk& chunk) = 0;
 };
 
@@ -83,12 +85,12 @@ struct TierPassResult {
 // Where a pass spent its time, CPU seconds (user and system) per stage over every pass:
 // the reader in ReadRows; each encoder thread widening, encoding and counting (one entry
 // per thread, so an uneven split or a serial stage shows); the in-order thread summing
-// the means and cosines (`figures`) and handing chunks to the sinks (`sinks`: export's
-// writes). CPU rather than wall time, so a machine shared with other work does not
-// inflate them.
+// the means and cosines (`figures`); each sink lane handing chunks to its sinks
+// (`sinks_per_lane`, export's writes; `sinks` their sum). CPU rather than wall time, so a
+// machine shared with other work does not inflate them.
 struct PassStageSeconds {
   double read = 0, figures = 0, sinks = 0;
-  std::vector<double> encode;
+  std::vector<double> encode, sinks_per_lane;
 };
 
 struct PassResult {

@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "numerics/error_stats.h"
 #include "numerics/half.h"
@@ -282,11 +286,10 @@ TEST(TablePassTest, DamagedStoredByteIsNamedByTierInitializerAndRow) {
       const uint64_t rb = stored[damaged].RowBytes(init);
       raw[damaged * kMaxStreamed + static_cast<size_t>(init)][row * rb + rb / 2] ^= 0x10;
 
-      std::vector<uint8_t> scratch[kMaxStreamed];
       std::vector<std::unique_ptr<VerifySink>> sinks;
       std::vector<PassTier> check = tiers;
       for (size_t t = 0; t < tiers.size(); ++t) {
-        sinks.push_back(std::make_unique<VerifySink>(stored[t], scratch));
+        sinks.push_back(std::make_unique<VerifySink>(stored[t]));
         check[t].sink = sinks.back().get();
       }
       PassOptions opts;
@@ -328,18 +331,83 @@ TEST(TablePassTest, SinkErrorStopsThePassUnlessIsolated) {
   CaptureSink other(tiers[0]);
   tiers[3].sink = &failing;  // int8
   tiers[0].sink = &other;
-  PassOptions opts;
-  opts.chunk_bytes = 10 * d * 4;
-  PassResult r;
-  EXPECT_EQ(RunTablePass(src, tiers, opts, &r).message(), "disk full at row 40");
-  opts.isolate_sink_errors = true;
-  CaptureSink again(tiers[0]);
-  tiers[0].sink = &again;
-  ASSERT_TRUE(RunTablePass(src, tiers, opts, &r).ok());
-  EXPECT_EQ(r.tiers[3].status.message(), "disk full at row 40");
-  EXPECT_FALSE(r.tiers[3].has_figures);
-  EXPECT_TRUE(r.tiers[4].has_figures);
-  EXPECT_EQ(again.bytes[0].size(), v * d * 4);  // the others went on to the end
+  for (int threads : {1, 2}) {  // one sink lane, and the two sinks on lanes of their own
+    PassOptions opts;
+    opts.threads = threads;
+    opts.chunk_bytes = 10 * d * 4;
+    PassResult r;
+    CaptureSink first(tiers[0]);
+    tiers[0].sink = &first;
+    EXPECT_EQ(RunTablePass(src, tiers, opts, &r).message(), "disk full at row 40") << threads;
+    opts.isolate_sink_errors = true;
+    CaptureSink again(tiers[0]);
+    tiers[0].sink = &again;
+    ASSERT_TRUE(RunTablePass(src, tiers, opts, &r).ok());
+    EXPECT_EQ(r.tiers[3].status.message(), "disk full at row 40");
+    EXPECT_FALSE(r.tiers[3].has_figures);
+    EXPECT_TRUE(r.tiers[4].has_figures);
+    EXPECT_EQ(again.bytes[0].size(), v * d * 4) << threads;  // the others went on to the end
+  }
+}
+
+// The sinks run on min(sinks, threads) lane threads: each sink's chunks come in table
+// order from one thread and never overlap, while sinks of different tiers may, and the
+// progress callback still sees the rows done rise once per chunk to the whole table.
+TEST(TablePassTest, SinkLanesKeepEachSinkInOrderOnOneThread) {
+  class Recording final : public TierSink {
+   public:
+    Status Consume(const EncodedChunk& c) override {
+      if (busy.exchange(true)) overlapped = true;
+      threads.insert(std::this_thread::get_id());
+      if (c.first != next) out_of_order = true;
+      next = c.first + c.rows;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // give the lanes time to meet
+      busy = false;
+      return Status::Ok();
+    }
+    std::atomic<bool> busy{false};
+    bool overlapped = false, out_of_order = false;
+    uint64_t next = 0;
+    std::set<std::thread::id> threads;
+  };
+  const uint64_t v = 230, d = 32;
+  const MemorySource src = MemorySource::FromFloats(v, d, MakeTable(v, d, 5, false));
+  TierParams p;
+  p.int4_block = 16;
+  for (int threads : {1, 2, 4, 8}) {
+    std::vector<PassTier> tiers = AllPassTiers(p);
+    std::vector<std::unique_ptr<Recording>> sinks;
+    for (PassTier& t : tiers) {
+      sinks.push_back(std::make_unique<Recording>());
+      t.sink = sinks.back().get();
+    }
+    PassOptions opts;
+    opts.threads = threads;
+    opts.chunk_bytes = 20 * d * 4;
+    std::vector<uint64_t> progress;
+    opts.progress = [&](int pass, uint64_t done) {
+      if (pass == 1) progress.push_back(done);
+    };
+    PassResult r;
+    ASSERT_TRUE(RunTablePass(src, tiers, opts, &r).ok()) << threads;
+    EXPECT_EQ(r.stages.sinks_per_lane.size(), std::min<size_t>(tiers.size(), static_cast<size_t>(threads)));
+    double lanes = 0;
+    for (double s : r.stages.sinks_per_lane) lanes += s;
+    EXPECT_EQ(r.stages.sinks, lanes);
+    std::set<std::thread::id> all;
+    for (size_t t = 0; t < tiers.size(); ++t) {
+      const Recording& s = *sinks[t];
+      EXPECT_FALSE(s.overlapped) << tiers[t].tier->name << ", " << threads << " threads";
+      EXPECT_FALSE(s.out_of_order) << tiers[t].tier->name;
+      EXPECT_EQ(s.next, v) << tiers[t].tier->name;
+      EXPECT_EQ(s.threads.size(), 1u) << tiers[t].tier->name;
+      all.insert(s.threads.begin(), s.threads.end());
+    }
+    EXPECT_EQ(all.size(), r.stages.sinks_per_lane.size()) << threads << " threads";
+    const uint64_t chunks = (v + 19) / 20;
+    ASSERT_EQ(progress.size(), chunks) << threads;
+    for (size_t k = 0; k < chunks; ++k) EXPECT_EQ(progress[k], std::min<uint64_t>(v, (k + 1) * 20));
+  }
 }
 
 TEST(TablePassTest, CountsWhatFp16StoresAsInfinity) {

@@ -331,12 +331,11 @@ static Result<VerifyResult> VerifyExportImpl(const VerifyOptions& opts) {
   }
 
   // Every stored byte against the encoding of the checkpoint, in one pass for all files.
-  std::vector<uint8_t> scratch[kMaxStreamed];
   std::vector<PassTier> pass_tiers;
   std::vector<TierFile*> in_pass;
   for (TierFile& tf : files) {
     if (tf.failed) continue;
-    tf.sink = std::make_unique<VerifySink>(tf.stored, scratch);
+    tf.sink = std::make_unique<VerifySink>(tf.stored);
     pass_tiers.push_back({tf.tier, tf.stored.params, tf.sink.get()});
     in_pass.push_back(&tf);
   }
