@@ -11,11 +11,15 @@ namespace embed2onnx {
 
 namespace {
 // Sidecar rows go to the page cache in pieces of this size. On Linux with large folios
-// (ext4 since 6.16) a big buffered write is served by high-order page-cache folios, and
-// allocating those cost this project's bench machine 3-4x more kernel time than small
-// ones: the three tiers of the Granite table took 4.0-4.7 s in 4 MiB writes, 1.0-1.3 s
-// in 32 KiB pieces, 1.5-1.8 s in 8 KiB pieces (more syscalls). See bench/RESULTS.md.
-constexpr uint64_t kSidecarWritePiece = 32 * 1024;
+// (ext4 since 6.16) the size of a buffered write sets the size of the page-cache folios
+// that serve it: larger folios cost less per byte to fill and to map again for the
+// read-back, but on this project's VM, whose host takes freed memory back, fresh
+// high-order folios cost a host fault each. The three tiers of the Granite table
+// (bench/RESULTS.md, issue 14): in 32 KiB pieces 0.65-0.85 s on resident memory and
+// 0.73-0.86 s on cold; in 128 KiB 0.56-0.66 s and 0.70-1.01 s; in 256 KiB 0.54-0.58 s and
+// 0.88-1.49 s; in 1 MiB 0.54-0.63 s and 0.64-1.13 s. 128 KiB is the largest piece that is
+// not worse on cold memory than 32 KiB.
+constexpr uint64_t kSidecarWritePiece = 128 * 1024;
 }  // namespace
 
 Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const TierParams& params,

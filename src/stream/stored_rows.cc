@@ -204,7 +204,10 @@ Result<ByteChecksum> ChecksumStored(const InitializerData& init, int threads) {
   }
   // Windows of 8 MiB (a whole number of checksum groups): large enough that mapping costs
   // little, small enough to stay out of the peak resident memory; summed on `threads`
-  // threads and joined in order.
+  // threads and joined in order. Not MAP_POPULATE: it maps page by page, while the read
+  // faults of a plain mapping map the page cache's folios a whole run at a time (1.44 GB
+  // of page cache summed in 0.08-0.17 s here, against 0.17-0.27 s populated).
+
   constexpr uint64_t kWindow = 8ull << 20;
   static_assert(kWindow % ByteChecksum::group_bytes() == 0);
   const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -214,8 +217,7 @@ Result<ByteChecksum> ChecksumStored(const InitializerData& init, int threads) {
   auto one = [&](size_t w) {
     const uint64_t at = w * kWindow, n = std::min(kWindow, init.byte_size - at);
     const uint64_t start = init.offset + at, map_at = start / page * page, lead = start - map_at;
-    void* m = ::mmap(nullptr, lead + n, PROT_READ, MAP_SHARED | MAP_POPULATE, init.sidecar_fd,
-                     static_cast<off_t>(map_at));
+    void* m = ::mmap(nullptr, lead + n, PROT_READ, MAP_SHARED, init.sidecar_fd, static_cast<off_t>(map_at));
     if (m == MAP_FAILED) {
       errors[w] = ErrnoStatus(init.sidecar_path, "cannot map for reading", errno);
       return;
