@@ -262,6 +262,22 @@ E2O_AVX2 inline __m256i Fixed16(__m256 t) {
   u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-32768.0f)), _mm256_set1_ps(32767.0f));
   return _mm256_cvtps_epi32(u);  // nearest even, as nearbyint
 }
+// The levels are odd about 0, so are the midpoints: m[7] = 0 and m[14 - k] = -m[k]. With
+// P_j = m[7 + j] (j = 1..7), CodeOf's count of midpoints below v is 8 + #{P_j < v} for
+// v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: seven compares of
+// u = v > 0 ? v : 1 - v instead of fifteen of v. v is first raised to -32766 (the codes of
+// -32768 .. -32766 are all 0, below m[0]) so that 1 - v fits in int16.
+static_assert(kMid16.m[7] == 0, "the midpoints are odd about 0");
+E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
+  v = _mm256_max_epi16(v, _mm256_set1_epi16(-32766));
+  const __m256i not_pos = _mm256_cmpgt_epi16(_mm256_set1_epi16(1), v);  // -1 where v <= 0
+  const __m256i u = _mm256_sub_epi16(_mm256_abs_epi16(v), not_pos);
+  __m256i count = _mm256_setzero_si256();
+  for (int j = 1; j <= 7; ++j)  // a true compare is all ones, i.e. -1
+    count = _mm256_sub_epi16(count, _mm256_cmpgt_epi16(u, _mm256_set1_epi16(kMid16.m[7 + j])));
+  return _mm256_add_epi16(_mm256_set1_epi16(8), _mm256_xor_si256(count, not_pos));
+}
+
 // n is even (the block is, CheckInt4Params).
 E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
   for (size_t k = 0; k + 2 <= n; k += 2) {
@@ -269,9 +285,7 @@ E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z
     const __m256i b = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
     // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
     const __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
-    __m256i c = _mm256_setzero_si256();
-    for (int m = 0; m < 15; ++m)  // a true compare is all ones, i.e. -1
-      c = _mm256_sub_epi16(c, _mm256_cmpgt_epi16(v, _mm256_set1_epi16(kMid16.m[m])));
+    const __m256i c = CodesOfFixed16(v);
     q[k] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(c));
     q[k + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1));
   }
@@ -471,9 +485,27 @@ E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint
   for (; b + 8 <= nb; b += 8) QuantizeGroupAvx2(row, block, nb, b, lanes, codes, scale_codes, offsets);
   QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
 }
+
+E2O_AVX2 void NearestCodesAvx2(const float* t, size_t n, uint8_t* codes) {
+  size_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const __m256i a = Fixed16(_mm256_loadu_ps(t + k)), b = Fixed16(_mm256_loadu_ps(t + k + 8));
+    const __m256i c = CodesOfFixed16(_mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + k), bytes);
+  }
+  for (; k < n; ++k) codes[k] = static_cast<uint8_t>(CodeOf(t[k]));
+}
 #endif
 
 }  // namespace
+
+void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (vector && HaveAvx2()) return NearestCodesAvx2(t, n, codes);
+#endif
+  for (size_t k = 0; k < n; ++k) codes[k] = static_cast<uint8_t>(CodeOf(t[k]));
+}
 
 float Int4Level(int q) { return LevelOf(q); }
 

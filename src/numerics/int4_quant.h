@@ -49,6 +49,11 @@ void QuantizeRowInt4(const float* row, size_t d, size_t block, uint8_t* codes, u
 void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
                              int8_t* offsets);
 
+// The code of the level nearest t (t in level units) for n values: the encoder's nearest
+// step, by the AVX2 build's int16 compares when `vector` and the CPU has AVX2, else by the
+// portable loop. For the tests, which hold the two equal on every input.
+void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes);
+
 // The values the int4 graph outputs for that row.
 void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes, const int8_t* offsets, size_t d,
                        size_t block, float* out);

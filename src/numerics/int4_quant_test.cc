@@ -134,6 +134,30 @@ TEST(Int4QuantTest, ConstantBlocks) {
 }
 
 // The AVX2 build (blocks of 32) and the portable one give the same bytes.
+// The vector build's nearest-level step (seven compares, by the levels' symmetry) against
+// the portable count of fifteen midpoints, on every value of its int16 grid, both sides of
+// every midpoint, the clamp's ends and beyond.
+TEST(Int4QuantTest, VectorNearestCodesEqualPortableOnEveryFixedPointValue) {
+  std::vector<float> t;
+  for (int v = -32768; v <= 32767; ++v) t.push_back(static_cast<float>(v) / 16.0f);
+  for (int q = 0; q < 15; ++q) {
+    const float mid = 0.5f * (Int4Level(q) + Int4Level(q + 1));
+    for (float delta : {-1.0f / 32, -1.0f / 64, 0.0f, 1.0f / 64, 1.0f / 32}) t.push_back(mid + delta);
+  }
+  for (float far : {3000.0f, 1e6f, INFINITY}) {
+    t.push_back(far);
+    t.push_back(-far);
+  }
+  std::vector<uint8_t> portable(t.size()), vector(t.size());
+  Int4NearestCodes(t.data(), t.size(), false, portable.data());
+  Int4NearestCodes(t.data(), t.size(), true, vector.data());
+  for (size_t k = 0; k < t.size(); ++k) ASSERT_EQ(vector[k], portable[k]) << "t = " << t[k];
+  EXPECT_EQ(portable[0], 0);      // t = -2048, below every level
+  EXPECT_EQ(portable[32768], 7);  // t = 0 is the middle midpoint itself, not above it
+  EXPECT_EQ(portable[32769], 8);  // t = 1/16 is
+  EXPECT_EQ(portable[65535], 15);
+}
+
 TEST(Int4QuantTest, VectorAndPortablePathsAgree) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
