@@ -12,14 +12,14 @@ namespace embed2onnx {
 namespace {
 // Sidecar rows go to the page cache in pieces of this size. On Linux with large folios
 // (ext4 since 6.16) the size of a buffered write sets the size of the page-cache folios
-// that serve it: larger folios cost less per byte to fill and to map again for the
-// read-back, but on this project's VM, whose host takes freed memory back, fresh
-// high-order folios cost a host fault each. The three tiers of the Granite table
-// (bench/RESULTS.md, issue 14): in 32 KiB pieces 0.65-0.85 s on resident memory and
-// 0.73-0.86 s on cold; in 128 KiB 0.56-0.66 s and 0.70-1.01 s; in 256 KiB 0.54-0.58 s and
-// 0.88-1.49 s; in 1 MiB 0.54-0.63 s and 0.64-1.13 s. 128 KiB is the largest piece that is
-// not worse on cold memory than 32 KiB.
-constexpr uint64_t kSidecarWritePiece = 128 * 1024;
+// that serve it: larger folios cost less per byte to fill, but on this project's VM,
+// whose host takes freed memory back, fresh high-order folios cost a host fault each.
+// The three tiers of the Granite table (bench/RESULTS.md, issue 14), blocks reserved
+// ahead (WritableFile::Reserve): in 32 KiB pieces 0.61-0.77 s on resident memory and
+// 0.65-0.75 s on cold; in 128 KiB 0.62-0.80 s and 1.19-2.03 s. Without the reservation,
+// 256 KiB and 1 MiB pieces were up to 1.7x slower on cold memory too. 32 KiB is as fast as
+// any on resident memory and the fastest on cold.
+constexpr uint64_t kSidecarWritePiece = 32 * 1024;
 }  // namespace
 
 Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const TierParams& params,
@@ -95,6 +95,10 @@ Status TierWriter::Open() {
   if (layout_.sidecar_size == 0) return Status::Ok();
   E2O_ASSIGN_OR_RETURN(sidecar_path_, out_->Stage(SidecarName(tier_.file_name)));
   E2O_ASSIGN_OR_RETURN(sidecar_, out_->disk()->Create(sidecar_path_));
+  // The blocks of every tensor at once (not the alignment gaps, which stay holes): the
+  // writes then only fill them.
+  for (const TensorPlacement& p : layout_.tensors)
+    if (p.external) E2O_RETURN_IF_ERROR(sidecar_->Reserve(p.offset, p.byte_size));
   return Status::Ok();
 }
 

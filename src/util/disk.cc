@@ -23,6 +23,19 @@ class PosixFile : public WritableFile {
   Status WriteAt(const void* data, uint64_t n, uint64_t offset) override {
     return PWriteFull(fd_.get(), data, n, offset, path());
   }
+  Status Reserve(uint64_t offset, uint64_t n) override {
+    if (n == 0) return Status::Ok();
+#if defined(__linux__)
+    int rc;
+    do {
+      rc = ::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(n));
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0 || errno == EOPNOTSUPP || errno == ENOSYS) return Status::Ok();
+    return ErrnoStatus(path(), "cannot allocate " + std::to_string(n) + " bytes", errno);
+#else
+    return Status::Ok();  // no preallocation without emulating it by writing zeros
+#endif
+  }
   Result<uint64_t> Size() override {
     struct stat st;
     if (::fstat(fd_.get(), &st) != 0) return ErrnoStatus(path(), "cannot stat", errno);

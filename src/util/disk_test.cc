@@ -2,7 +2,10 @@
 // same expectations, and the faults the in-memory one injects.
 #include "util/disk.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -27,6 +30,17 @@ void ExerciseDisk(Disk* disk, const std::string& root) {
   ASSERT_TRUE((*f)->Close().ok());
   EXPECT_EQ(*disk->ReadSmallFile(a, 100), "hello world");
   EXPECT_TRUE(FailsNaming(disk->ReadSmallFile(a, 4).status(), a, "exceeds the 4-byte cap"));
+  {  // Reserving blocks keeps the size: it still says how far the file was written.
+    auto r = disk->Create(root + "/r.bin");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*r)->Reserve(0, 100000).ok());
+    ASSERT_TRUE((*r)->Reserve(0, 0).ok());
+    EXPECT_EQ(*(*r)->Size(), 0u);
+    ASSERT_TRUE((*r)->WriteAt("abc", 3, 4096).ok());
+    EXPECT_EQ(*(*r)->Size(), 4099u);
+    ASSERT_TRUE((*r)->Close().ok());
+    ASSERT_TRUE(disk->Remove(root + "/r.bin").ok());
+  }
   EXPECT_EQ(disk->ReadSmallFile(b, 100).status().code(), Status::Code::kNotFound);
   EXPECT_EQ(*disk->Kind(a), EntryKind::kFile);
   EXPECT_EQ(*disk->Kind(b), EntryKind::kMissing);
@@ -71,6 +85,44 @@ void ExerciseDisk(Disk* disk, const std::string& root) {
 TEST(PosixDiskTest, BehavesAsTheContractSays) {
   test_util::TempDir dir;
   ExerciseDisk(DefaultDisk(), dir.path());
+}
+
+// Where the file system can preallocate (ext4, xfs, btrfs, tmpfs), Reserve takes the
+// blocks before a byte is written.
+TEST(PosixDiskTest, ReserveAllocatesWhereTheFileSystemCan) {
+  test_util::TempDir dir;
+  const std::string probe = dir.path() + "/probe", path = dir.path() + "/reserved";
+  const int fd = ::open(probe.c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(fd, 0);
+  const bool can = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20) == 0;
+  ::close(fd);
+  if (!can) GTEST_SKIP() << "this file system cannot preallocate";
+  auto f = DefaultDisk()->Create(path);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Reserve(8192, 1 << 20).ok());
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+  EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512, uint64_t{1} << 20);
+}
+
+TEST(MemoryDiskTest, ReserveTakesTheBlocksAheadAndFailsWhenTheyDoNotFit) {
+  MemoryDisk disk(4096);
+  disk.AddFolder("/m");
+  disk.SetCapacity(3 * 4096);
+  auto f = disk.Create("/m/a");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Reserve(4095, 2).ok());  // two blocks: a byte of each
+  EXPECT_EQ(disk.Space("/m")->free_bytes, 4096u);
+  ASSERT_TRUE((*f)->WriteAt("xy", 2, 4095).ok());  // into blocks it has: nothing more
+  EXPECT_EQ(disk.Space("/m")->free_bytes, 4096u);
+  auto g = disk.Create("/m/b");
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(
+      FailsNaming((*g)->Reserve(0, 8192), "/m/b", "cannot allocate 8192 bytes: No space left on device"));
+  EXPECT_EQ(*(*g)->Size(), 0u);
+  disk.FailOn(DiskOp::kReserve, 0, EIO);
+  EXPECT_TRUE(FailsNaming((*g)->Reserve(0, 10), "/m/b", "cannot allocate 10 bytes: Input/output error"));
 }
 
 TEST(MemoryDiskTest, BehavesAsThePosixOne) {

@@ -20,9 +20,9 @@ class MemoryFolderLock : public FolderLock {
 }  // namespace
 
 const char* DiskOpName(DiskOp op) {
-  static const char* const kNames[] = {"create", "write",  "size", "sync",   "close", "kind",
-                                       "read",   "rename", "link", "remove", "mkdir", "rmdir",
-                                       "list",   "space",  "lock", "guard"};
+  static const char* const kNames[] = {"create", "write", "reserve", "size", "sync",   "close",
+                                       "kind",   "read",  "rename",  "link", "remove", "mkdir",
+                                       "rmdir",  "list",  "space",   "lock", "guard"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(DiskOp::kCount));
   return kNames[static_cast<int>(op)];
 }
@@ -35,6 +35,10 @@ class MemoryFile : public WritableFile {
   Status WriteAt(const void* data, uint64_t n, uint64_t offset) override {
     if (closed_) return ErrnoStatus(path(), "write failed at offset " + std::to_string(offset), EBADF);
     return disk_->WriteAt(node_, path(), data, n, offset);
+  }
+  Status Reserve(uint64_t offset, uint64_t n) override {
+    if (closed_) return ErrnoStatus(path(), "cannot allocate " + std::to_string(n) + " bytes", EBADF);
+    return disk_->Reserve(node_, path(), offset, n);
   }
   Result<uint64_t> Size() override {
     std::lock_guard<std::mutex> lock(disk_->mu_);
@@ -165,15 +169,31 @@ Status MemoryDisk::WriteAt(const std::shared_ptr<Node>& node, const std::string&
   const std::string where = "write failed at offset " + std::to_string(offset);
   if (int err = Call(DiskOp::kWrite, path)) return ErrnoStatus(path, where, err);
   if (n == 0) return Status::Ok();
-  const uint64_t first = offset / block_, last = (offset + n - 1) / block_;
-  if (node->written.size() <= last) node->written.resize(last + 1, false);
-  uint64_t grow = 0;
-  for (uint64_t b = first; b <= last; ++b) grow += !node->written[b];
-  if (grow > 0 && Used() + grow * block_ > capacity_) return ErrnoStatus(path, where, ENOSPC);
-  for (uint64_t b = first; b <= last; ++b) node->written[b] = true;
-  node->blocks += grow;
+  E2O_RETURN_IF_ERROR(AllocateBlocks(*node, path, where, offset, n));
   if (offset + n > node->bytes.size()) node->bytes.resize(offset + n, '\0');
   std::memcpy(node->bytes.data() + offset, data, n);
+  return Status::Ok();
+}
+
+Status MemoryDisk::Reserve(const std::shared_ptr<Node>& node, const std::string& path, uint64_t offset,
+                           uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string what = "cannot allocate " + std::to_string(n) + " bytes";
+  if (int err = Call(DiskOp::kReserve, path)) return ErrnoStatus(path, what, err);
+  if (n == 0) return Status::Ok();
+  // As fallocate with FALLOC_FL_KEEP_SIZE: the blocks count as used, the size stays.
+  return AllocateBlocks(*node, path, what, offset, n);
+}
+
+Status MemoryDisk::AllocateBlocks(Node& node, const std::string& path, const std::string& what,
+                                  uint64_t offset, uint64_t n) {
+  const uint64_t first = offset / block_, last = (offset + n - 1) / block_;
+  if (node.written.size() <= last) node.written.resize(last + 1, false);
+  uint64_t grow = 0;
+  for (uint64_t b = first; b <= last; ++b) grow += !node.written[b];
+  if (grow > 0 && Used() + grow * block_ > capacity_) return ErrnoStatus(path, what, ENOSPC);
+  for (uint64_t b = first; b <= last; ++b) node.written[b] = true;
+  node.blocks += grow;
   return Status::Ok();
 }
 

@@ -25,6 +25,7 @@ namespace embed2onnx {
 enum class DiskOp {
   kCreate,
   kWrite,
+  kReserve,
   kSize,
   kSync,
   kClose,
@@ -107,6 +108,11 @@ class MemoryDisk : public Disk {
   uint64_t Used() const;
   Status WriteAt(const std::shared_ptr<Node>& node, const std::string& path, const void* data, uint64_t n,
                  uint64_t offset);
+  Status Reserve(const std::shared_ptr<Node>& node, const std::string& path, uint64_t offset, uint64_t n);
+  // Marks the blocks of bytes [offset, offset + n) used (ENOSPC past the capacity).
+  // REQUIRES: mu_ held.
+  Status AllocateBlocks(Node& node, const std::string& path, const std::string& what, uint64_t offset,
+                        uint64_t n);
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Node>> nodes_;  // "" is the root folder
