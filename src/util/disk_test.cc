@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 
 #include "test_util/files.h"
 #include "util/memory_disk.h"
@@ -106,10 +107,17 @@ TEST(PosixDiskTest, ReserveAllocatesWhereTheFileSystemCan) {
   EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512, uint64_t{1} << 20);
 }
 
+// A folder /m on a disk of three 4 KiB blocks.
+std::unique_ptr<MemoryDisk> ThreeBlockDisk() {
+  auto disk = std::make_unique<MemoryDisk>(4096);
+  disk->AddFolder("/m");
+  disk->SetCapacity(3 * 4096);
+  return disk;
+}
+
 TEST(MemoryDiskTest, ReserveTakesTheBlocksAheadAndFailsWhenTheyDoNotFit) {
-  MemoryDisk disk(4096);
-  disk.AddFolder("/m");
-  disk.SetCapacity(3 * 4096);
+  const std::unique_ptr<MemoryDisk> owned = ThreeBlockDisk();
+  MemoryDisk& disk = *owned;
   auto f = disk.Create("/m/a");
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE((*f)->Reserve(4095, 2).ok());  // two blocks: a byte of each
@@ -153,9 +161,8 @@ TEST(MemoryDiskTest, TheNthCallOfAnOperationFails) {
 }
 
 TEST(MemoryDiskTest, CapacityCountsWrittenBlocksOnly) {
-  MemoryDisk disk(4096);
-  disk.AddFolder("/m");
-  disk.SetCapacity(3 * 4096);
+  const std::unique_ptr<MemoryDisk> owned = ThreeBlockDisk();
+  MemoryDisk& disk = *owned;
   auto f = disk.Create("/m/sparse");
   ASSERT_TRUE(f.ok());
   // Two blocks written 64 KiB apart: the gap is a hole and takes nothing.
