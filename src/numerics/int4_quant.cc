@@ -267,7 +267,12 @@ E2O_AVX2 inline __m256i Fixed16(__m256 t) {
 // v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: seven compares of
 // u = v > 0 ? v : 1 - v instead of fifteen of v. v is first raised to -32766 (the codes of
 // -32768 .. -32766 are all 0, below m[0]) so that 1 - v fits in int16.
-static_assert(kMid16.m[7] == 0, "the midpoints are odd about 0");
+constexpr bool MidpointsAreOdd() {
+  for (int k = 0; k < 15; ++k)
+    if (kMid16.m[14 - k] != -kMid16.m[k] || (k < 14 && !(kMid16.m[k] < kMid16.m[k + 1]))) return false;
+  return kMid16.m[7] == 0;  // so P_j = m[7 + j] > 0
+}
+static_assert(MidpointsAreOdd(), "the midpoints are odd about 0");
 E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
   v = _mm256_max_epi16(v, _mm256_set1_epi16(-32766));
   const __m256i not_pos = _mm256_cmpgt_epi16(_mm256_set1_epi16(1), v);  // -1 where v <= 0

@@ -133,7 +133,6 @@ TEST(Int4QuantTest, ConstantBlocks) {
   }
 }
 
-// The AVX2 build (blocks of 32) and the portable one give the same bytes.
 // The vector build's nearest-level step (seven compares, by the levels' symmetry) against
 // the portable count of fifteen midpoints, on every value of its int16 grid, both sides of
 // every midpoint, the clamp's ends and beyond.
@@ -158,6 +157,7 @@ TEST(Int4QuantTest, VectorNearestCodesEqualPortableOnEveryFixedPointValue) {
   EXPECT_EQ(portable[65535], 15);
 }
 
+// The AVX2 build (blocks of 32) and the portable one give the same bytes.
 TEST(Int4QuantTest, VectorAndPortablePathsAgree) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);

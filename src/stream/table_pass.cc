@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "numerics/decode.h"
 #include "numerics/half.h"
@@ -252,76 +254,123 @@ class Runner {
     for (Slot& s : slots_) s.state = Slot::kFree;
     failed_ = false;
     rows_done_ = 0;
+    thread_error_ = nullptr;
+    sink_failed_chunk_ = UINT64_MAX;
     std::thread reader([&] {
-      for (uint64_t c = 0; c < chunks; ++c) {
-        Slot& s = slots_[c % kSlots];
-        if (!WaitFor(s, Slot::kFree)) return;
-        s.first = c * chunk_rows_;
-        s.rows = std::min(chunk_rows_, src_.rows() - s.first);
-        {
-          BusyTimer busy{&stages_.read};
-          s.status = src_.ReadRows(s.first, s.rows, s.raw.data());
+      Guarded([&] {
+        for (uint64_t c = 0; c < chunks; ++c) {
+          Slot& s = slots_[c % kSlots];
+          if (!WaitFor(s, Slot::kFree)) return;
+          s.first = c * chunk_rows_;
+          s.rows = std::min(chunk_rows_, src_.rows() - s.first);
+          {
+            BusyTimer busy{&stages_.read};
+            s.status = src_.ReadRows(s.first, s.rows, s.raw.data());
+          }
+          SetState(s, Slot::kRead);
+          if (!s.status.ok()) return;
         }
-        SetState(s, Slot::kRead);
-        if (!s.status.ok()) return;
-      }
+      });
     });
     std::thread in_order;
-    std::vector<Status> lane_status(lanes_.size());
+    // A lane's sink error, with the chunk and tier it came from: lanes run up to two
+    // chunks apart, so the one returned is the earliest in (chunk, tier) order, the one a
+    // single thread would have met first.
+    struct LaneFailure {
+      Status status;
+      uint64_t chunk = UINT64_MAX;
+      size_t tier = SIZE_MAX;
+    };
+    std::vector<LaneFailure> lane_failure(lanes_.size());
     std::vector<std::thread> lanes;
     if (pass == Pass::kFirst) {
       in_order = std::thread([&] {
-        for (uint64_t c = 0; c < chunks; ++c) {
-          Slot& s = slots_[c % kSlots];
-          if (!WaitFor(s, Slot::kEncoded)) return;
-          AddFiguresInOrder(s);
-          if (lanes_.empty()) {
-            ChunkDone(s);
-            continue;
+        Guarded([&] {
+          for (uint64_t c = 0; c < chunks; ++c) {
+            Slot& s = slots_[c % kSlots];
+            if (!WaitFor(s, Slot::kEncoded)) return;
+            AddFiguresInOrder(s);
+            if (lanes_.empty()) {
+              ChunkDone(s);
+              continue;
+            }
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              s.chunk = c;
+              s.lanes_pending = static_cast<int>(lanes_.size());
+              s.state = Slot::kSinking;
+            }
+            cv_.notify_all();
           }
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            s.chunk = c;
-            s.lanes_pending = static_cast<int>(lanes_.size());
-            s.state = Slot::kSinking;
-          }
-          cv_.notify_all();
-        }
+        });
       });
       for (size_t l = 0; l < lanes_.size(); ++l)
         lanes.emplace_back([&, l] {
-          for (uint64_t c = 0; c < chunks; ++c) {
-            Slot& s = slots_[c % kSlots];
-            if (!WaitForSinking(s, c)) return;
-            lane_status[l] = RunSinks(s, l);
-            if (!lane_status[l].ok()) return Fail();
-            bool last;
-            {
-              std::lock_guard<std::mutex> lock(mu_);
-              last = --s.lanes_pending == 0;
+          Guarded([&] {
+            for (uint64_t c = 0; c < chunks; ++c) {
+              Slot& s = slots_[c % kSlots];
+              if (!WaitForSinking(s, c)) return;
+              LaneFailure& f = lane_failure[l];
+              f.status = RunSinks(s, l, &f.tier);
+              if (!f.status.ok()) {
+                f.chunk = c;
+                {
+                  std::lock_guard<std::mutex> lock(mu_);
+                  sink_failed_chunk_ = std::min(sink_failed_chunk_, c);
+                }
+                return Fail();
+              }
+              bool last;
+              {
+                std::lock_guard<std::mutex> lock(mu_);
+                last = --s.lanes_pending == 0;
+              }
+              if (last) ChunkDone(s);
             }
-            if (last) ChunkDone(s);
-          }
+          });
         });
     }
     Status encode_status;
-    for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
-      Slot& s = slots_[c % kSlots];
-      if (!WaitFor(s, Slot::kRead)) break;
-      encode_status = s.status.ok() ? Encode(s, pass) : s.status;
-      if (!encode_status.ok()) {
-        Fail();
-        break;
+    Guarded([&] {
+      for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
+        Slot& s = slots_[c % kSlots];
+        if (!WaitFor(s, Slot::kRead)) break;
+        encode_status = s.status.ok() ? Encode(s, pass) : s.status;
+        if (!encode_status.ok()) {
+          Fail();
+          break;
+        }
+        if (pass == Pass::kRefine && opts_.progress) opts_.progress(2, s.first + s.rows);
+        SetState(s, pass == Pass::kFirst ? Slot::kEncoded : Slot::kFree);
       }
-      if (pass == Pass::kRefine && opts_.progress) opts_.progress(2, s.first + s.rows);
-      SetState(s, pass == Pass::kFirst ? Slot::kEncoded : Slot::kFree);
-    }
+    });
     reader.join();
     if (in_order.joinable()) in_order.join();
     for (std::thread& lane : lanes) lane.join();
+    // An exception on any thread (the library turns it into a Status at its API), once
+    // every thread is done with the slots.
+    if (thread_error_) std::rethrow_exception(thread_error_);
     E2O_RETURN_IF_ERROR(encode_status);
-    for (const Status& st : lane_status) E2O_RETURN_IF_ERROR(st);
-    return Status::Ok();
+    const LaneFailure* first = nullptr;
+    for (const LaneFailure& f : lane_failure)
+      if (!f.status.ok() && (!first || std::tie(f.chunk, f.tier) < std::tie(first->chunk, first->tier)))
+        first = &f;
+    return first ? first->status : Status::Ok();
+  }
+
+  // Runs body; an exception it throws is kept (the first one) and fails the pass, so no
+  // thread ends the process and the others stop waiting.
+  template <class Body>
+  void Guarded(Body&& body) {
+    try {
+      body();
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!thread_error_) thread_error_ = std::current_exception();
+      }
+      Fail();
+    }
   }
 
   // The encoders' stage: widen, encode, and count errors and overflow, on the pool.
@@ -423,8 +472,9 @@ class Runner {
     }
   }
 
-  // Lane l's sinks take the slot's chunk (their tiers' chunks arrive in table order).
-  Status RunSinks(Slot& s, size_t l) {
+  // Lane l's sinks take the slot's chunk (their tiers' chunks arrive in table order);
+  // *failed_tier names the tier of an error returned.
+  Status RunSinks(Slot& s, size_t l, size_t* failed_tier) {
     BusyTimer busy{&stages_.sinks_per_lane[l]};
     for (size_t t : lanes_[l]) {
       if (dead_[t]) continue;
@@ -436,6 +486,7 @@ class Runner {
       for (int i = 0; i < tiers_[t].tier->num_streamed; ++i) chunk.encoded[i] = Encoded(s, t, i, 0);
       Status st = tiers_[t].sink->Consume(chunk);
       if (st.ok()) continue;
+      *failed_tier = t;
       if (!opts_.isolate_sink_errors) return st;
       results_[t].status = st;
       dead_[t] = true;
@@ -444,8 +495,10 @@ class Runner {
   }
 
   // Every stage is done with the slot: progress, and the reader may reuse it. Chunks end
-  // in table order (a lane takes them in order, and the last lane ends each), but two
-  // lanes may end neighbouring chunks at once, hence the lock around progress.
+  // in table order, one after another: the lane that ends chunk c (the last to finish
+  // it) calls this before it takes chunk c + 1, so no later chunk can end first. The
+  // calls come from different lanes, though; the lock makes that safe whatever the
+  // callback touches.
   void ChunkDone(Slot& s) {
     if (opts_.progress) {
       std::lock_guard<std::mutex> lock(progress_mu_);
@@ -455,10 +508,14 @@ class Runner {
     SetState(s, Slot::kFree);
   }
 
+  // After a failure a lane still takes the chunks handed over up to the first failing
+  // sink's chunk, so that a sink of an earlier chunk or tier that fails too is the error
+  // reported, whatever the lanes' timing.
   bool WaitForSinking(Slot& s, uint64_t chunk) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return failed_ || (s.state == Slot::kSinking && s.chunk == chunk); });
-    return !failed_;
+    auto ready = [&] { return s.state == Slot::kSinking && s.chunk == chunk && chunk <= sink_failed_chunk_; };
+    cv_.wait(lock, [&] { return failed_ || ready(); });
+    return ready();
   }
   bool WaitFor(Slot& s, Slot::State want) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -498,6 +555,8 @@ class Runner {
   PassStageSeconds stages_;                 // each field written by one thread at a time
   std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
   Slot slots_[kSlots];
+  std::exception_ptr thread_error_;          // guarded by mu_
+  uint64_t sink_failed_chunk_ = UINT64_MAX;  // the first chunk a sink failed on; guarded by mu_
   std::mutex progress_mu_;
   uint64_t rows_done_ = 0;  // guarded by progress_mu_
   std::mutex mu_;

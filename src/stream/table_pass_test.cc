@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "numerics/error_stats.h"
@@ -348,6 +349,41 @@ TEST(TablePassTest, SinkErrorStopsThePassUnlessIsolated) {
     EXPECT_TRUE(r.tiers[4].has_figures);
     EXPECT_EQ(again.bytes[0].size(), v * d * 4) << threads;  // the others went on to the end
   }
+}
+
+// Two sinks fail on lanes of their own: the error is the one a single thread meets first
+// (earliest chunk, then tier), whatever the lanes' timing. A sink that throws fails the
+// pass with its exception on the calling thread instead of ending the process.
+TEST(TablePassTest, FirstSinkErrorWinsAndExceptionsReachTheCaller) {
+  class FailsFrom final : public TierSink {
+   public:
+    explicit FailsFrom(uint64_t row) : row_(row) {}
+    Status Consume(const EncodedChunk& c) override {
+      if (c.first < row_) return Status::Ok();
+      if (row_ == 0) throw std::runtime_error("sink threw");
+      return Status::IOError("disk full at row " + std::to_string(c.first));
+    }
+
+   private:
+    uint64_t row_;
+  };
+  const uint64_t v = 100, d = 32;
+  const MemorySource src = MemorySource::FromFloats(v, d, MakeTable(v, d, 1, false));
+  for (int rep = 0; rep < 20; ++rep)
+    for (int threads : {1, 2, 5}) {
+      FailsFrom late(60), early(40);
+      std::vector<PassTier> tiers = AllPassTiers();
+      tiers[0].sink = &late;   // fp32, the largest rows: a lane of its own
+      tiers[3].sink = &early;  // int8
+      PassOptions opts;
+      opts.threads = threads;
+      opts.chunk_bytes = 10 * d * 4;
+      PassResult r;
+      EXPECT_EQ(RunTablePass(src, tiers, opts, &r).message(), "disk full at row 40") << threads;
+      FailsFrom throws(0);
+      tiers[0].sink = &throws;
+      EXPECT_THROW(RunTablePass(src, tiers, opts, &r), std::runtime_error) << threads;
+    }
 }
 
 // The sinks run on min(sinks, threads) lane threads: each sink's chunks come in table

@@ -30,8 +30,9 @@ class PosixFile : public WritableFile {
     do {
       rc = ::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(n));
     } while (rc != 0 && errno == EINTR);
-    if (rc == 0 || errno == EOPNOTSUPP || errno == ENOSYS) return Status::Ok();
-    return ErrnoStatus(path(), "cannot allocate " + std::to_string(n) + " bytes", errno);
+    const int err = rc == 0 ? 0 : errno;
+    if (err == 0 || err == EOPNOTSUPP || err == ENOSYS) return Status::Ok();
+    return ErrnoStatus(path(), "cannot allocate " + std::to_string(n) + " bytes", err);
 #else
     return Status::Ok();  // no preallocation without emulating it by writing zeros
 #endif

@@ -131,6 +131,9 @@ TEST(MemoryDiskTest, ReserveTakesTheBlocksAheadAndFailsWhenTheyDoNotFit) {
   EXPECT_EQ(*(*g)->Size(), 0u);
   disk.FailOn(DiskOp::kReserve, 0, EIO);
   EXPECT_TRUE(FailsNaming((*g)->Reserve(0, 10), "/m/b", "cannot allocate 10 bytes: Input/output error"));
+  disk.FailOn(DiskOp::kReserve, 0, EOPNOTSUPP);  // cannot preallocate: the writes allocate
+  EXPECT_TRUE((*g)->Reserve(0, 10).ok());
+  EXPECT_EQ(disk.Space("/m")->free_bytes, 4096u);
 }
 
 TEST(MemoryDiskTest, BehavesAsThePosixOne) {

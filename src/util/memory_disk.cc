@@ -179,7 +179,9 @@ Status MemoryDisk::Reserve(const std::shared_ptr<Node>& node, const std::string&
                            uint64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string what = "cannot allocate " + std::to_string(n) + " bytes";
-  if (int err = Call(DiskOp::kReserve, path)) return ErrnoStatus(path, what, err);
+  // As the POSIX disk: a file system that cannot preallocate is not an error.
+  if (int err = Call(DiskOp::kReserve, path))
+    return err == EOPNOTSUPP || err == ENOSYS ? Status::Ok() : ErrnoStatus(path, what, err);
   if (n == 0) return Status::Ok();
   // As fallocate with FALLOC_FL_KEEP_SIZE: the blocks count as used, the size stays.
   return AllocateBlocks(*node, path, what, offset, n);
