@@ -282,15 +282,17 @@ E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
     count = _mm256_sub_epi16(count, _mm256_cmpgt_epi16(u, _mm256_set1_epi16(kMid16.m[7 + j])));
   return _mm256_add_epi16(_mm256_set1_epi16(8), _mm256_xor_si256(count, not_pos));
 }
+// CodeOf of 16 values in level units, t0 then t1, as int16 in their order.
+E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
+  // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
+  return CodesOfFixed16(_mm256_permute4x64_epi64(_mm256_packs_epi32(Fixed16(t0), Fixed16(t1)), 0xD8));
+}
 
 // n is even (the block is, CheckInt4Params).
 E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
   for (size_t k = 0; k + 2 <= n; k += 2) {
-    const __m256i a = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z));
-    const __m256i b = Fixed16(_mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
-    // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
-    const __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
-    const __m256i c = CodesOfFixed16(v);
+    const __m256i c =
+        CodesOf16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z), _mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
     q[k] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(c));
     q[k + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1));
   }
@@ -494,8 +496,7 @@ E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint
 E2O_AVX2 void NearestCodesAvx2(const float* t, size_t n, uint8_t* codes) {
   size_t k = 0;
   for (; k + 16 <= n; k += 16) {
-    const __m256i a = Fixed16(_mm256_loadu_ps(t + k)), b = Fixed16(_mm256_loadu_ps(t + k + 8));
-    const __m256i c = CodesOfFixed16(_mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
+    const __m256i c = CodesOf16(_mm256_loadu_ps(t + k), _mm256_loadu_ps(t + k + 8));
     const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + k), bytes);
   }

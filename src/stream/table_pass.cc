@@ -253,7 +253,6 @@ class Runner {
     const uint64_t chunks = (src_.rows() + chunk_rows_ - 1) / chunk_rows_;
     for (Slot& s : slots_) s.state = Slot::kFree;
     failed_ = false;
-    rows_done_ = 0;
     thread_error_ = nullptr;
     sink_failed_chunk_ = UINT64_MAX;
     std::thread reader([&] {
@@ -502,8 +501,7 @@ class Runner {
   void ChunkDone(Slot& s) {
     if (opts_.progress) {
       std::lock_guard<std::mutex> lock(progress_mu_);
-      rows_done_ = std::max(rows_done_, s.first + s.rows);
-      opts_.progress(1, rows_done_);
+      opts_.progress(1, s.first + s.rows);
     }
     SetState(s, Slot::kFree);
   }
@@ -558,7 +556,6 @@ class Runner {
   std::exception_ptr thread_error_;          // guarded by mu_
   uint64_t sink_failed_chunk_ = UINT64_MAX;  // the first chunk a sink failed on; guarded by mu_
   std::mutex progress_mu_;
-  uint64_t rows_done_ = 0;  // guarded by progress_mu_
   std::mutex mu_;
   std::condition_variable cv_;
   bool failed_ = false;
