@@ -12,14 +12,15 @@ namespace embed2onnx {
 namespace {
 // Sidecar rows go to the page cache in pieces of this size. On Linux with large folios
 // (ext4 since 6.16) the size of a buffered write sets the size of the page-cache folios
-// that serve it: larger folios cost less per byte to fill, but on this project's VM,
-// whose host takes freed memory back, fresh high-order folios cost a host fault each.
-// The three tiers of the Granite table (bench/RESULTS.md, issue 14), blocks reserved
-// ahead (WritableFile::Reserve): in 32 KiB pieces 0.61-0.77 s on resident memory and
-// 0.65-0.75 s on cold; in 128 KiB 0.62-0.80 s and 1.19-2.03 s. Without the reservation,
-// 256 KiB and 1 MiB pieces were up to 1.7x slower on cold memory too. 32 KiB is as fast as
-// any on resident memory and the fastest on cold.
-constexpr uint64_t kSidecarWritePiece = 32 * 1024;
+// that serve it: larger folios cost less per byte to fill, but a reader that maps the file
+// (ONNX Runtime maps the sidecar) faults in a whole folio for each row it touches.
+// Three tiers of the Granite table, blocks reserved ahead (bench/RESULTS.md, issue 14):
+// 1 MiB pieces exported fastest (0.84 s against 1.13 s for 32 KiB on resident memory), but
+// an fp16w session's peak RSS after them rose from 157 to 420 MiB, a folio per random row.
+// 64 KiB, the size of the kernel's fault-around, leaves that RSS unchanged (157 MiB),
+// exports 5-14 % faster than 32 KiB on resident memory and no slower on cold (1.3-2.5 s
+// against 1.8-3.5 s, in turn first and second of each pair).
+constexpr uint64_t kSidecarWritePiece = 64 * 1024;
 }  // namespace
 
 Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const TierParams& params,
