@@ -264,22 +264,60 @@ E2O_AVX2 inline __m256i Fixed16(__m256 t) {
 }
 // The levels are odd about 0, so are the midpoints: m[7] = 0 and m[14 - k] = -m[k]. With
 // P_j = m[7 + j] (j = 1..7), CodeOf's count of midpoints below v is 8 + #{P_j < v} for
-// v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: seven compares of
-// u = v > 0 ? v : 1 - v instead of fifteen of v. v is first raised to -32766 (the codes of
-// -32768 .. -32766 are all 0, below m[0]) so that 1 - v fits in int16.
+// v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: a count over the seven P_j
+// of u = v > 0 ? v : 1 - v instead of one over fifteen midpoints of v. v is first raised to
+// -32766 (the codes of -32768 .. -32766 are all 0, below m[0]) so that 1 - v fits in int16.
 constexpr bool MidpointsAreOdd() {
   for (int k = 0; k < 15; ++k)
     if (kMid16.m[14 - k] != -kMid16.m[k] || (k < 14 && !(kMid16.m[k] < kMid16.m[k + 1]))) return false;
   return kMid16.m[7] == 0;  // so P_j = m[7 + j] > 0
 }
 static_assert(MidpointsAreOdd(), "the midpoints are odd about 0");
+// That count by lookup, not seven compares: no 2048-wide bucket of u holds two of the P_j
+// (MidpointBuckets checks it at compile time), so #{P_j < u} is the count
+// below the bucket plus one compare against the bucket's own midpoint (32767, which no u
+// exceeds, where it has none). The bucket index u >> 11 picks both from 16-byte tables by
+// byte shuffles: the midpoint's low and high bytes apart, the count in the low byte.
+struct MidpointBuckets {
+  uint8_t below[16] = {}, low[16] = {}, high[16] = {};
+  bool one_each = true;
+  constexpr MidpointBuckets() {
+    for (int i = 0; i < 16; ++i) {
+      int count = 0, own = 32767, in_bucket = 0;
+      for (int j = 1; j <= 7; ++j) {
+        const int p = kMid16.m[7 + j];
+        if (p < 2048 * i) {
+          ++count;
+        } else if (p < 2048 * (i + 1)) {
+          own = p;
+          ++in_bucket;
+        }
+      }
+      one_each = one_each && in_bucket <= 1;
+      below[i] = static_cast<uint8_t>(count);
+      low[i] = static_cast<uint8_t>(own & 0xFF);
+      high[i] = static_cast<uint8_t>(own >> 8);
+    }
+  }
+};
+constexpr MidpointBuckets kBuckets;
+static_assert(kBuckets.one_each, "at most one midpoint in each 2048-wide bucket");
+E2O_AVX2 inline __m256i Table16(const uint8_t* t) {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t)));
+}
 E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
   v = _mm256_max_epi16(v, _mm256_set1_epi16(-32766));
   const __m256i not_pos = _mm256_cmpgt_epi16(_mm256_set1_epi16(1), v);  // -1 where v <= 0
-  const __m256i u = _mm256_sub_epi16(_mm256_abs_epi16(v), not_pos);
-  __m256i count = _mm256_setzero_si256();
-  for (int j = 1; j <= 7; ++j)  // a true compare is all ones, i.e. -1
-    count = _mm256_sub_epi16(count, _mm256_cmpgt_epi16(u, _mm256_set1_epi16(kMid16.m[7 + j])));
+  const __m256i u = _mm256_sub_epi16(_mm256_abs_epi16(v), not_pos);     // 1..32767
+  const __m256i bucket = _mm256_srli_epi16(u, 11);
+  // A shuffle index with its top bit set writes 0: these pick into the low byte only
+  // and into the high byte only.
+  const __m256i into_low = _mm256_or_si256(bucket, _mm256_set1_epi16(static_cast<int16_t>(0x8000)));
+  const __m256i into_high = _mm256_or_si256(_mm256_slli_epi16(bucket, 8), _mm256_set1_epi16(0x0080));
+  const __m256i own = _mm256_or_si256(_mm256_shuffle_epi8(Table16(kBuckets.low), into_low),
+                                      _mm256_shuffle_epi8(Table16(kBuckets.high), into_high));
+  const __m256i count = _mm256_sub_epi16(_mm256_shuffle_epi8(Table16(kBuckets.below), into_low),
+                                         _mm256_cmpgt_epi16(u, own));  // a true compare is -1
   return _mm256_add_epi16(_mm256_set1_epi16(8), _mm256_xor_si256(count, not_pos));
 }
 // CodeOf of 16 values in level units, t0 then t1, as int16 in their order.
