@@ -245,10 +245,12 @@ void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first
 // Eight neighbouring blocks at once, one per lane: lane l of every vector belongs to block
 // b0 + l, and value k of the eight blocks is the eight consecutive floats at row + k * nb + b0.
 // Each lane takes exactly the steps of QuantizeBlockScalar (masks stand for its branches);
-// a lane that needs step 3 is redone by QuantizeBlockScalar itself.
+// a block of zeros, or one beyond every scale, is redone by QuantizeBlockScalar itself.
+// The row's body runs W = 2 such groups together (QuantizeGroupsAvx2).
+template <int W>
 struct Lanes {
-  __m256 x[kInt4MaxBlock];
-  __m256i q[kInt4MaxBlock], trial[kInt4MaxBlock];
+  __m256 x[W][kInt4MaxBlock];
+  __m256i q[W][kInt4MaxBlock], trial[W][kInt4MaxBlock];
 };
 
 E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
@@ -374,150 +376,255 @@ E2O_AVX2 inline __m256i NearestOffsetLanes(__m256 centre_units) {
   return _mm256_cvtps_epi32(u);
 }
 
-E2O_AVX2 void QuantizeGroupAvx2(const float* row, size_t n, size_t nb, size_t b0, Lanes& L, uint8_t* codes,
-                                uint8_t* scale_codes, int8_t* offsets) {
-  const float* table = ScaleTable().data();
-  __m256 mn = _mm256_loadu_ps(row + b0), mxv = mn, fsx = _mm256_setzero_ps(), fsxx = fsx;
-  for (size_t k = 0; k < n; ++k) {
-    const __m256 v = _mm256_loadu_ps(row + k * nb + b0);
-    L.x[k] = v;
-    mn = _mm256_min_ps(v, mn);  // v < mn ? v : mn
-    mxv = _mm256_max_ps(v, mxv);
-    fsx = _mm256_add_ps(fsx, v);
-    fsxx = _mm256_add_ps(fsxx, _mm256_mul_ps(v, v));
+// The error of one stored form for K groups side by side (K = 1 or 2): per lane, the sum
+// of squared errors and the sum of levels, each over k in order, and the worst error.
+template <int K>
+E2O_AVX2 inline void FormErrors(const __m256* const* x, const __m256i* const* trial, size_t n,
+                                const __m256* s, const __m256* z, __m256* sse, __m256* worst, __m256* g) {
+  // Local accumulators: through the out pointers, which may alias the inputs, every add
+  // would go to memory and back.
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 ls[K], lz[K], lsse[K], lworst[K], lg[K];
+  for (int w = 0; w < K; ++w) {
+    ls[w] = s[w];
+    lz[w] = z[w];
+    lsse[w] = lworst[w] = lg[w] = _mm256_setzero_ps();
   }
+  for (size_t k = 0; k < n; ++k)
+    for (int w = 0; w < K; ++w) {
+      const __m256 level = LevelsOf(trial[w][k]);
+      lg[w] = _mm256_add_ps(lg[w], level);
+      const __m256 d = _mm256_sub_ps(_mm256_mul_ps(_mm256_add_ps(level, lz[w]), ls[w]), x[w][k]);
+      const __m256 e = _mm256_andnot_ps(sign, d);
+      lsse[w] = _mm256_add_ps(lsse[w], _mm256_mul_ps(e, e));
+      lworst[w] = _mm256_max_ps(e, lworst[w]);  // e > worst ? e : worst
+    }
+  for (int w = 0; w < K; ++w) {
+    sse[w] = lsse[w];
+    worst[w] = lworst[w];
+    g[w] = lg[w];
+  }
+}
+
+// W groups of eight neighbouring blocks (group w holds blocks b0 + 8w .. b0 + 8w + 7). Every
+// sum still runs over k in its block's order, but the W groups' chains of dependent
+// additions are interleaved, so one group's adds fill the others' latency: with one group
+// the loops waited on those chains.
+template <int W>
+E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b0, Lanes<W>& L,
+                                 uint8_t* codes, uint8_t* scale_codes, int8_t* offsets) {
+  const float* table = ScaleTable().data();
   const __m256 zero = _mm256_setzero_ps();
-  const __m256 all_zero =
-      _mm256_and_ps(_mm256_cmp_ps(mn, zero, _CMP_EQ_OQ), _mm256_cmp_ps(mxv, zero, _CMP_EQ_OQ));
-  const D8 dn = Set(static_cast<double>(n)), sx = Widen(fsx), sxx = Widen(fsxx);
-  const __m256 half = _mm256_set1_ps(0.5f);
-  const __m256 centre = _mm256_add_ps(_mm256_mul_ps(half, mn), _mm256_mul_ps(half, mxv));
-  const __m256 range = _mm256_sub_ps(mxv, mn), lr = _mm256_set1_ps(kLevelRange);
+  __m256 mn[W], mxv[W], fsx[W], fsxx[W];
+  for (int w = 0; w < W; ++w) {
+    mn[w] = mxv[w] = _mm256_loadu_ps(row + b0 + 8 * w);
+    fsx[w] = fsxx[w] = zero;
+  }
+  for (size_t k = 0; k < n; ++k)
+    for (int w = 0; w < W; ++w) {
+      const __m256 v = _mm256_loadu_ps(row + k * nb + b0 + 8 * w);
+      L.x[w][k] = v;
+      mn[w] = _mm256_min_ps(v, mn[w]);  // v < mn ? v : mn
+      mxv[w] = _mm256_max_ps(v, mxv[w]);
+      fsx[w] = _mm256_add_ps(fsx[w], v);
+      fsxx[w] = _mm256_add_ps(fsxx[w], _mm256_mul_ps(v, v));
+    }
+  const D8 dn = Set(static_cast<double>(n));
+  const __m256 half = _mm256_set1_ps(0.5f), lr = _mm256_set1_ps(kLevelRange);
+  __m256 all_zero[W], centre[W], range[W];
+  D8 sx[W], sxx[W];
+  for (int w = 0; w < W; ++w) {
+    all_zero[w] =
+        _mm256_and_ps(_mm256_cmp_ps(mn[w], zero, _CMP_EQ_OQ), _mm256_cmp_ps(mxv[w], zero, _CMP_EQ_OQ));
+    sx[w] = Widen(fsx[w]);
+    sxx[w] = Widen(fsxx[w]);
+    centre[w] = _mm256_add_ps(_mm256_mul_ps(half, mn[w]), _mm256_mul_ps(half, mxv[w]));
+    range[w] = _mm256_sub_ps(mxv[w], mn[w]);
+  }
 
   // 1. The continuous fit.
-  __m256 best_a = _mm256_div_ps(range, lr), best_b = centre;
-  D8 best_sse = Set(INFINITY);
+  __m256 best_a[W], best_b[W];
+  D8 best_sse[W];
+  for (int w = 0; w < W; ++w) {
+    best_a[w] = _mm256_div_ps(range[w], lr);
+    best_b[w] = centre[w];
+    best_sse[w] = Set(INFINITY);
+  }
   for (float shrink : kShrinks) {
-    __m256 a = _mm256_div_ps(_mm256_mul_ps(range, _mm256_set1_ps(shrink)), lr), b = centre;
-    D8 active = ToDoubleMask(_mm256_cmp_ps(a, zero, _CMP_GT_OQ));
-    D8 sse = Set(INFINITY);
-    for (int round = 0; round < 2; ++round) {
-      const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), a);
-      AssignLanes(L.x, n, inv, _mm256_div_ps(b, a), L.q);
-      __m256 g = zero, gg = zero, xg = zero;
-      for (size_t k = 0; k < n; ++k) {
-        const __m256 v = LevelsOf(L.q[k]);
-        g = _mm256_add_ps(g, v);
-        gg = _mm256_add_ps(gg, _mm256_mul_ps(v, v));
-        xg = _mm256_add_ps(xg, _mm256_mul_ps(L.x[k], v));
-      }
-      const D8 sg = Widen(g), sgg = Widen(gg), sxg = Widen(xg);
-      const D8 den = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sgg), E2O_D8(_mm256_mul_pd, sg, sg));
-      active = And(active, Gt(den, Set(0.0)));
-      const D8 na =
-          E2O_D8(_mm256_div_pd,
-                 E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sxg), E2O_D8(_mm256_mul_pd, sg, sx)), den);
-      active = And(active, Gt(na, Set(0.0)));
-      const D8 nbv = E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, sx, E2O_D8(_mm256_mul_pd, na, sg)), dn);
-      const D8 nsse = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_sub_pd, sxx, E2O_D8(_mm256_mul_pd, na, sxg)),
-                             E2O_D8(_mm256_mul_pd, nbv, sx));
-      const __m256 fm = MaskOf(active);
-      a = _mm256_blendv_ps(a, Narrow(na), fm);
-      b = _mm256_blendv_ps(b, Narrow(nbv), fm);
-      sse = Blend(sse, nsse, active);
+    __m256 a[W], b[W];
+    D8 active[W], sse[W];
+    for (int w = 0; w < W; ++w) {
+      a[w] = _mm256_div_ps(_mm256_mul_ps(range[w], _mm256_set1_ps(shrink)), lr);
+      b[w] = centre[w];
+      active[w] = ToDoubleMask(_mm256_cmp_ps(a[w], zero, _CMP_GT_OQ));
+      sse[w] = Set(INFINITY);
     }
-    const D8 better = Lt(sse, best_sse);
-    const __m256 fb = MaskOf(better);
-    best_sse = Blend(best_sse, sse, better);
-    best_a = _mm256_blendv_ps(best_a, a, fb);
-    best_b = _mm256_blendv_ps(best_b, b, fb);
+    for (int round = 0; round < 2; ++round) {
+      __m256 g[W], gg[W], xg[W];
+      for (int w = 0; w < W; ++w) {
+        const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), a[w]);
+        AssignLanes(L.x[w], n, inv, _mm256_div_ps(b[w], a[w]), L.q[w]);
+        g[w] = gg[w] = xg[w] = zero;
+      }
+      for (size_t k = 0; k < n; ++k)
+        for (int w = 0; w < W; ++w) {
+          const __m256 v = LevelsOf(L.q[w][k]);
+          g[w] = _mm256_add_ps(g[w], v);
+          gg[w] = _mm256_add_ps(gg[w], _mm256_mul_ps(v, v));
+          xg[w] = _mm256_add_ps(xg[w], _mm256_mul_ps(L.x[w][k], v));
+        }
+      for (int w = 0; w < W; ++w) {
+        const D8 sg = Widen(g[w]), sgg = Widen(gg[w]), sxg = Widen(xg[w]);
+        const D8 den = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sgg), E2O_D8(_mm256_mul_pd, sg, sg));
+        active[w] = And(active[w], Gt(den, Set(0.0)));
+        const D8 na = E2O_D8(
+            _mm256_div_pd,
+            E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sxg), E2O_D8(_mm256_mul_pd, sg, sx[w])), den);
+        active[w] = And(active[w], Gt(na, Set(0.0)));
+        const D8 nbv = E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, sx[w], E2O_D8(_mm256_mul_pd, na, sg)), dn);
+        const D8 nsse = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_sub_pd, sxx[w], E2O_D8(_mm256_mul_pd, na, sxg)),
+                               E2O_D8(_mm256_mul_pd, nbv, sx[w]));
+        const __m256 fm = MaskOf(active[w]);
+        a[w] = _mm256_blendv_ps(a[w], Narrow(na), fm);
+        b[w] = _mm256_blendv_ps(b[w], Narrow(nbv), fm);
+        sse[w] = Blend(sse[w], nsse, active[w]);
+      }
+    }
+    for (int w = 0; w < W; ++w) {
+      const D8 better = Lt(sse[w], best_sse[w]);
+      const __m256 fb = MaskOf(better);
+      best_sse[w] = Blend(best_sse[w], sse[w], better);
+      best_a[w] = _mm256_blendv_ps(best_a[w], a[w], fb);
+      best_b[w] = _mm256_blendv_ps(best_b[w], b[w], fb);
+    }
   }
 
   // 2. The stored forms.
-  __m256i lo = _mm256_set1_epi32(1), hi = _mm256_set1_epi32(kInt4ScaleCodes - 1);
-  for (int step = 0; step < 8; ++step) {  // ceil(log2(253)) halvings close every range
-    const __m256i mid =
-        _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(lo, hi), _mm256_set1_epi32(1)), 1);
-    const __m256i open = _mm256_cmpgt_epi32(hi, lo);
-    const __m256 tm = _mm256_i32gather_ps(table, mid, 4);
-    const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(tm, best_a, _CMP_LE_OQ));
-    lo = _mm256_blendv_epi8(lo, mid, _mm256_and_si256(open, le));
-    hi = _mm256_blendv_epi8(hi, _mm256_sub_epi32(mid, _mm256_set1_epi32(1)), _mm256_andnot_si256(le, open));
-  }
-  __m256 best_err = _mm256_set1_ps(INFINITY);
-  __m256i found = _mm256_setzero_si256(), best_code = _mm256_setzero_si256(), best_off = best_code;
-  const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit);
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  auto try_form = [&](__m256i code, __m256i off, __m256i allowed) E2O_AVX2 {
-    const __m256 s = _mm256_i32gather_ps(table, code, 4);
-    const __m256 z = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off));
-    AssignLanes(L.x, n, _mm256_div_ps(_mm256_set1_ps(1.0f), s), z, L.trial);
-    __m256 sse = zero, worst = zero;
-    for (size_t k = 0; k < n; ++k) {
-      const __m256 d = _mm256_sub_ps(_mm256_mul_ps(_mm256_add_ps(LevelsOf(L.trial[k]), z), s), L.x[k]);
-      const __m256 e = _mm256_andnot_ps(sign, d);
-      sse = _mm256_add_ps(sse, _mm256_mul_ps(e, e));
-      worst = _mm256_max_ps(e, worst);  // e > worst ? e : worst
+  __m256i lo[W];
+  for (int w = 0; w < W; ++w) {
+    __m256i l = _mm256_set1_epi32(1), h = _mm256_set1_epi32(kInt4ScaleCodes - 1);
+    for (int step = 0; step < 8; ++step) {  // ceil(log2(253)) halvings close every range
+      const __m256i mid =
+          _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(l, h), _mm256_set1_epi32(1)), 1);
+      const __m256i open = _mm256_cmpgt_epi32(h, l);
+      const __m256 tm = _mm256_i32gather_ps(table, mid, 4);
+      const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(tm, best_a[w], _CMP_LE_OQ));
+      l = _mm256_blendv_epi8(l, mid, _mm256_and_si256(open, le));
+      h = _mm256_blendv_epi8(h, _mm256_sub_epi32(mid, _mm256_set1_epi32(1)), _mm256_andnot_si256(le, open));
     }
-    const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(worst, _mm256_mul_ps(s, bound_units), _CMP_LE_OQ),
-                                    _mm256_cmp_ps(sse, best_err, _CMP_LT_OQ));
-    const __m256i take = _mm256_and_si256(_mm256_castps_si256(ok), allowed);
-    best_err = _mm256_blendv_ps(best_err, sse, _mm256_castsi256_ps(take));
-    found = _mm256_or_si256(found, take);
-    best_code = _mm256_blendv_epi8(best_code, code, take);
-    best_off = _mm256_blendv_epi8(best_off, off, take);
-    for (size_t k = 0; k < n; ++k) L.q[k] = _mm256_blendv_epi8(L.q[k], L.trial[k], take);
+    lo[w] = l;
+  }
+  __m256 best_err[W];
+  __m256i found[W], best_code[W], best_off[W];
+  for (int w = 0; w < W; ++w) {
+    best_err[w] = _mm256_set1_ps(INFINITY);
+    found[w] = best_code[w] = best_off[w] = _mm256_setzero_si256();
+  }
+  const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit);
+  // Tries the form (code, off) in the lanes `allowed` of every group; a group with no such
+  // lane is skipped. Returns each group's sum of levels of its trial codes (SumOfLevels),
+  // which step 2 wants for its second offset.
+  auto try_forms = [&](const __m256i* code, const __m256i* off, const __m256i* allowed, __m256* g) E2O_AVX2 {
+    __m256 s[W], z[W], sse[W], worst[W];
+    const __m256* x[W];
+    const __m256i* trial[W];
+    int live[W], count = 0;
+    for (int w = 0; w < W; ++w) {
+      if (_mm256_testz_si256(allowed[w], allowed[w])) continue;
+      s[w] = _mm256_i32gather_ps(table, code[w], 4);
+      z[w] = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off[w]));
+      AssignLanes(L.x[w], n, _mm256_div_ps(_mm256_set1_ps(1.0f), s[w]), z[w], L.trial[w]);
+      x[w] = L.x[w];
+      trial[w] = L.trial[w];
+      live[count++] = w;
+    }
+    if (count == W) {
+      FormErrors<W>(x, trial, n, s, z, sse, worst, g);
+    } else {
+      for (int i = 0; i < count; ++i) {
+        const int w = live[i];
+        FormErrors<1>(&x[w], &trial[w], n, &s[w], &z[w], &sse[w], &worst[w], &g[w]);
+      }
+    }
+    for (int i = 0; i < count; ++i) {
+      const int w = live[i];
+      const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(worst[w], _mm256_mul_ps(s[w], bound_units), _CMP_LE_OQ),
+                                      _mm256_cmp_ps(sse[w], best_err[w], _CMP_LT_OQ));
+      const __m256i take = _mm256_and_si256(_mm256_castps_si256(ok), allowed[w]);
+      if (_mm256_testz_si256(take, take)) continue;
+      best_err[w] = _mm256_blendv_ps(best_err[w], sse[w], _mm256_castsi256_ps(take));
+      found[w] = _mm256_or_si256(found[w], take);
+      best_code[w] = _mm256_blendv_epi8(best_code[w], code[w], take);
+      best_off[w] = _mm256_blendv_epi8(best_off[w], off[w], take);
+      for (size_t k = 0; k < n; ++k) L.q[w][k] = _mm256_blendv_epi8(L.q[w][k], L.trial[w][k], take);
+    }
   };
   const __m256i ones = _mm256_set1_epi32(-1);
   for (int second = 0; second < 2; ++second) {
-    const __m256i code = _mm256_add_epi32(lo, _mm256_set1_epi32(second));
-    const __m256i allowed = second ? _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code) : ones;
-    const __m256i safe = _mm256_min_epi32(code, _mm256_set1_epi32(kInt4ScaleCodes - 1));
-    const __m256 s = _mm256_i32gather_ps(table, safe, 4);
-    const __m256i off = NearestOffsetLanes(_mm256_div_ps(best_b, s));
-    try_form(safe, off, allowed);
-    __m256 g = zero;
-    for (size_t k = 0; k < n; ++k) g = _mm256_add_ps(g, LevelsOf(L.trial[k]));
-    const D8 sg = Widen(g);
-    const D8 ds = Widen(s);
-    const __m256 want =
-        Narrow(E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_div_pd, sx, ds), sg), dn));
-    const __m256i off2 = NearestOffsetLanes(want);
-    const __m256i differs = _mm256_xor_si256(_mm256_cmpeq_epi32(off2, off), ones);
-    if (!_mm256_testz_si256(_mm256_and_si256(differs, allowed), ones))
-      try_form(safe, off2, _mm256_and_si256(differs, allowed));
+    __m256i safe[W], off[W], allowed[W], off2[W], differs[W];
+    __m256 s[W], g[W];
+    for (int w = 0; w < W; ++w) {
+      g[w] = zero;
+      const __m256i code = _mm256_add_epi32(lo[w], _mm256_set1_epi32(second));
+      allowed[w] = second ? _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code) : ones;
+      safe[w] = _mm256_min_epi32(code, _mm256_set1_epi32(kInt4ScaleCodes - 1));
+      s[w] = _mm256_i32gather_ps(table, safe[w], 4);
+      off[w] = NearestOffsetLanes(_mm256_div_ps(best_b[w], s[w]));
+    }
+    try_forms(safe, off, allowed, g);
+    for (int w = 0; w < W; ++w) {
+      // A group with no allowed lane was skipped and its g is unset: differs is masked off.
+      const D8 sg = Widen(g[w]), ds = Widen(s[w]);
+      const __m256 want =
+          Narrow(E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_div_pd, sx[w], ds), sg), dn));
+      off2[w] = NearestOffsetLanes(want);
+      differs[w] = _mm256_and_si256(_mm256_xor_si256(_mm256_cmpeq_epi32(off2[w], off[w]), ones), allowed[w]);
+    }
+    try_forms(safe, off2, differs, g);
   }
 
   // 3. As QuantizeBlockScalar's step 3, for the lanes still without a form.
-  for (__m256i code = lo;; code = _mm256_add_epi32(code, _mm256_set1_epi32(1))) {
-    const __m256i open =
-        _mm256_andnot_si256(found, _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code));
-    if (_mm256_testz_si256(open, open)) break;
-    const __m256i safe = _mm256_min_epi32(code, _mm256_set1_epi32(kInt4ScaleCodes - 1));
-    const __m256 s = _mm256_i32gather_ps(table, safe, 4);
-    try_form(safe, NearestOffsetLanes(_mm256_div_ps(centre, s)), open);
+  __m256i code[W];
+  for (int w = 0; w < W; ++w) code[w] = lo[w];
+  for (;;) {
+    __m256i open[W], safe[W], off[W];
+    __m256 g[W];
+    bool any = false;
+    for (int w = 0; w < W; ++w) {
+      open[w] =
+          _mm256_andnot_si256(found[w], _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code[w]));
+      any = any || !_mm256_testz_si256(open[w], open[w]);
+      safe[w] = _mm256_min_epi32(code[w], _mm256_set1_epi32(kInt4ScaleCodes - 1));
+      off[w] = NearestOffsetLanes(_mm256_div_ps(centre[w], _mm256_i32gather_ps(table, safe[w], 4)));
+    }
+    if (!any) break;
+    try_forms(safe, off, open, g);
+    for (int w = 0; w < W; ++w) code[w] = _mm256_add_epi32(code[w], _mm256_set1_epi32(1));
   }
 
-  alignas(32) int32_t fl[8], cl[8], ol[8], zl[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(fl), found);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(cl), best_code);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(ol), best_off);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(zl), _mm256_castps_si256(all_zero));
-  for (size_t k = 0; k < n / 2; ++k) {
-    const __m256i both = _mm256_or_si256(L.q[k], _mm256_slli_epi32(L.q[k + n / 2], 4));
-    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(codes + k * nb + b0),
-                     _mm_packus_epi16(words, _mm_setzero_si128()));
-  }
-  for (int l = 0; l < 8; ++l) {
-    scale_codes[b0 + l] = static_cast<uint8_t>(cl[l]);
-    offsets[b0 + l] = static_cast<int8_t>(ol[l]);
-    if (zl[l] || !fl[l]) {  // a block of zeros, or one beyond every scale: the reference does it
-      float x[kInt4MaxBlock] = {};
-      uint8_t q[kInt4MaxBlock];
-      LoadBlock(row, n, nb, b0 + l, x);
-      QuantizeBlockScalar(x, n, q, &scale_codes[b0 + l], &offsets[b0 + l]);
-      StoreCodes(q, n, nb, b0 + l, codes);
+  for (int w = 0; w < W; ++w) {
+    const size_t bw = b0 + 8 * static_cast<size_t>(w);
+    alignas(32) int32_t fl[8], cl[8], ol[8], zl[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(fl), found[w]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(cl), best_code[w]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ol), best_off[w]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(zl), _mm256_castps_si256(all_zero[w]));
+    for (size_t k = 0; k < n / 2; ++k) {
+      const __m256i both = _mm256_or_si256(L.q[w][k], _mm256_slli_epi32(L.q[w][k + n / 2], 4));
+      const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(codes + k * nb + bw),
+                       _mm_packus_epi16(words, _mm_setzero_si128()));
+    }
+    for (int l = 0; l < 8; ++l) {
+      scale_codes[bw + l] = static_cast<uint8_t>(cl[l]);
+      offsets[bw + l] = static_cast<int8_t>(ol[l]);
+      if (zl[l] || !fl[l]) {  // a block of zeros, or one beyond every scale: the reference does it
+        float x[kInt4MaxBlock] = {};
+        uint8_t q[kInt4MaxBlock];
+        LoadBlock(row, n, nb, bw + l, x);
+        QuantizeBlockScalar(x, n, q, &scale_codes[bw + l], &offsets[bw + l]);
+        StoreCodes(q, n, nb, bw + l, codes);
+      }
     }
   }
 }
@@ -525,9 +632,11 @@ E2O_AVX2 void QuantizeGroupAvx2(const float* row, size_t n, size_t nb, size_t b0
 E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint8_t* codes,
                                   uint8_t* scale_codes, int8_t* offsets) {
   const size_t nb = d / block;
-  thread_local Lanes lanes;
+  thread_local Lanes<2> pair;
+  thread_local Lanes<1> one;
   size_t b = 0;
-  for (; b + 8 <= nb; b += 8) QuantizeGroupAvx2(row, block, nb, b, lanes, codes, scale_codes, offsets);
+  for (; b + 16 <= nb; b += 16) QuantizeGroupsAvx2<2>(row, block, nb, b, pair, codes, scale_codes, offsets);
+  for (; b + 8 <= nb; b += 8) QuantizeGroupsAvx2<1>(row, block, nb, b, one, codes, scale_codes, offsets);
   QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
 }
 
