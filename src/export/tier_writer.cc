@@ -18,8 +18,9 @@ namespace {
 // 1 MiB pieces exported fastest (0.84 s against 1.13 s for 32 KiB on resident memory), but
 // an fp16w session's peak RSS after them rose from 157 to 420 MiB, a folio per random row.
 // 64 KiB, the size of the kernel's fault-around, leaves that RSS unchanged (157 MiB),
-// exports 5-14 % faster than 32 KiB on resident memory and no slower on cold (1.3-2.5 s
-// against 1.8-3.5 s, in turn first and second of each pair).
+// exports as fast as 32 KiB on resident memory (the pairs differ by less than this VM's
+// noise) and no slower on cold (1.3-2.5 s against 1.8-3.5 s, in turn first and second of
+// each pair).
 constexpr uint64_t kSidecarWritePiece = 64 * 1024;
 }  // namespace
 
