@@ -246,11 +246,12 @@ void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first
 // b0 + l, and value k of the eight blocks is the eight consecutive floats at row + k * nb + b0.
 // Each lane takes exactly the steps of QuantizeBlockScalar (masks stand for its branches);
 // a block of zeros, or one beyond every scale, is redone by QuantizeBlockScalar itself.
-// The row's body runs W = 2 such groups together (QuantizeGroupsAvx2).
-template <int W>
+// The row's body runs two such groups together (QuantizeGroupsAvx2), its rest one; both
+// use the same buffers.
+constexpr int kGroupsSideBySide = 2;
 struct Lanes {
-  __m256 x[W][kInt4MaxBlock];
-  __m256i q[W][kInt4MaxBlock], trial[W][kInt4MaxBlock];
+  __m256 x[kGroupsSideBySide][kInt4MaxBlock];
+  __m256i q[kGroupsSideBySide][kInt4MaxBlock], trial[kGroupsSideBySide][kInt4MaxBlock];
 };
 
 E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
@@ -276,9 +277,9 @@ constexpr bool MidpointsAreOdd() {
 }
 static_assert(MidpointsAreOdd(), "the midpoints are odd about 0");
 // That count by lookup, not seven compares: no 2048-wide bucket of u holds two of the P_j
-// (MidpointBuckets checks it at compile time), so #{P_j < u} is the count
-// below the bucket plus one compare against the bucket's own midpoint (32767, which no u
-// exceeds, where it has none). The bucket index u >> 11 picks both from 16-byte tables by
+// (MidpointBuckets checks it at compile time), so #{P_j < u} is the count below the bucket
+// plus one compare against the bucket's own midpoint (32767, which no u exceeds, where it
+// has none). The bucket index u >> 11 picks both from 16-byte tables by
 // byte shuffles: the midpoint's low and high bytes apart, the count in the low byte.
 struct MidpointBuckets {
   uint8_t below[16] = {}, low[16] = {}, high[16] = {};
@@ -411,8 +412,9 @@ E2O_AVX2 inline void FormErrors(const __m256* const* x, const __m256i* const* tr
 // additions are interleaved, so one group's adds fill the others' latency: with one group
 // the loops waited on those chains.
 template <int W>
-E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b0, Lanes<W>& L,
-                                 uint8_t* codes, uint8_t* scale_codes, int8_t* offsets) {
+E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b0, Lanes& L, uint8_t* codes,
+                                 uint8_t* scale_codes, int8_t* offsets) {
+  static_assert(W >= 1 && W <= kGroupsSideBySide, "Lanes holds the groups");
   const float* table = ScaleTable().data();
   const __m256 zero = _mm256_setzero_ps();
   __m256 mn[W], mxv[W], fsx[W], fsxx[W];
@@ -573,7 +575,7 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
     }
     try_forms(safe, off, allowed, g);
     for (int w = 0; w < W; ++w) {
-      // A group with no allowed lane was skipped and its g is unset: differs is masked off.
+      // A group with no allowed lane was skipped and its g left at zero: differs masks it off.
       const D8 sg = Widen(g[w]), ds = Widen(s[w]);
       const __m256 want =
           Narrow(E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_div_pd, sx[w], ds), sg), dn));
@@ -632,11 +634,10 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
 E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint8_t* codes,
                                   uint8_t* scale_codes, int8_t* offsets) {
   const size_t nb = d / block;
-  thread_local Lanes<2> pair;
-  thread_local Lanes<1> one;
+  thread_local Lanes lanes;
   size_t b = 0;
-  for (; b + 16 <= nb; b += 16) QuantizeGroupsAvx2<2>(row, block, nb, b, pair, codes, scale_codes, offsets);
-  for (; b + 8 <= nb; b += 8) QuantizeGroupsAvx2<1>(row, block, nb, b, one, codes, scale_codes, offsets);
+  for (; b + 16 <= nb; b += 16) QuantizeGroupsAvx2<2>(row, block, nb, b, lanes, codes, scale_codes, offsets);
+  for (; b + 8 <= nb; b += 8) QuantizeGroupsAvx2<1>(row, block, nb, b, lanes, codes, scale_codes, offsets);
   QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
 }
 
