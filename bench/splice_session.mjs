@@ -3,7 +3,8 @@
 // (<stem>_audio.onnx) against its tier's plain graph: session creation, the median of
 // `runs` runs of [1, n] ids, and the process's peak RSS, each model in a fresh process,
 // interleaved plain, splice, plain, ... `reps` times. The splice runs get `audio` of the
-// n positions as audio tokens (and as many audio rows); the plain runs the same ids.
+// n positions as audio tokens (and as many audio rows); the plain runs the same ids. A
+// splice graph that also takes image_features (<stem>_image_audio.onnx) gets zero image rows.
 //
 //   node bench/splice_session.mjs --plain P.onnx --splice P_audio.onnx --vocab V \
 //        [--audio-token-id 100352] [--n 512] [--audio 64] [--runs 200] [--reps 5]
@@ -68,6 +69,9 @@ async function child(o) {
   if (splice) for (let k = 0; k < o.audio; k++) ids[Math.floor((k * o.n) / o.audio)] = BigInt(o.audioId);
   const feeds = { input_ids: new ort.Tensor('int64', ids, [1, o.n]) };
   if (splice) feeds.audio_features = new ort.Tensor('float32', new Float32Array(o.audio * o.d).fill(0.25), [o.audio, o.d]);
+  // A graph that also takes image_features (--image-token-id) gets none: a prompt without images.
+  if (splice && session.inputNames.includes('image_features'))
+    feeds.image_features = new ort.Tensor('float32', new Float32Array(0), [0, o.d]);
   const times = [];
   for (let r = 0; r < o.runs; r++) {
     const t = performance.now();

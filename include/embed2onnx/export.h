@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "embed2onnx/figures.h"
+#include "embed2onnx/splice_tokens.h"
 #include "embed2onnx/status.h"
 
 namespace embed2onnx {
@@ -61,6 +62,12 @@ struct ExportOptions {
   // placeholder that is never a text id, as for the NAR preset).
   std::optional<int64_t> audio_token_id;
   std::optional<int64_t> preset_audio_token_id;
+  // An image token id (--image-token-id): the splice graphs take image_features too (or
+  // alone, when there is no audio token id), rows put in at that id's positions as
+  // transformers' LLaVA-style models masked_scatter them. Only from the flag: models
+  // merge image features in ways the config cannot tell (some expand their image
+  // tokens). REQUIRES: >= 0, not the audio token id.
+  std::optional<int64_t> image_token_id;
   bool no_splice = false;
   // What the graphs' metadata_props call the checkpoint (never an absolute path: graphs
   // get shipped). "" -> the name of the checkpoint's folder.
@@ -128,6 +135,17 @@ struct ExportSummary {
   // file names it.
   int64_t audio_token_id = 0;
   std::string audio_token_source, audio_token_text;
+  // The splice graphs' image token id (ExportOptions::image_token_id) and the tokenizer's
+  // text for it ("" if no tokenizer file names it).
+  std::optional<int64_t> image_token_id;
+  std::string image_token_text;
+  // The token ids the splice graphs splice at; none when no splice graph was written.
+  SpliceTokens splice_tokens() const {
+    SpliceTokens t;
+    t.image = image_token_id;
+    if (!audio_token_source.empty()) t.audio = audio_token_id;
+    return t;
+  }
   NumpyRules numpy = kDefaultNumpyRules;  // the rules its figures follow
   std::string out_dir;                    // the folder the files are (or, in a dry run, would be) in
   uint32_t int4_block = 0;                // values per int4 block, when int4 is among `tiers`

@@ -12,12 +12,14 @@
 // decoding of the stored bytes, bit for bit. Exports written by the original Python
 // script (Cast before Gather, unaligned offsets, other node names) are accepted.
 //
-// A splice graph `<tier file stem>_audio.onnx` (SPEC §8) beside its tier's graph is
-// checked too, as its own entry: the splice contract, that its initializers are its
-// tier's (same sidecar bytes), and the graph evaluated on the sample ids with synthetic
-// audio rows against masked_scatter over the tier's graph, both count mismatches failing
-// (check/splice_check.h). Its audio token id is the report's `splice.audio_token_id`,
-// else the graph's own metadata; a splice graph the report lists that is missing fails.
+// A splice graph `<tier file stem>_audio.onnx` (SPEC §8; `_image.onnx` or
+// `_image_audio.onnx` with image_features) beside its tier's graph is checked too, as its
+// own entry: the splice contract, that its initializers are its tier's (same sidecar
+// bytes), and the graph evaluated on the sample ids with synthetic feature rows against
+// masked_scatter over the tier's graph, both count mismatches failing per modality
+// (check/splice_check.h). Its token ids are the report's `splice.audio_token_id` and
+// `splice.image_token_id`, else the graph's own metadata; a splice graph the report lists that is missing
+// fails.
 //
 // Memory is bounded (a few chunks of rows; ids are drawn and evaluated in batches)
 // whatever the table size and the number of random ids.

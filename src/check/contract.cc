@@ -32,22 +32,25 @@ Status CheckValue(const onnx::ValueInfoProto& v, const char* name, int32_t elem,
                             (rank == 2 ? std::string("[B, N]") : "[B, N, " + std::to_string(hidden) + "]"));
   return Status::Ok();
 }
-// audio_features [num_audio_tokens, D]: D and the element type those of inputs_embeds,
-// whose rows it fills.
-Status CheckAudioInput(const onnx::GraphProto& g, const std::string& path) {
-  const onnx::ValueInfoProto& v = g.input(1);
+// Input `i`, <m>_features [num_<m>_tokens, D]: D and the element type those of
+// inputs_embeds, whose rows it fills.
+Status CheckFeatureInput(const onnx::GraphProto& g, int i, const std::string& modality,
+                         const std::string& path) {
+  const SplicedInput expected{modality, 0};
+  const onnx::ValueInfoProto& v = g.input(i);
   const std::string where = path + ": input '" + v.name() + "'";
-  if (v.name() != kAudioInputName) return Status::Mismatch(where + ": expected the name 'audio_features'");
+  if (v.name() != expected.input_name())
+    return Status::Mismatch(where + ": expected the name '" + expected.input_name() + "'");
   const auto& out = g.output(0).type().tensor_type();
   if (!v.type().has_tensor_type() || v.type().tensor_type().elem_type() != out.elem_type())
     return Status::Mismatch(where + ": expected element type " + OnnxElemName(out.elem_type()) +
                             ", that of inputs_embeds");
   const auto& shape = v.type().tensor_type().shape();
   const int64_t d = out.shape().dim(2).dim_value();
-  if (shape.dim_size() != 2 || shape.dim(0).dim_param() != "num_audio_tokens" ||
+  if (shape.dim_size() != 2 || shape.dim(0).dim_param() != expected.dim_name() ||
       !shape.dim(1).has_dim_value() || shape.dim(1).dim_value() != d)
-    return Status::Mismatch(where + ": shape " + DimsText(shape) + ", expected [num_audio_tokens, " +
-                            std::to_string(d) + "]");
+    return Status::Mismatch(where + ": shape " + DimsText(shape) + ", expected [" + expected.dim_name() +
+                            ", " + std::to_string(d) + "]");
   return Status::Ok();
 }
 }  // namespace
@@ -62,14 +65,18 @@ Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts
       m.opset_import(0).version() != kOnnxOpset)
     return Status::Mismatch(path + ": expected exactly one opset import, ai.onnx version 20");
   const onnx::GraphProto& g = m.graph();
-  const int inputs = opts.splice ? 2 : 1;
+  const int inputs = 1 + static_cast<int>(opts.splice_modalities.size());
   if (g.input_size() != inputs || g.output_size() != 1)
-    return Status::Mismatch(path + ": expected " + (opts.splice ? "two inputs" : "one input") +
+    return Status::Mismatch(path + ": expected " +
+                            (inputs == 1   ? "one input"
+                             : inputs == 2 ? "two inputs"
+                                           : "three inputs") +
                             " and one output, found " + std::to_string(g.input_size()) + " and " +
                             std::to_string(g.output_size()));
   E2O_RETURN_IF_ERROR(CheckValue(g.input(0), kInputName, onnx::TensorProto::INT64, 0, 2, path));
   E2O_RETURN_IF_ERROR(CheckValue(g.output(0), kOutputName, opts.output_elem, opts.hidden, 3, path));
-  if (opts.splice) E2O_RETURN_IF_ERROR(CheckAudioInput(g, path));
+  for (int i = 1; i < inputs; ++i)
+    E2O_RETURN_IF_ERROR(CheckFeatureInput(g, i, opts.splice_modalities[static_cast<size_t>(i - 1)], path));
   for (const onnx::NodeProto& n : g.node())
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       return Status::Mismatch(path + ": node '" + n.name() + "' uses domain '" + n.domain() + "'");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "embed2onnx/status.h"
 #include "onnx/onnx_model.h"
@@ -22,13 +23,14 @@ struct ContractOptions {
   // With our_layout: the one sidecar's file name, `<model file name>_data` (for a splice
   // graph, its tier's).
   std::string expected_location;
-  // A splice graph (SPEC §8): a second input audio_features [num_audio_tokens, D] of the
-  // output's element type.
-  bool splice = false;
+  // A splice graph (SPEC §8): after input_ids, one input <m>_features [num_<m>_tokens, D]
+  // of the output's element type per modality m, in this order ({"audio"}, {"image"} or
+  // {"image", "audio"}). Empty for a plain graph.
+  std::vector<std::string> splice_modalities;
 };
 
 // Checks IR 10, a single ai.onnx opset 20 import, input_ids INT64 [B, N] (and for a
-// splice graph audio_features), inputs_embeds of opts.output_elem [B, N, D], ai.onnx nodes
+// splice graph its feature inputs), inputs_embeds of opts.output_elem [B, N, D], ai.onnx nodes
 // only, and (our_layout) the external-data layout.
 Status CheckLookupContract(const LoadedModel& model, const ContractOptions& opts);
 

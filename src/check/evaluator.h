@@ -33,7 +33,7 @@ HostTensor MakeIdsTensor(const std::vector<int64_t>& ids, int64_t rows, int64_t 
 Result<HostTensor> EvaluateLookup(const LoadedModel& model, const HostTensor& input_ids);
 
 // Runs the graph on `inputs`, one per graph input in the graph's order, each of the type
-// the graph declares (a splice graph: input_ids, audio_features).
+// the graph declares (a splice graph: input_ids, then its feature rows).
 Result<HostTensor> EvaluateGraph(const LoadedModel& model, const std::vector<HostTensor>& inputs);
 
 }  // namespace embed2onnx

@@ -5,6 +5,7 @@
 
 #include "check/evaluator.h"
 #include "onnx/graph_util.h"
+#include "onnx/splice_graph.h"
 
 namespace embed2onnx {
 
@@ -18,8 +19,9 @@ constexpr uint32_t kFloatPatterns[] = {0x80000000u, 0x00000001u, 0x807fffffu, 0x
                                        0xff800000u, 0x7fc00001u, 0x3fc00000u, 0xc0490fdbu};
 constexpr uint16_t kHalfPatterns[] = {0x8000u, 0x0001u, 0x83ffu, 0x7c00u, 0xfc00u, 0x7e01u, 0x3e00u, 0xc248u};
 
-// `m` rows of D values of `elem_type`, cycling through the patterns row by row.
-Result<HostTensor> AudioRows(int32_t elem_type, int64_t m, int64_t d) {
+// `m` rows of D values of `elem_type`, cycling through the patterns row by row from
+// pattern `start`.
+Result<HostTensor> FeatureRows(int32_t elem_type, int64_t m, int64_t d, size_t start) {
   HostTensor t;
   t.elem_type = elem_type;
   t.dims = {m, d};
@@ -27,13 +29,13 @@ Result<HostTensor> AudioRows(int32_t elem_type, int64_t m, int64_t d) {
   if (elem_type == TP::FLOAT) {
     t.data.resize(n * 4);
     for (uint64_t i = 0; i < n; ++i)
-      std::memcpy(t.data.data() + i * 4, &kFloatPatterns[(i + i / d) % std::size(kFloatPatterns)], 4);
+      std::memcpy(t.data.data() + i * 4, &kFloatPatterns[(start + i + i / d) % std::size(kFloatPatterns)], 4);
   } else if (elem_type == TP::FLOAT16) {
     t.data.resize(n * 2);
     for (uint64_t i = 0; i < n; ++i)
-      std::memcpy(t.data.data() + i * 2, &kHalfPatterns[(i + i / d) % std::size(kHalfPatterns)], 2);
+      std::memcpy(t.data.data() + i * 2, &kHalfPatterns[(start + i + i / d) % std::size(kHalfPatterns)], 2);
   } else {
-    return Status::Mismatch("audio_features of element type " + OnnxElemName(elem_type));
+    return Status::Mismatch("feature rows of element type " + OnnxElemName(elem_type));
   }
   return t;
 }
@@ -57,7 +59,7 @@ Status SameInitializers(const LoadedModel& splice, const LoadedModel& plain) {
 }
 }  // namespace
 
-Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, int64_t a,
+Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, const SpliceTokens& tokens,
                         const std::vector<int64_t>& sample_ids) {
   E2O_RETURN_IF_ERROR(SameInitializers(splice, plain));
   const std::string& path = splice.path();
@@ -65,33 +67,53 @@ Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, int
   const int32_t elem = out_type.elem_type();
   const int64_t d = out_type.shape().dim(2).dim_value();
   const uint32_t eb = OnnxElemBytes(elem);
+  const std::vector<SplicedInput> inputs = SplicedInputs(tokens);
+  if (inputs.empty()) return Status::Mismatch(path + ": no token id to check the splice graph at");
+  auto is_token = [&](int64_t id) {
+    for (const SplicedInput& in : inputs)
+      if (in.token_id == id) return true;
+    return false;
+  };
 
-  // The text ids (any equal to A would be audio), with A first, in the middle and last.
+  // The text ids (any equal to a token id would be spliced), with each token first, in
+  // the middle and last.
   std::vector<int64_t> text;
   for (int64_t id : sample_ids)
-    if (id != a) text.push_back(id);
+    if (!is_token(id)) text.push_back(id);
   std::vector<int64_t> ids = text;
-  ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2), a);
-  ids.insert(ids.begin(), a);
-  ids.push_back(a);
+  for (const SplicedInput& in : inputs) {
+    ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2), in.token_id);
+    ids.insert(ids.begin(), in.token_id);
+    ids.push_back(in.token_id);
+  }
   const int64_t n = static_cast<int64_t>(ids.size()), m = 3;
+  std::string counted;  // "3 audio tokens", "3 image and 3 audio tokens"
+  for (const SplicedInput& in : inputs)
+    counted += (counted.empty() ? "" : " and ") + std::to_string(m) + " " + in.modality;
+  counted += " tokens";
 
   std::vector<int64_t> zeroed = ids;
   for (int64_t& id : zeroed)
-    if (id == a) id = 0;
+    if (is_token(id)) id = 0;
   E2O_ASSIGN_OR_RETURN(HostTensor want, EvaluateLookup(plain, MakeIdsTensor(zeroed, 1, n)));
-  E2O_ASSIGN_OR_RETURN(HostTensor audio, AudioRows(elem, m, d));
   const uint64_t row = static_cast<uint64_t>(d) * eb;
   if (want.data.size() != static_cast<uint64_t>(n) * row)
     return Status::Mismatch(plain.path() + ": output of " + std::to_string(want.data.size()) + " bytes for " +
                             std::to_string(n) + " ids");
-  for (int64_t p = 0, r = 0; p < n; ++p)
-    if (ids[p] == a) std::memcpy(want.data.data() + p * row, audio.data.data() + (r++) * row, row);
+  // Each modality's rows start at a pattern of their own, so rows put in at another
+  // modality's positions differ from those wanted.
+  std::vector<HostTensor> run = {MakeIdsTensor(ids, 1, n)};
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    E2O_ASSIGN_OR_RETURN(HostTensor rows, FeatureRows(elem, m, d, k));
+    for (int64_t p = 0, r = 0; p < n; ++p)
+      if (ids[p] == inputs[k].token_id)
+        std::memcpy(want.data.data() + p * row, rows.data.data() + (r++) * row, row);
+    run.push_back(std::move(rows));
+  }
 
-  auto got = EvaluateGraph(splice, {MakeIdsTensor(ids, 1, n), audio});
+  auto got = EvaluateGraph(splice, run);
   if (!got.ok())
-    return Status::Mismatch(path + ": run with " + std::to_string(m) +
-                            " audio tokens failed: " + got.status().message());
+    return Status::Mismatch(path + ": run with " + counted + " failed: " + got.status().message());
   if (got->dims != std::vector<int64_t>{1, n, d} || got->data != want.data) {
     int64_t at = 0;
     for (; at < n && got->data.size() == want.data.size(); ++at)
@@ -99,21 +121,28 @@ Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, int
     return Status::Mismatch(path + ": output differs from masked_scatter over the tier's graph at position " +
                             std::to_string(at) + " (id " + std::to_string(at < n ? ids[at] : -1) + ")");
   }
-  // A count of audio rows other than that of audio tokens must fail the run.
-  for (int64_t wrong : {m - 1, m + 1}) {
-    E2O_ASSIGN_OR_RETURN(HostTensor rows, AudioRows(elem, wrong, d));
-    if (EvaluateGraph(splice, {MakeIdsTensor(ids, 1, n), rows}).ok())
-      return Status::Mismatch(path + ": " + std::to_string(m) + " audio tokens with " +
-                              std::to_string(wrong) + " audio rows ran without an error");
-  }
-  // No audio: the plain graph, bit for bit.
+  // A count of one modality's rows other than that of its tokens must fail the run.
+  for (size_t k = 0; k < inputs.size(); ++k)
+    for (int64_t wrong : {m - 1, m + 1}) {
+      std::vector<HostTensor> bad = run;
+      E2O_ASSIGN_OR_RETURN(bad[k + 1], FeatureRows(elem, wrong, d, k));
+      if (EvaluateGraph(splice, bad).ok())
+        return Status::Mismatch(path + ": " + std::to_string(m) + " " + inputs[k].modality + " tokens with " +
+                                std::to_string(wrong) + " " + inputs[k].input_name() +
+                                " rows ran without an error");
+    }
+  // No token and no rows: the plain graph, bit for bit.
   if (!text.empty()) {
     const int64_t k = static_cast<int64_t>(text.size());
     E2O_ASSIGN_OR_RETURN(HostTensor plain_out, EvaluateLookup(plain, MakeIdsTensor(text, 1, k)));
-    E2O_ASSIGN_OR_RETURN(HostTensor none, AudioRows(elem, 0, d));
-    auto alone = EvaluateGraph(splice, {MakeIdsTensor(text, 1, k), none});
+    std::vector<HostTensor> none = {MakeIdsTensor(text, 1, k)};
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      E2O_ASSIGN_OR_RETURN(HostTensor empty, FeatureRows(elem, 0, d, j));
+      none.push_back(std::move(empty));
+    }
+    auto alone = EvaluateGraph(splice, none);
     if (!alone.ok() || alone->dims != plain_out.dims || alone->data != plain_out.data)
-      return Status::Mismatch(path + ": with no audio its output is not the tier's graph's" +
+      return Status::Mismatch(path + ": with no spliced token its output is not the tier's graph's" +
                               (alone.ok() ? std::string() : ": " + alone.status().message()));
   }
   return Status::Ok();

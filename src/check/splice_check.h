@@ -6,13 +6,13 @@
 //   1. every initializer of the plain graph is in the splice graph with the same type,
 //      dims and bytes on disk (same location, offset and length, or the same inline
 //      bytes): the table is on disk once, and the splice reads what the tier verified;
-//   2. on the sample ids with the audio token at the first, a middle and the last
-//      position and synthetic audio rows holding -0.0, subnormals, +-inf and a NaN, its
-//      output is the plain graph's output on where(ids == A, 0, ids) with the audio
-//      positions overwritten in order by the audio rows (masked_scatter), bit for bit;
-//   3. one audio row too few and one too many each make the run fail;
-//   4. with no audio token and zero audio rows it outputs exactly the plain graph's
-//      output.
+//   2. on the sample ids with each spliced token (audio, image) at the first, a middle
+//      and the last position and synthetic feature rows holding -0.0, subnormals, +-inf
+//      and a NaN (each modality's rows different), its output is the plain graph's output
+//      on the ids with every token set to 0, each modality's positions overwritten in
+//      order by its rows (masked_scatter), bit for bit;
+//   3. for each modality, one row too few and one too many each make the run fail;
+//   4. with no token and zero rows it outputs exactly the plain graph's output.
 // A failure is a Mismatch naming the splice file and what differs.
 #pragma once
 
@@ -21,10 +21,11 @@
 
 #include "embed2onnx/status.h"
 #include "onnx/onnx_model.h"
+#include "onnx/splice_graph.h"
 
 namespace embed2onnx {
 
-Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, int64_t audio_token_id,
+Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, const SpliceTokens& tokens,
                         const std::vector<int64_t>& sample_ids);
 
 }  // namespace embed2onnx

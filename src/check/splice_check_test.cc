@@ -33,7 +33,7 @@ class SpliceCheckTest : public ::testing::Test {
     AddRawInitializer(g, "w", onnx::TensorProto::FLOAT, {5, 4},
                       std::string(reinterpret_cast<const char*>(w.data()), w.size() * 4));
     SetIntAttr(AddNode(g, "Gather", {"w", kInputName}, {kOutputName}, "g"), "axis", 0);
-    auto s = MakeSpliceModel(plain_, 3, "splice");
+    auto s = MakeSpliceModel(plain_, Audio(3), "splice");
     ASSERT_TRUE(s.ok());
     splice_ = *s;
   }
@@ -46,17 +46,42 @@ class SpliceCheckTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(*r) : nullptr;
   }
-  Status Check(const onnx::ModelProto& splice) {
+  static SpliceTokens Audio(int64_t id) { return {std::nullopt, id}; }
+  Status Check(const onnx::ModelProto& splice, const SpliceTokens& tokens = Audio(3)) {
     auto p = Load(plain_, "plain.onnx");
     auto s = Load(splice, "splice.onnx");
     if (!p || !s) return Status::IOError("load");
-    return CheckSpliceGraph(*s, *p, 3, {0, 1, 3, 4});
+    return CheckSpliceGraph(*s, *p, tokens, {0, 1, 3, 4});
   }
   onnx::NodeProto* Node(onnx::ModelProto* m, const std::string& name) {
     for (auto& n : *m->mutable_graph()->mutable_node())
       if (n.name() == name) return &n;
     ADD_FAILURE() << "no node " << name;
     return m->mutable_graph()->mutable_node(0);
+  }
+
+  // Makes modality `mod`'s scatter take only the first K of its rows, K the number of its
+  // positions, so that ScatterND's shape rule always holds: one row too many then runs
+  // (one too few still fails, in Gather).
+  void TakeFirstRows(onnx::ModelProto* m, const std::string& mod) {
+    const std::string cap = mod == "audio" ? "Audio" : "Image",
+                      scatter = "EmbedTokens_Splice_" + cap + "Scatter";
+    onnx::GraphProto* g = m->mutable_graph();
+    AddInt64Initializer(g, "splice.test_one", {}, {1});
+    AddInt64Initializer(g, "splice.test_axis0", {1}, {0});
+    Node(m, scatter)->set_input(2, "splice.first_rows");
+    auto nodes = g->node();
+    g->clear_node();
+    for (const auto& n : nodes) {
+      if (n.name() == scatter) {
+        SetIntAttr(AddNode(g, "Shape", {"splice." + mod + "_positions"}, {"splice.k1"}, "t1"), "end", 1);
+        AddNode(g, "Squeeze", {"splice.k1", "splice.test_axis0"}, {"splice.k"}, "t2");
+        AddNode(g, "Range", {"splice.zero", "splice.k", "splice.test_one"}, {"splice.first"}, "t3");
+        SetIntAttr(AddNode(g, "Gather", {mod + "_features", "splice.first"}, {"splice.first_rows"}, "t4"),
+                   "axis", 0);
+      }
+      *g->add_node() = n;
+    }
   }
 
   fs::path dir_;
@@ -69,34 +94,17 @@ TEST_F(SpliceCheckTest, TheBuiltSpliceGraphPasses) {
 }
 
 TEST_F(SpliceCheckTest, AGraphThatDropsSpareAudioRowsFails) {
-  // The updates are the first K audio rows, K the number of audio positions, so ScatterND's
-  // shape rule always holds: one audio row too many runs (one too few still fails, in Gather).
   onnx::ModelProto m = splice_;
-  onnx::GraphProto* g = m.mutable_graph();
-  AddInt64Initializer(g, "splice.test_one", {}, {1});
-  AddInt64Initializer(g, "splice.test_axis0", {1}, {0});
-  Node(&m, "EmbedTokens_Splice_Scatter")->set_input(2, "splice.first_rows");
-  auto nodes = g->node();
-  g->clear_node();
-  for (const auto& n : nodes) {
-    if (n.name() == "EmbedTokens_Splice_Scatter") {
-      onnx::NodeProto* k = AddNode(g, "Shape", {"splice.audio_positions"}, {"splice.k1"}, "t1");
-      SetIntAttr(k, "end", 1);
-      AddNode(g, "Squeeze", {"splice.k1", "splice.test_axis0"}, {"splice.k"}, "t2");
-      AddNode(g, "Range", {"splice.zero", "splice.k", "splice.test_one"}, {"splice.first"}, "t3");
-      SetIntAttr(AddNode(g, "Gather", {kAudioInputName, "splice.first"}, {"splice.first_rows"}, "t4"), "axis",
-                 0);
-    }
-    *g->add_node() = n;
-  }
+  TakeFirstRows(&m, "audio");
   Status s = Check(m);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("3 audio tokens with 4 audio rows ran without an error"), std::string::npos)
+  EXPECT_NE(s.message().find("3 audio tokens with 4 audio_features rows ran without an error"),
+            std::string::npos)
       << s.message();
 }
 
 TEST_F(SpliceCheckTest, AnotherAudioIdFails) {
-  auto m = MakeSpliceModel(plain_, 4, "splice");
+  auto m = MakeSpliceModel(plain_, Audio(4), "splice");
   ASSERT_TRUE(m.ok());
   Status s = Check(*m);
   ASSERT_FALSE(s.ok());
@@ -109,11 +117,11 @@ TEST_F(SpliceCheckTest, AudioRowsInTheWrongOrderFail) {
   onnx::ModelProto m = splice_;
   onnx::GraphProto* g = m.mutable_graph();
   AddInt64Initializer(g, "splice.test_reversed", {3}, {2, 1, 0});
-  Node(&m, "EmbedTokens_Splice_Scatter")->set_input(2, "splice.reversed_rows");
+  Node(&m, "EmbedTokens_Splice_AudioScatter")->set_input(2, "splice.reversed_rows");
   auto nodes = g->node();
   g->clear_node();
   for (const auto& n : nodes) {
-    if (n.name() == "EmbedTokens_Splice_Scatter")
+    if (n.name() == "EmbedTokens_Splice_AudioScatter")
       SetIntAttr(
           AddNode(g, "Gather", {kAudioInputName, "splice.test_reversed"}, {"splice.reversed_rows"}, "t1"),
           "axis", 0);
@@ -132,7 +140,7 @@ TEST_F(SpliceCheckTest, PositionsInTheWrongOrderFail) {
   onnx::GraphProto* g = m.mutable_graph();
   AddInt64Initializer(g, "splice.test_shape", {2}, {-1, 2});
   for (auto& n : *g->mutable_node())
-    if (n.name() == "EmbedTokens_Splice_Positions") {
+    if (n.name() == "EmbedTokens_Splice_AudioPositions") {
       n.set_op_type("Reshape");
       n.clear_attribute();
       n.add_input("splice.test_shape");
@@ -171,8 +179,59 @@ TEST_F(SpliceCheckTest, NoAudioMustBeThePlainGraph) {
   }
   Status s = Check(m);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("with no audio its output is not the tier's graph's"), std::string::npos)
+  EXPECT_NE(s.message().find("with no spliced token its output is not the tier's graph's"), std::string::npos)
       << s.message();
+}
+
+// Image and audio in one graph: image token 2, audio token 3.
+TEST_F(SpliceCheckTest, ImageAndAudioTogetherPass) {
+  const SpliceTokens both{2, 3};
+  auto m = MakeSpliceModel(plain_, both, "splice");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  Status s = Check(*m, both);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  // Judged as an audio-only graph, its inputs do not match.
+  EXPECT_FALSE(Check(*m).ok());
+}
+
+TEST_F(SpliceCheckTest, ImageRowsAtTheAudioPositionsFail) {
+  // The two feature inputs swapped in the graph's input list: each modality's rows would
+  // land at the other's positions.
+  const SpliceTokens both{2, 3};
+  auto m = MakeSpliceModel(plain_, both, "splice");
+  ASSERT_TRUE(m.ok());
+  onnx::GraphProto* g = m->mutable_graph();
+  for (auto& n : *g->mutable_node())
+    for (std::string& in : *n.mutable_input())
+      in = in == kAudioInputName ? kImageInputName : in == kImageInputName ? kAudioInputName : in;
+  Status s = Check(*m, both);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("differs from masked_scatter over the tier's graph at position"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(SpliceCheckTest, SpareImageRowsMustFail) {
+  const SpliceTokens both{2, 3};
+  auto built = MakeSpliceModel(plain_, both, "splice");
+  ASSERT_TRUE(built.ok());
+  onnx::ModelProto m = *built;
+  TakeFirstRows(&m, "image");
+  Status s = Check(m, both);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("3 image tokens with 4 image_features rows ran without an error"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(SpliceCheckTest, ImageAlonePasses) {
+  const SpliceTokens image{4, std::nullopt};
+  auto m = MakeSpliceModel(plain_, image, "splice");
+  ASSERT_TRUE(m.ok());
+  Status s = Check(*m, image);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  // The wrong token id fails.
+  EXPECT_FALSE(Check(*m, SpliceTokens{1, std::nullopt}).ok());
 }
 
 }  // namespace

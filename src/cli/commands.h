@@ -30,8 +30,10 @@ struct ExportArgs {
   bool dry_run = false;  // plan only: write nothing
   uint32_t int4_block = 0;
   std::string audio_token_id;  // --audio-token-id as given ("" = not given)
+  std::string image_token_id;  // --image-token-id as given ("" = not given)
   bool no_splice = false;
   std::optional<int64_t> audio_token;  // --audio-token-id parsed by CheckExportArgs
+  std::optional<int64_t> image_token;  // --image-token-id parsed by CheckExportArgs
   std::string numpy = NumpyRulesName(kDefaultNumpyRules);
   std::vector<std::string> tier_list;  // --tiers parsed by CheckExportArgs; empty: every tier
 };

@@ -157,9 +157,18 @@ void PrintSummary(const ExportSummary& s, const std::string& label) {
     if (t.overflow.count > 0)
       std::printf("  %s: %llu values stored as +-inf (largest |x| %.9g)\n", t.tier.c_str(),
                   static_cast<unsigned long long>(t.overflow.count), t.overflow.max_abs_source);
-  if (!s.audio_token_source.empty()) {
-    std::printf("  splice graphs for audio token %lld (%s), inputs input_ids and audio_features:\n",
-                static_cast<long long>(s.audio_token_id), s.audio_token_source.c_str());
+  if (s.splice_tokens().any()) {
+    std::string what, inputs = "input_ids";
+    if (s.image_token_id) {
+      what = fmt::format("image token {} (flag)", *s.image_token_id);
+      inputs += !s.audio_token_source.empty() ? ", image_features" : " and image_features";
+    }
+    if (!s.audio_token_source.empty()) {
+      what += fmt::format("{}audio token {} ({})", what.empty() ? "" : " and ", s.audio_token_id,
+                          s.audio_token_source);
+      inputs += " and audio_features";
+    }
+    std::printf("  splice graphs for %s, inputs %s:\n", what.c_str(), inputs.c_str());
     for (const TierOutcome& t : s.tiers)
       if (!t.splice_path.empty())
         std::printf("  %s %s %s\n", PadRight(t.tier, 6).c_str(),
@@ -205,8 +214,15 @@ nlohmann::ordered_json SummaryJson(const ExportSummary& s, const std::string& va
     SetText(j, "hf_revision", s.hf_revision);
     j["hf_commit"] = s.hf_commit;
   }
-  if (!s.audio_token_source.empty())
-    j["splice"] = {{"audio_token_id", s.audio_token_id}, {"source", s.audio_token_source}};
+  if (s.splice_tokens().any()) {
+    json splice = json::object();
+    if (!s.audio_token_source.empty()) {
+      splice["audio_token_id"] = s.audio_token_id;
+      splice["source"] = s.audio_token_source;
+    }
+    if (s.image_token_id) splice["image_token_id"] = *s.image_token_id;
+    j["splice"] = splice;
+  }
   json tiers = json::array();
   uint64_t total = 0;
   for (const TierOutcome& t : s.tiers) {
@@ -351,7 +367,14 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
                   "write a splice graph <tier file>_audio.onnx per tier (input_ids + audio_features -> "
                   "inputs_embeds) for this audio token id (default: config.json's for a Granite Speech "
                   "checkpoint, 100352 for the presets; see docs/splice.md)");
-  cmd->add_flag("--no-splice", a->no_splice, "write no splice graphs")->excludes("--audio-token-id");
+  cmd->add_option("--image-token-id", a->image_token_id,
+                  "the splice graphs also take image_features, rows put in at this token id's positions "
+                  "(transformers' masked_scatter, as LLaVA-style models merge them); with no audio token "
+                  "id they take image_features alone, <tier file>_image.onnx, else <tier "
+                  "file>_image_audio.onnx. Never taken from config.json (see docs/splice.md)");
+  cmd->add_flag("--no-splice", a->no_splice, "write no splice graphs")
+      ->excludes("--audio-token-id")
+      ->excludes("--image-token-id");
   cmd->add_flag("--json", a->json,
                 "print one JSON document on stdout instead of the summary (files, bytes, parity, whole-table "
                 "figures, timings; one entry per variant); notes and progress stay on stderr");
@@ -361,6 +384,23 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing but errors (and the --json document)");
 }
 
+namespace {
+// Whole decimal int64 >= 0; it may be >= V (a placeholder no text id can equal).
+Result<int64_t> ParseTokenId(const std::string& flag, const std::string& v) {
+  size_t used = 0;
+  long long id = -1;
+  try {
+    id = std::stoll(v, &used, 10);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != v.size() || id < 0 || !std::isdigit(static_cast<unsigned char>(v[0])))
+    return Status::InvalidArgument(flag + ": '" + v + "' is not a token id (an integer from 0 to " +
+                                   std::to_string(INT64_MAX) + ")");
+  return static_cast<int64_t>(id);
+}
+}  // namespace
+
 Status CheckExportArgs(ExportArgs* a) {
   if (a->variant.empty() && a->model_dir.empty() && a->hf_model.empty())
     return Status::InvalidArgument(
@@ -369,20 +409,10 @@ Status CheckExportArgs(ExportArgs* a) {
   if (!a->out_dir.empty() && a->model_dir.empty() && a->hf_model.empty())
     return Status::InvalidArgument("--out-dir needs --model-dir or --model (see embed2onnx export --help)");
   if (!a->audio_token_id.empty()) {
-    // Whole decimal int64 >= 0; it may be >= V (a placeholder no text id can equal).
-    const std::string& v = a->audio_token_id;
-    size_t used = 0;
-    long long id = -1;
-    try {
-      id = std::stoll(v, &used, 10);
-    } catch (...) {
-      used = 0;
-    }
-    if (used != v.size() || id < 0 || !std::isdigit(static_cast<unsigned char>(v[0])))
-      return Status::InvalidArgument("--audio-token-id: '" + v +
-                                     "' is not a token id (an integer from 0 to " +
-                                     std::to_string(INT64_MAX) + ")");
-    a->audio_token = id;
+    E2O_ASSIGN_OR_RETURN(a->audio_token, ParseTokenId("--audio-token-id", a->audio_token_id));
+  }
+  if (!a->image_token_id.empty()) {
+    E2O_ASSIGN_OR_RETURN(a->image_token, ParseTokenId("--image-token-id", a->image_token_id));
   }
   a->tier_list.clear();
   if (a->tiers_given) {
@@ -401,6 +431,7 @@ Status ExportAll(const ExportArgs& a, nlohmann::ordered_json* exports) {
   ParseNumpyRules(a.numpy, &o.numpy);  // CLI11 admitted only the two names
   o.tensor = a.tensor;
   o.audio_token_id = a.audio_token;
+  o.image_token_id = a.image_token;
   o.no_splice = a.no_splice;
   o.output_dtype = a.output_dtype;
   o.dry_run = a.dry_run;

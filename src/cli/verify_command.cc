@@ -171,7 +171,7 @@ Status RunVerifyImpl(const VerifyArgs& a) {
       if (f.ok) {
         line =
             f.splice
-                ? fmt::format("{}: splice graph, {} ids with audio rows", FileName(f.file), f.ids_evaluated)
+                ? fmt::format("{}: splice graph, {} ids with feature rows", FileName(f.file), f.ids_evaluated)
                 : fmt::format("{}: {} rows, {} ids", FileName(f.file), f.rows_checked, f.ids_evaluated);
         if (f.has_stats)
           line += fmt::format(", max err {:.3e}{}", f.stats.max_abs_err,

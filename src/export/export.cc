@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -246,6 +247,25 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
                          summary.audio_token_source, *text, kAudioTokenText));
     }
   }
+  if (opts.image_token_id && !opts.no_splice) {
+    const int64_t id = *opts.image_token_id;
+    if (id < 0) return Status::InvalidArgument("--image-token-id: " + std::to_string(id) + " is negative");
+    if (!summary.audio_token_source.empty() && id == summary.audio_token_id)
+      return Status::InvalidArgument(fmt::format("--image-token-id: {} is also the audio token id ({})", id,
+                                                 summary.audio_token_source));
+    summary.image_token_id = id;
+    // Image tokens go by many names (<image>, <|image|>, <|image_pad|>, <image_soft_token>):
+    // one without "image" in it is said aloud.
+    if (auto text = TokenText(opts.model_dir, id)) {
+      summary.image_token_text = *text;
+      std::string lower = *text;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower.find("image") == std::string::npos)
+        note(
+            fmt::format("image token id {} is '{}' in the tokenizer, which does not look like an image token",
+                        id, *text));
+    }
+  }
   summary.tensor = info->name;
   summary.dtype = std::string(DTypeName(table->dtype()));
   summary.checkpoint = ckpt.source();
@@ -289,7 +309,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
     E2O_ASSIGN_OR_RETURN(
         std::unique_ptr<TierWriter> w,
         TierWriter::Create(*t, params, table->rows(), table->cols(), GraphMeta(meta, *t, params), out.get()));
-    if (!summary.audio_token_source.empty()) E2O_RETURN_IF_ERROR(w->AddSplice(summary.audio_token_id));
+    if (summary.splice_tokens().any()) E2O_RETURN_IF_ERROR(w->AddSplice(summary.splice_tokens()));
     sinks.push_back(std::make_unique<ExportSink>(w.get()));
     pass_tiers.push_back({t, params, sinks.back().get()});
     writer_ptrs.push_back(w.get());

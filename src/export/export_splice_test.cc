@@ -1,6 +1,7 @@
 // Export's splice graphs (SPEC §8) and its reading of config.json (SPEC §9): which audio
-// token id wins, that the graphs are written, planned, reported and removed like the
-// tiers' files, and that a config.json disagreeing with the table stops the export.
+// token id wins, the image token beside it, that the graphs are written, planned, reported
+// and removed like the tiers' files, and that a config.json disagreeing with the table
+// stops the export.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -131,10 +132,10 @@ TEST_F(ExportSpliceTest, AConfigThatDisagreesWithTheTableIsRefusedBeforeAnything
             std::string::npos);
 }
 
-TEST_F(ExportSpliceTest, TheTokenizersTextIsNotedWhenItIsNotAudio) {
+TEST_F(ExportSpliceTest, TheTokenizersTextIsNotedWhenItIsNotTheModalitysToken) {
   test_util::WriteFile(
       ckpt_.Join("tokenizer_config.json"),
-      R"({"added_tokens_decoder": {"5": {"content": "<|audio|>"}, "6": {"content": "<s>"}}})");
+      R"({"added_tokens_decoder": {"5": {"content": "<|audio|>"}, "6": {"content": "<s>"}, "7": {"content": "<|IMAGE_PAD|>"}}})");
   std::vector<std::string> notes;
   ExportOptions o = Options(out_.Join("a"));
   o.note = [&](const std::string& n) { notes.push_back(n); };
@@ -149,6 +150,59 @@ TEST_F(ExportSpliceTest, TheTokenizersTextIsNotedWhenItIsNotAudio) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(notes[0], "audio token id 6 (flag) is '<s>' in the tokenizer, not '<|audio|>'");
+  // An image token: any text with "image" in it passes, in any case.
+  o.audio_token_id = 5;
+  o.image_token_id = 7;
+  o.out_dir = out_.Join("c");
+  r = ExportTable(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->image_token_text, "<|IMAGE_PAD|>");
+  EXPECT_EQ(Report(o.out_dir)["splice"]["image_token_text"], "<|IMAGE_PAD|>");
+  EXPECT_EQ(notes.size(), 1u);
+  o.image_token_id = 6;
+  o.out_dir = out_.Join("d");
+  ASSERT_TRUE(ExportTable(o).ok());
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[1], "image token id 6 is '<s>' in the tokenizer, which does not look like an image token");
+}
+
+TEST_F(ExportSpliceTest, AnImageTokenAddsImageFeaturesAloneOrBeforeAudio) {
+  // Image alone: <stem>_image.onnx, the report with the image key and no audio keys.
+  ExportOptions o = Options(out_.Join("image"));
+  o.image_token_id = 7;
+  Result<ExportSummary> r = ExportTable(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->audio_token_source.empty());
+  EXPECT_EQ(r->splice_tokens(), (SpliceTokens{7, std::nullopt}));
+  EXPECT_TRUE(r->tiers[1].splice_path.ends_with("/embed_tokens_int8_image.onnx")) << r->tiers[1].splice_path;
+  EXPECT_EQ(SpliceFiles(o.out_dir), 0);
+  nlohmann::json s = Report(o.out_dir)["splice"];
+  EXPECT_EQ(s["image_token_id"], 7);
+  EXPECT_FALSE(s.contains("audio_token_id"));
+  EXPECT_EQ(s["graphs"]["fp32"], "embed_tokens_image.onnx");
+  // With the audio flag too: one graph per tier takes both.
+  o.out_dir = out_.Join("both");
+  o.audio_token_id = 299;
+  r = ExportTable(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->tiers[0].splice_path.ends_with("/embed_tokens_image_audio.onnx")) << r->tiers[0].splice_path;
+  s = Report(o.out_dir)["splice"];
+  EXPECT_EQ(s["image_token_id"], 7);
+  EXPECT_EQ(s["audio_token_id"], 299);
+  EXPECT_EQ(s["graphs"]["int8"], "embed_tokens_int8_image_audio.onnx");
+  // --no-splice wins; one id for both is refused before anything is written.
+  o.out_dir = out_.Join("none");
+  o.no_splice = true;
+  r = ExportTable(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->splice_tokens().any());
+  o.no_splice = false;
+  o.out_dir = out_.Join("same");
+  o.image_token_id = 299;
+  r = ExportTable(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "--image-token-id: 299 is also the audio token id (flag)");
+  EXPECT_FALSE(fs::exists(o.out_dir));
 }
 
 TEST_F(ExportSpliceTest, ThePlannedBytesCountTheSpliceGraphs) {

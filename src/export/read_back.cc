@@ -93,10 +93,11 @@ Status ReadBackSplice(const TierWriter& w, const LoadedModel& plain, uint64_t co
   ContractOptions contract;
   contract.hidden = static_cast<int64_t>(cols);
   contract.expected_location = SidecarName(w.tier().file_name);
-  contract.splice = true;
+  for (const SplicedInput& in : SplicedInputs(w.splice_tokens()))
+    contract.splice_modalities.push_back(in.modality);
   contract.output_elem = w.params().output_elem;
   E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
-  return CheckSpliceGraph(*splice, plain, w.audio_token_id(), sample_ids);
+  return CheckSpliceGraph(*splice, plain, w.splice_tokens(), sample_ids);
 }
 
 }  // namespace embed2onnx

@@ -112,19 +112,28 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
           {report_key::kOverflowCount, t.overflow.count},
           {report_key::kOverflowMaxAbsSource, t.overflow.max_abs_source}};
   // The splice graphs (SPEC §8): "graphs" holds paths only, as "tiers" does.
-  if (!s.audio_token_source.empty()) {
+  // The audio keys only when there is an audio token, the image keys only when there is
+  // an image token.
+  if (s.splice_tokens().any()) {
     json graphs = json::object(), bytes = json::object();
     for (const TierOutcome& t : s.tiers) {
       if (t.splice_path.empty()) continue;
       SetText(graphs, t.tier, RelativePath(t.splice_path, paths_base));
       bytes[t.tier] = t.splice_bytes;
     }
-    report[report_key::kSplice] = {
-        {report_key::kSpliceAudioTokenId, s.audio_token_id},
-        {report_key::kSpliceSource, s.audio_token_source},
-        {"token_text", s.audio_token_text.empty() ? json() : json(JsonText(s.audio_token_text))},
-        {report_key::kSpliceGraphs, graphs},
-        {"bytes", bytes}};
+    json splice = json::object();
+    if (!s.audio_token_source.empty()) {
+      splice[report_key::kSpliceAudioTokenId] = s.audio_token_id;
+      splice[report_key::kSpliceSource] = s.audio_token_source;
+      splice["token_text"] = s.audio_token_text.empty() ? json() : json(JsonText(s.audio_token_text));
+    }
+    if (s.image_token_id) {
+      splice[report_key::kSpliceImageTokenId] = *s.image_token_id;
+      splice["image_token_text"] = s.image_token_text.empty() ? json() : json(JsonText(s.image_token_text));
+    }
+    splice[report_key::kSpliceGraphs] = graphs;
+    splice["bytes"] = bytes;
+    report[report_key::kSplice] = splice;
   }
   if (s.output_overflow.count > 0)
     report[report_key::kOutputOverflow] = {

@@ -68,18 +68,19 @@ Result<std::unique_ptr<TierWriter>> TierWriter::Create(const Tier& tier, const T
   return w;
 }
 
-Status TierWriter::AddSplice(int64_t audio_token_id) {
+Status TierWriter::AddSplice(const SpliceTokens& tokens) {
   if (!onnx_path_.empty())
-    return Status::InvalidArgument(splice_file_name() + ": planned after TierWriter::Open");
+    return Status::InvalidArgument(SpliceFileName(tier_.file_name, tokens) +
+                                   ": planned after TierWriter::Open");
   // The inline tensors hold zeros of their final size, so this is the final size too.
   E2O_ASSIGN_OR_RETURN(onnx::ModelProto splice,
-                       MakeSpliceModel(model_, audio_token_id, std::string(tier_.graph_name) + "_audio"));
-  audio_token_id_ = audio_token_id;
+                       MakeSpliceModel(model_, tokens, std::string(tier_.graph_name) + SpliceSuffix(tokens)));
+  splice_tokens_ = tokens;
   splice_bytes_ = splice.ByteSizeLong();
   return Status::Ok();
 }
 
-std::string TierWriter::splice_file_name() const { return SpliceFileName(tier_.file_name); }
+std::string TierWriter::splice_file_name() const { return SpliceFileName(tier_.file_name, splice_tokens_); }
 
 std::vector<uint64_t> TierWriter::planned_extents() const {
   std::vector<uint64_t> extents = {onnx_bytes_};
@@ -148,8 +149,9 @@ Status TierWriter::Finish() {
                            " bytes, planned " + std::to_string(onnx_bytes_));
   E2O_RETURN_IF_ERROR(WriteWholeFile(out_->disk(), onnx_path_, bytes));
   if (!has_splice()) return Status::Ok();
-  E2O_ASSIGN_OR_RETURN(onnx::ModelProto splice,
-                       MakeSpliceModel(model_, audio_token_id_, std::string(tier_.graph_name) + "_audio"));
+  E2O_ASSIGN_OR_RETURN(
+      onnx::ModelProto splice,
+      MakeSpliceModel(model_, splice_tokens_, std::string(tier_.graph_name) + SpliceSuffix(splice_tokens_)));
   std::string splice_bytes;
   if (!splice.SerializeToString(&splice_bytes))
     return Status::IOError(splice_path_ + ": cannot serialise the model");

@@ -25,6 +25,7 @@
 #include "embed2onnx/status.h"
 #include "export/output_dir.h"
 #include "onnx/external_data.h"
+#include "onnx/splice_graph.h"
 #include "tiers/tier.h"
 #include "util/disk.h"
 
@@ -43,8 +44,9 @@ class TierWriter {
   static Result<std::unique_ptr<TierWriter>> Create(const Tier& tier, const TierParams& params, uint64_t rows,
                                                     uint64_t cols, const ModelMeta& meta, OutputDir* out);
 
-  // Plans the splice graph for audio token `audio_token_id` too. REQUIRES: before Open.
-  Status AddSplice(int64_t audio_token_id);
+  // Plans the splice graph for the token ids of `tokens` too. REQUIRES: before Open,
+  // tokens.any().
+  Status AddSplice(const SpliceTokens& tokens);
 
   // The runs of bytes the tier will write, each starting on a block boundary: the .onnx
   // (its exact size), then each tensor in the sidecar (the gaps between them stay holes),
@@ -69,10 +71,10 @@ class TierWriter {
   const SidecarLayout& layout() const { return layout_; }
   uint64_t onnx_bytes() const { return onnx_bytes_; }  // planned by Create, written by Finish
   bool has_splice() const { return splice_bytes_ > 0; }
-  std::string splice_file_name() const;                            // "<stem>_audio.onnx"
+  std::string splice_file_name() const;                            // "<stem>_audio.onnx", ...
   const std::string& splice_path() const { return splice_path_; }  // staged, after Open
   uint64_t splice_bytes() const { return splice_bytes_; }          // planned by AddSplice
-  int64_t audio_token_id() const { return audio_token_id_; }
+  const SpliceTokens& splice_tokens() const { return splice_tokens_; }
 
  private:
   TierWriter(const Tier& tier, const TierParams& params, OutputDir* out)
@@ -87,7 +89,7 @@ class TierWriter {
   std::unique_ptr<WritableFile> sidecar_;
   std::string inline_data_[kMaxStreamed];  // for streamed tensors small enough to stay inline
   uint64_t onnx_bytes_ = 0;
-  int64_t audio_token_id_ = 0;
+  SpliceTokens splice_tokens_;
   std::string splice_path_;
   uint64_t splice_bytes_ = 0;
 };

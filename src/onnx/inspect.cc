@@ -112,11 +112,18 @@ json Describe(const LoadedModel& lm, const Status& verdict) {
   for (const auto& o : m.opset_import())
     j["opset_import"].push_back({{"domain", JsonText(o.domain())}, {"version", o.version()}});
   j["graph"] = JsonText(g.name());
-  // Provenance (SPEC §10), and whether this is a splice graph (SPEC §8): its second
-  // input is audio_features.
+  // Provenance (SPEC §10), and whether this is a splice graph (SPEC §8): its inputs
+  // after input_ids are audio_features and/or image_features.
   j["metadata"] = json::object();
   for (const auto& p : m.metadata_props()) j["metadata"][JsonText(p.key())] = JsonText(p.value());
-  j["splice"] = g.input_size() == 2 && g.input(1).name() == kAudioInputName;
+  std::string splice_inputs;
+  bool splice = g.input_size() >= 2;
+  for (int i = 1; i < g.input_size() && splice; ++i) {
+    splice = g.input(i).name() == kAudioInputName || g.input(i).name() == kImageInputName;
+    splice_inputs += " + " + g.input(i).name();
+  }
+  j["splice"] = splice;
+  if (splice) j["splice_inputs"] = "input_ids" + splice_inputs;
   for (const char* io : {"inputs", "outputs"}) {
     j[io] = json::array();
     const auto& list = std::string(io) == "inputs" ? g.input() : g.output();
@@ -158,7 +165,9 @@ std::string Text(const json& j) {
                      o["domain"].get<std::string>().empty() ? "ai.onnx" : o["domain"].get<std::string>(),
                      o["version"].get<int64_t>());
   s += "\n  graph " + j["graph"].get<std::string>() +
-       (j["splice"].get<bool>() ? "  (splice graph: input_ids + audio_features -> inputs_embeds)" : "") +
+       (j["splice"].get<bool>()
+            ? "  (splice graph: " + j["splice_inputs"].get<std::string>() + " -> inputs_embeds)"
+            : "") +
        "\n";
   if (!j["metadata"].empty()) {
     s += "  metadata:";

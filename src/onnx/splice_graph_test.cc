@@ -24,8 +24,10 @@ onnx::ModelProto PlainModel(int64_t v, int64_t d) {
   return m;
 }
 
+SpliceTokens Audio(int64_t id) { return {std::nullopt, id}; }
+
 TEST(SpliceGraphTest, WrapsTheTierNodesBetweenTheSpliceNodes) {
-  auto m = MakeSpliceModel(PlainModel(10, 4), 9, "embed_tokens_audio");
+  auto m = MakeSpliceModel(PlainModel(10, 4), Audio(9), "embed_tokens_audio");
   ASSERT_TRUE(m.ok()) << m.status().message();
   const onnx::GraphProto& g = m->graph();
   EXPECT_EQ(g.name(), "embed_tokens_audio");
@@ -78,7 +80,7 @@ TEST(SpliceGraphTest, WrapsTheTierNodesBetweenTheSpliceNodes) {
 }
 
 TEST(SpliceGraphTest, KeepsTheInitializersAndTheAudioId) {
-  auto m = MakeSpliceModel(PlainModel(10, 4), 123, "g");
+  auto m = MakeSpliceModel(PlainModel(10, 4), Audio(123), "g");
   ASSERT_TRUE(m.ok());
   bool table = false, id = false;
   for (const auto& t : m->graph().initializer()) {
@@ -105,20 +107,28 @@ TEST(SpliceGraphTest, AudioFeaturesTakeThePlainOutputType) {
   AddRawInitializer(pg, "embed_tokens.weight", onnx::TensorProto::FLOAT16, {10, 4}, std::string(80, '\0'));
   SetIntAttr(AddNode(pg, "Gather", {"embed_tokens.weight", kInputName}, {kOutputName}, "EmbedTokens_Gather"),
              "axis", 0);
-  auto m = MakeSpliceModel(plain, 9, "g");
+  auto m = MakeSpliceModel(plain, Audio(9), "g");
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(m->graph().input(1).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT16);
   EXPECT_EQ(m->graph().output(0).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT16);
   // And FLOAT for the float32 plain graph.
-  auto f = MakeSpliceModel(PlainModel(10, 4), 9, "g");
+  auto f = MakeSpliceModel(PlainModel(10, 4), Audio(9), "g");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->graph().input(1).type().tensor_type().elem_type(), onnx::TensorProto::FLOAT);
 }
 
 TEST(SpliceGraphTest, FileNameAndProvenance) {
-  EXPECT_EQ(SpliceFileName("embed_tokens.onnx"), "embed_tokens_audio.onnx");
-  EXPECT_EQ(SpliceFileName("embed_tokens_fp16w.onnx"), "embed_tokens_fp16w_audio.onnx");
-  auto m = MakeSpliceModel(PlainModel(10, 4), 100352, "g");
+  EXPECT_EQ(SpliceFileName("embed_tokens.onnx", Audio(1)), "embed_tokens_audio.onnx");
+  EXPECT_EQ(SpliceFileName("embed_tokens_fp16w.onnx", Audio(1)), "embed_tokens_fp16w_audio.onnx");
+  EXPECT_EQ(SpliceFileName("embed_tokens_fp16w.onnx", {2, std::nullopt}), "embed_tokens_fp16w_image.onnx");
+  EXPECT_EQ(SpliceFileName("embed_tokens_fp16w.onnx", {2, 1}), "embed_tokens_fp16w_image_audio.onnx");
+  EXPECT_EQ(SpliceFileNames("embed_tokens.onnx"),
+            (std::vector<std::string>{"embed_tokens_audio.onnx", "embed_tokens_image.onnx",
+                                      "embed_tokens_image_audio.onnx"}));
+  EXPECT_EQ(SpliceModalitiesOfName("embed_tokens.onnx", "embed_tokens_image_audio.onnx"),
+            (std::vector<std::string>{"image", "audio"}));
+  EXPECT_TRUE(SpliceModalitiesOfName("embed_tokens.onnx", "embed_tokens_int8_audio.onnx").empty());
+  auto m = MakeSpliceModel(PlainModel(10, 4), Audio(100352), "g");
   ASSERT_TRUE(m.ok());
   bool found = false;
   for (const auto& p : m->metadata_props())
@@ -129,10 +139,52 @@ TEST(SpliceGraphTest, FileNameAndProvenance) {
 TEST(SpliceGraphTest, RefusesWhatIsNotALookupGraph) {
   onnx::ModelProto m = PlainModel(10, 4);
   m.mutable_graph()->mutable_output(0)->set_name("other");
-  EXPECT_FALSE(MakeSpliceModel(m, 9, "g").ok());
+  EXPECT_FALSE(MakeSpliceModel(m, Audio(9), "g").ok());
   onnx::ModelProto two = PlainModel(10, 4);
   *two.mutable_graph()->add_input() = two.graph().input(0);
-  EXPECT_FALSE(MakeSpliceModel(two, 9, "g").ok());
+  EXPECT_FALSE(MakeSpliceModel(two, Audio(9), "g").ok());
+}
+
+TEST(SpliceGraphTest, ImageBeforeAudioEachWithItsOwnScatter) {
+  auto m = MakeSpliceModel(PlainModel(10, 4), {7, 9}, "g");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const onnx::GraphProto& g = m->graph();
+  ASSERT_EQ(g.input_size(), 3);
+  EXPECT_EQ(g.input(1).name(), kImageInputName);
+  EXPECT_EQ(g.input(1).type().tensor_type().shape().dim(0).dim_param(), "num_image_tokens");
+  EXPECT_EQ(g.input(2).name(), kAudioInputName);
+  // The tier's Gather sees neither token: both Wheres run before it.
+  std::vector<std::string> order;
+  for (const auto& n : g.node()) order.push_back(n.op_type());
+  EXPECT_EQ(order, (std::vector<std::string>{"Equal", "Where", "Equal", "Where", "Gather", "NonZero",
+                                             "Transpose", "ScatterND", "NonZero", "Transpose", "ScatterND"}));
+  // The image scatter writes what the audio scatter reads; only the audio one writes the output.
+  std::string image_out;
+  for (const auto& n : g.node()) {
+    if (n.name() == "EmbedTokens_Splice_ImageScatter") {
+      EXPECT_EQ(n.input(0), "splice.text_embeds");
+      EXPECT_EQ(n.input(2), kImageInputName);
+      image_out = n.output(0);
+    }
+    if (n.name() == "EmbedTokens_Splice_AudioScatter") {
+      EXPECT_EQ(n.input(0), image_out);
+      EXPECT_EQ(n.input(2), kAudioInputName);
+      EXPECT_EQ(n.output(0), kOutputName);
+    }
+  }
+  EXPECT_FALSE(image_out.empty());
+  int keys = 0;
+  for (const auto& p : m->metadata_props())
+    keys += (p.key() == kImageTokenIdMetadataKey && p.value() == "7") +
+            (p.key() == kAudioTokenIdMetadataKey && p.value() == "9");
+  EXPECT_EQ(keys, 2);
+}
+
+TEST(SpliceGraphTest, RefusesNoTokenAndOneIdForBoth) {
+  EXPECT_FALSE(MakeSpliceModel(PlainModel(10, 4), SpliceTokens{}, "g").ok());
+  auto same = MakeSpliceModel(PlainModel(10, 4), {9, 9}, "g");
+  ASSERT_FALSE(same.ok());
+  EXPECT_NE(same.status().message().find("both 9"), std::string::npos) << same.status().message();
 }
 
 }  // namespace

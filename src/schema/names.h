@@ -36,9 +36,12 @@ inline constexpr char kMeanRowCosine[] = "mean_row_cosine";
 inline constexpr char kOverflowSuffix[] = "_overflow";
 inline constexpr char kOverflowCount[] = "count";
 inline constexpr char kOverflowMaxAbsSource[] = "max_abs_source";
-// "splice": {"audio_token_id": A, "source": "flag"|"config"|"preset", "graphs": {tier: path}, ...}
+// "splice": {"audio_token_id": A, "source": "flag"|"config"|"preset", "image_token_id": I,
+// "graphs": {tier: path}, ...}; the audio keys when there is an audio token, the image key
+// when there is an image token.
 inline constexpr char kSplice[] = "splice";
 inline constexpr char kSpliceAudioTokenId[] = "audio_token_id";
+inline constexpr char kSpliceImageTokenId[] = "image_token_id";
 inline constexpr char kSpliceSource[] = "source";
 inline constexpr char kSpliceGraphs[] = "graphs";
 // "float32" or "float16": the element type of every graph's inputs_embeds

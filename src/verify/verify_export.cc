@@ -57,10 +57,11 @@ struct TierFile {
   }
 };
 
-// A splice graph's name: some tier's file name with _audio before .onnx.
+// A splice graph's name: some tier's file name with _audio, _image or _image_audio
+// before .onnx.
 bool IsSpliceName(const std::string& n) {
   for (const std::string& tier : TierNames())
-    if (SpliceFileName(FindTier(tier)->file_name) == n) return true;
+    if (!SpliceModalitiesOfName(FindTier(tier)->file_name, n).empty()) return true;
   return false;
 }
 
@@ -219,31 +220,38 @@ void CompareWithReport(TierFile& tf, const nlohmann::json& report) {
   tf.out->stats_compared = true;
 }
 
-// The audio token id of `splice`: the report's, else the graph's metadata.
-Result<int64_t> SpliceAudioId(const LoadedModel& splice, const nlohmann::json& report) {
-  std::optional<int64_t> from_graph;
-  for (const auto& p : splice.proto().metadata_props())
-    if (p.key() == kAudioTokenIdMetadataKey) {
-      try {
-        size_t used = 0;
-        from_graph = std::stoll(p.value(), &used);
-        if (used != p.value().size()) from_graph.reset();
-      } catch (...) {
+// The token id of each of `modalities` in `splice`: the report's, else the graph's
+// metadata; both present and different is a mismatch.
+Result<SpliceTokens> SpliceTokensOf(const LoadedModel& splice, const std::vector<std::string>& modalities,
+                                    const nlohmann::json& report) {
+  SpliceTokens tokens;
+  for (const std::string& modality : modalities) {
+    const std::string key = SplicedInput{modality, 0}.metadata_key();
+    std::optional<int64_t> from_graph, from_report;
+    for (const auto& p : splice.proto().metadata_props())
+      if (p.key() == key) {
+        try {
+          size_t used = 0;
+          from_graph = std::stoll(p.value(), &used);
+          if (used != p.value().size()) from_graph.reset();
+        } catch (...) {
+        }
       }
+    if (report.is_object() && report.contains(report_key::kSplice) &&
+        report[report_key::kSplice].is_object()) {
+      const nlohmann::json& r = report[report_key::kSplice];
+      if (r.contains(key) && r[key].is_number_integer()) from_report = r[key].get<int64_t>();
     }
-  if (report.is_object() && report.contains(report_key::kSplice) && report[report_key::kSplice].is_object()) {
-    const nlohmann::json& r = report[report_key::kSplice];
-    if (r.contains(report_key::kSpliceAudioTokenId) &&
-        r[report_key::kSpliceAudioTokenId].is_number_integer()) {
-      const int64_t id = r[report_key::kSpliceAudioTokenId].get<int64_t>();
-      if (from_graph && *from_graph != id)
-        return Status::Mismatch(fmt::format("{}: the graph's audio token id {} is not the report's {}",
-                                            splice.path(), *from_graph, id));
-      return id;
-    }
+    if (from_graph && from_report && *from_graph != *from_report)
+      return Status::Mismatch(fmt::format("{}: the graph's {} token id {} is not the report's {}",
+                                          splice.path(), modality, *from_graph, *from_report));
+    const std::optional<int64_t> id = from_report ? from_report : from_graph;
+    if (!id)
+      return Status::Mismatch(splice.path() + ": no " + modality +
+                              " token id in the report or in the graph's metadata");
+    (modality == "image" ? tokens.image : tokens.audio) = *id;
   }
-  if (from_graph) return *from_graph;
-  return Status::Mismatch(splice.path() + ": no audio token id in the report or in the graph's metadata");
+  return tokens;
 }
 
 // The splice graphs beside the tier files that passed, and those the report lists.
@@ -260,37 +268,39 @@ void VerifySplices(const std::string& dir, const std::vector<TierFile>& tiers, c
       }
   for (const TierFile& tf : tiers) {
     if (!tf.tier) continue;
-    const std::string name = SpliceFileName(tf.tier->file_name);
-    FileVerification v;
-    v.file = dir + "/" + name;
-    v.tier = tf.tier->name;
-    v.splice = true;
-    v.ok = false;
-    struct stat st;
-    if (::stat(v.file.c_str(), &st) != 0) {
-      if (!listed.count(name)) continue;
-      v.message = v.file + ": the report lists this splice graph but it is missing";
-      out->push_back(v);
+    for (const std::string& name : SpliceFileNames(tf.tier->file_name)) {
+      const std::vector<std::string> modalities = SpliceModalitiesOfName(tf.tier->file_name, name);
+      FileVerification v;
+      v.file = dir + "/" + name;
+      v.tier = tf.tier->name;
+      v.splice = true;
+      v.ok = false;
+      struct stat st;
+      if (::stat(v.file.c_str(), &st) != 0) {
+        if (!listed.count(name)) continue;
+        v.message = v.file + ": the report lists this splice graph but it is missing";
+        out->push_back(v);
+        listed.erase(name);
+        continue;
+      }
       listed.erase(name);
-      continue;
+      Status s = [&]() -> Status {
+        if (tf.failed) return Status::Mismatch(v.file + ": its tier's graph " + tf.out->file + " failed");
+        E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> splice, LoadedModel::Load(v.file));
+        ContractOptions contract;
+        contract.hidden = static_cast<int64_t>(cols);
+        contract.our_layout = false;
+        contract.splice_modalities = modalities;
+        contract.output_elem = output_elem;
+        E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
+        E2O_ASSIGN_OR_RETURN(SpliceTokens tokens, SpliceTokensOf(*splice, modalities, report));
+        return CheckSpliceGraph(*splice, *tf.model, tokens, SampleIds(vocab));
+      }();
+      v.ok = s.ok();
+      v.message = s.ok() ? "ok" : s.message();
+      if (s.ok()) v.ids_evaluated = SampleIds(vocab).size() + 3 * modalities.size();
+      out->push_back(v);
     }
-    listed.erase(name);
-    Status s = [&]() -> Status {
-      if (tf.failed) return Status::Mismatch(v.file + ": its tier's graph " + tf.out->file + " failed");
-      E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> splice, LoadedModel::Load(v.file));
-      ContractOptions contract;
-      contract.hidden = static_cast<int64_t>(cols);
-      contract.our_layout = false;
-      contract.splice = true;
-      contract.output_elem = output_elem;
-      E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
-      E2O_ASSIGN_OR_RETURN(int64_t a, SpliceAudioId(*splice, report));
-      return CheckSpliceGraph(*splice, *tf.model, a, SampleIds(vocab));
-    }();
-    v.ok = s.ok();
-    v.message = s.ok() ? "ok" : s.message();
-    if (s.ok()) v.ids_evaluated = SampleIds(vocab).size() + 3;
-    out->push_back(v);
   }
   for (const std::string& name : listed) {
     FileVerification v;

@@ -8,7 +8,8 @@
 # mismatches fail, no audio = the plain graph) and the official checker; verify and
 # inspect know them; --no-splice and a later export without them leave none behind; a
 # config.json that disagrees with the table is refused naming both values; the splice
-# graphs add no table bytes.
+# graphs add no table bytes. With --image-token-id they take image_features too (or alone),
+# checked the same way for each modality.
 source "$(dirname "$0")/lib/common.sh" "$@"
 SPLICE="$ORT_DIR/check_splice.mjs"
 ROOT="$WORK/root"
@@ -116,6 +117,19 @@ V=3000
 [[ $(n_splice "$G/flag") -eq 5 ]] || die "--audio-token-id: $(n_splice "$G/flag") splice graphs"
 "$NODE" "$SPLICE" --export-dir "$G/flag" --audio-token-id 17 --vocab $V --batches 3
 official_check --hidden 32 "$G/flag"
+# Image features alone (docs/splice.md): <stem>_image.onnx, no audio graph.
+"$E2O_BIN" export --model-dir "$G/ckpt" --out-dir "$G/image" --tiers fp32,int4 --image-token-id 9 >"$G/image.out"
+[[ $(find "$G/image" -name '*_image.onnx' | wc -l) -eq 2 && $(n_splice "$G/image") -eq 0 ]] ||
+  die "--image-token-id alone: $(ls "$G/image")"
+grep -q "splice graphs for image token 9 (flag), inputs input_ids and image_features:" "$G/image.out" ||
+  die "the summary does not name the image token: $(cat "$G/image.out")"
+"$NODE" "$SPLICE" --export-dir "$G/image" --image-token-id 9 --vocab $V --batches 3
+official_check --hidden 32 "$G/image"
+"$E2O_BIN" verify "$G/image" >"$G/image.verify"
+[[ $(grep -c 'splice graph, ' "$G/image.verify") -eq 2 ]] || die "verify: $(cat "$G/image.verify")"
+"$E2O_BIN" inspect "$G/image/embed_tokens_int4_image.onnx" >"$G/image.inspect"
+grep -q 'splice graph: input_ids + image_features -> inputs_embeds' "$G/image.inspect" &&
+  grep -q 'image_token_id=9' "$G/image.inspect" || die "inspect: $(cat "$G/image.inspect")"
 # A config.json of another model with an audio token: still no splice graphs.
 echo '{"model_type": "qwen2_audio", "audio_token_index": 12, "vocab_size": 3000, "hidden_size": 32}' >"$G/ckpt/config.json"
 "$E2O_BIN" export --quiet --model-dir "$G/ckpt" --out-dir "$G/qwen" --tiers fp32
@@ -136,6 +150,28 @@ official_check --hidden 32 "$G/config"
 "$E2O_BIN" export --quiet --model-dir "$G/ckpt" --out-dir "$G/both" --tiers bf16w --audio-token-id 4
 "$NODE" "$SPLICE" --export-dir "$G/both" --audio-token-id 4 --vocab $V --batches 2
 grep -q '"source": "flag"' "$G/both/embed_tokens_parity.json" || die "the flag did not win over config.json"
+# Image and audio (config.json's 2999) in one graph per tier: <stem>_image_audio.onnx.
+"$E2O_BIN" export --quiet --model-dir "$G/ckpt" --out-dir "$G/image_audio" --tiers fp32,fp16w,int8 \
+  --image-token-id 5
+[[ $(find "$G/image_audio" -name '*_image_audio.onnx' | wc -l) -eq 3 && $(n_splice "$G/image_audio") -eq 3 ]] ||
+  die "image and audio: $(ls "$G/image_audio")"
+"$NODE" "$SPLICE" --export-dir "$G/image_audio" --image-token-id 5 --audio-token-id 2999 --vocab $V --batches 4
+official_check --hidden 32 "$G/image_audio"
+"$NODE" - "$G/image_audio/embed_tokens_parity.json" <<'JS'
+const r = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+const s = r.splice;
+const bad = [];
+if (s.image_token_id !== 5 || s.audio_token_id !== 2999 || s.source !== 'config') bad.push(JSON.stringify(s));
+for (const [tier, p] of Object.entries(r.tiers))
+  if (s.graphs[tier] !== p.replace(/\.onnx$/, '_image_audio.onnx')) bad.push(`graphs.${tier} ${s.graphs[tier]}`);
+if (bad.length) { console.error(`report splice: ${bad.join('; ')}`); process.exit(1); }
+JS
+"$E2O_BIN" verify "$G/image_audio" >"$G/image_audio.verify"
+[[ $(grep -c 'splice graph, ' "$G/image_audio.verify") -eq 3 ]] || die "verify: $(cat "$G/image_audio.verify")"
+# Exported again with audio only, the image graphs go (the new report does not list them).
+"$E2O_BIN" export --quiet --model-dir "$G/ckpt" --out-dir "$G/image_audio" --tiers fp32,fp16w,int8
+[[ $(find "$G/image_audio" -name '*_image*' | wc -l) -eq 0 && $(n_splice "$G/image_audio") -eq 3 ]] ||
+  die "a later export without image left: $(ls "$G/image_audio")"
 
 # Refusals: one line naming the flag or both values; nothing written.
 refuse() {  # name, exit status, phrase, args...
@@ -155,6 +191,10 @@ refuse word_id 2 "--audio-token-id: 'abc' is not a token id" --model-dir "$G/ckp
 refuse huge_id 2 "--audio-token-id: '9223372036854775808' is not a token id" --model-dir "$G/ckpt" --out-dir "$G/bad" \
   --audio-token-id 9223372036854775808
 refuse both_flags 2 "--no-splice" --model-dir "$G/ckpt" --out-dir "$G/bad" --audio-token-id 3 --no-splice
+refuse image_no_splice 2 "--no-splice" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id 3 --no-splice
+refuse word_image_id 2 "--image-token-id: 'x' is not a token id" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id x
+refuse same_ids 1 "--image-token-id: 3 is also the audio token id (flag)" --model-dir "$G/ckpt" --out-dir "$G/bad" \
+  --audio-token-id 3 --image-token-id 3
 cat >"$G/ckpt/config.json" <<'EOF'
 {"model_type": "granite_speech", "audio_token_index": 2999, "text_config": {"vocab_size": 3001, "hidden_size": 32}}
 EOF

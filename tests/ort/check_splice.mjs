@@ -1,37 +1,47 @@
 #!/usr/bin/env node
-// check_splice.mjs: judges the audio splice graphs of one export in ONNX Runtime (CPU),
-// from SPEC §8 alone.
+// check_splice.mjs: judges the splice graphs of one export in ONNX Runtime (CPU), from
+// SPEC §8 alone (and docs/splice.md for image_features).
 //
-//   node check_splice.mjs --export-dir DIR --audio-token-id A --vocab V [--batches K] [--seed S]
+//   node check_splice.mjs --export-dir DIR [--audio-token-id A] [--image-token-id I] --vocab V
+//                         [--batches K] [--seed S]
 //
-// For every <stem>_audio.onnx beside its tier's <stem>.onnx, at the default optimisation
-// level and with optimisations off:
-//   - random batches (B x N, audio tokens at random positions, the first and the last
-//     included) with audio rows holding -0.0, subnormals, +-inf and NaN: the splice output
-//     must equal, bit for bit, the plain graph's output on where(ids == A, 0, ids) with the
-//     rows at audio positions overwritten, in row-major order, by the audio rows
-//     (transformers' masked_scatter);
-//   - no audio token and zero audio rows: the output equals the plain graph's, bit for bit;
-//   - one audio row too few and one too many: the run must fail.
+// The graphs checked are <stem>_audio.onnx (A only), <stem>_image.onnx (I only) or
+// <stem>_image_audio.onnx (both), each beside its tier's <stem>.onnx. At the default
+// optimisation level and with optimisations off:
+//   - random batches (B x N, tokens at random positions, the first and the last included)
+//     with feature rows holding -0.0, subnormals, +-inf and NaN: the splice output must
+//     equal, bit for bit, the plain graph's output on the ids with every token set to 0,
+//     each modality's positions overwritten, in row-major order, by its rows
+//     (transformers' masked_scatter, once per modality);
+//   - no token and zero rows: the output equals the plain graph's, bit for bit;
+//   - for each modality, one row too few and one too many: the run must fail.
 // Prints one line per graph; exits 0 only if every check holds.
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 
 function parseArgs(argv) {
-  const o = { exportDir: null, audio: null, vocab: null, batches: 6, seed: 7 };
+  const o = { exportDir: null, audio: null, image: null, vocab: null, batches: 6, seed: 7 };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined) fail(`${k} needs a value`, 2);
     if (k === '--export-dir') o.exportDir = v;
     else if (k === '--audio-token-id') o.audio = Number(v);
+    else if (k === '--image-token-id') o.image = Number(v);
     else if (k === '--vocab') o.vocab = Number(v);
     else if (k === '--batches') o.batches = Number(v);
     else if (k === '--seed') o.seed = Number(v);
     else fail(`unknown argument '${k}'`, 2);
   }
-  if (!o.exportDir || !Number.isSafeInteger(o.audio) || !Number.isSafeInteger(o.vocab))
-    fail('--export-dir, --audio-token-id and --vocab are required', 2);
+  // In graph input order: image_features before audio_features.
+  o.modalities = [];
+  if (o.image !== null) o.modalities.push({ name: 'image', id: o.image });
+  if (o.audio !== null) o.modalities.push({ name: 'audio', id: o.audio });
+  if (!o.exportDir || !Number.isSafeInteger(o.vocab) || o.modalities.length === 0 ||
+      !o.modalities.every((m) => Number.isSafeInteger(m.id)))
+    fail('--export-dir, --vocab and --audio-token-id or --image-token-id (or both) are required', 2);
+  for (const m of o.modalities) { m.input = `${m.name}_features`; m.big = BigInt(m.id); }
+  o.suffix = `_${o.modalities.map((m) => m.name).join('_')}.onnx`;
   return o;
 }
 
@@ -62,24 +72,30 @@ const SPECIAL = (() => {
   return f;
 })();
 
-function audioRows(m, d, next) {
+function featureRows(m, d, next) {
   const a = new Float32Array(m * d);
   for (let i = 0; i < a.length; i++) a[i] = next() < 0.3 ? SPECIAL[Math.floor(next() * SPECIAL.length)] : (next() - 0.5) * 4;
   return a;
 }
 
+// Ids with each modality's token at random positions (the first position holds the first
+// modality's, the last the last's); counts[k]: how many of modality k.
 function batch(b, n, opts, next) {
   const ids = new BigInt64Array(b * n);
-  let count = 0;
+  const mods = opts.modalities;
+  const counts = mods.map(() => 0);
   for (let i = 0; i < ids.length; i++) {
-    const audio = i === 0 || i === ids.length - 1 || next() < 0.3;
-    if (audio) count++;
-    // Text ids never equal A (NAR's A is one past the table).
+    let k = -1;
+    if (i === 0) k = 0;
+    else if (i === ids.length - 1) k = mods.length - 1;
+    else if (next() < 0.3) k = Math.floor(next() * mods.length);
+    // Text ids never equal a token id (NAR's A is one past the table).
     let id = Math.floor(next() * opts.vocab);
-    if (id === opts.audio) id = (id + 1) % opts.vocab;
-    ids[i] = BigInt(audio ? opts.audio : id);
+    while (mods.some((m) => m.id === id)) id = (id + 1) % opts.vocab;
+    if (k >= 0) counts[k]++;
+    ids[i] = k >= 0 ? mods[k].big : BigInt(id);
   }
-  return { ids, count };
+  return { ids, counts };
 }
 
 async function run(session, feeds) {
@@ -105,44 +121,57 @@ async function checkGraph(splicePath, plainPath, opts) {
     try {
       const d = (await run(plain, { input_ids: new ort.Tensor('int64', new BigInt64Array([0n]), [1, 1]) })).dims[2];
       const next = rng(opts.seed);
+      const feeds = (ids, shape, rows) => {
+        const f = { input_ids: new ort.Tensor('int64', ids, shape) };
+        opts.modalities.forEach((m, k) => { f[m.input] = new ort.Tensor('float32', rows[k], [rows[k].length / d, d]); });
+        return f;
+      };
       for (let k = 0; k < opts.batches; k++) {
         const b = 1 + Math.floor(next() * 3), n = 1 + Math.floor(next() * 9);
-        const { ids, count } = batch(b, n, opts, next);
-        const audio = audioRows(count, d, next);
-        const got = await run(splice, {
-          input_ids: new ort.Tensor('int64', ids, [b, n]),
-          audio_features: new ort.Tensor('float32', audio, [count, d]),
-        });
-        const textIds = ids.map((v) => (v === BigInt(opts.audio) ? 0n : v));
+        const { ids, counts } = batch(b, n, opts, next);
+        const rows = counts.map((c) => featureRows(c, d, next));
+        let got;
+        try {
+          got = await run(splice, feeds(ids, [b, n], rows));
+        } catch (e) {
+          problems.push(`${level}: batch ${k} [${b}, ${n}] with ${counts.join(' and ')} rows failed: ${e.message.split('\n')[0]}`);
+          continue;
+        }
+        const isToken = (v) => opts.modalities.some((m) => m.big === v);
+        const textIds = ids.map((v) => (isToken(v) ? 0n : v));
         const want = (await run(plain, { input_ids: new ort.Tensor('int64', textIds, [b, n]) })).data.slice();
-        let r = 0;
-        for (let p = 0; p < ids.length; p++)
-          if (ids[p] === BigInt(opts.audio)) want.set(audio.subarray(r * d, (r++ + 1) * d), p * d);
+        opts.modalities.forEach((m, j) => {
+          let r = 0;
+          for (let p = 0; p < ids.length; p++)
+            if (ids[p] === m.big) want.set(rows[j].subarray(r * d, (r++ + 1) * d), p * d);
+        });
         if (got.dims.join() !== [b, n, d].join()) problems.push(`${level}: output dims ${got.dims}`);
         const at = sameBits(got.data, want);
         if (at !== -1) problems.push(`${level}: batch ${k} [${b}, ${n}] differs from masked_scatter at value ${at}`);
-        // Both directions of a count mismatch must fail the run.
-        for (const m of [count - 1, count + 1]) {
-          let threw = false;
-          try {
-            await run(splice, {
-              input_ids: new ort.Tensor('int64', ids, [b, n]),
-              audio_features: new ort.Tensor('float32', audioRows(m, d, next), [m, d]),
-            });
-          } catch {
-            threw = true;
+        // Both directions of a count mismatch, for each modality, must fail the run.
+        for (const [j, mod] of opts.modalities.entries()) {
+          for (const m of [counts[j] - 1, counts[j] + 1]) {
+            if (m < 0) continue;
+            const wrong = rows.slice();
+            wrong[j] = featureRows(m, d, next);
+            let threw = false;
+            try {
+              await run(splice, feeds(ids, [b, n], wrong));
+            } catch {
+              threw = true;
+            }
+            if (!threw) problems.push(`${level}: ${counts[j]} ${mod.name} tokens with ${m} ${mod.input} rows ran without an error`);
           }
-          if (!threw) problems.push(`${level}: ${count} audio tokens with ${m} audio rows ran without an error`);
         }
       }
-      // No audio: exactly the plain graph.
-      const ids = new BigInt64Array([0n, 1n, BigInt(opts.vocab - 1), 2n]).map((v) => (v === BigInt(opts.audio) ? 3n : v));
-      const got = await run(splice, {
-        input_ids: new ort.Tensor('int64', ids, [2, 2]),
-        audio_features: new ort.Tensor('float32', new Float32Array(0), [0, d]),
+      // No token: exactly the plain graph.
+      const ids = new BigInt64Array([0n, 1n, BigInt(opts.vocab - 1), 2n]).map((v) => {
+        while (opts.modalities.some((m) => m.big === v)) v = (v + 1n) % BigInt(opts.vocab);
+        return v;
       });
+      const got = await run(splice, feeds(ids, [2, 2], opts.modalities.map(() => new Float32Array(0))));
       const want = await run(plain, { input_ids: new ort.Tensor('int64', ids, [2, 2]) });
-      if (sameBits(got.data, want.data) !== -1) problems.push(`${level}: no audio differs from the plain graph`);
+      if (sameBits(got.data, want.data) !== -1) problems.push(`${level}: no token differs from the plain graph`);
     } finally {
       await splice.release();
       await plain.release();
@@ -153,11 +182,14 @@ async function checkGraph(splicePath, plainPath, opts) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const graphs = fs.readdirSync(opts.exportDir).filter((f) => f.endsWith('_audio.onnx')).sort();
-  if (graphs.length === 0) fail(`${opts.exportDir}: no *_audio.onnx to check`);
+  // "_audio.onnx" must not also pick "_image_audio.onnx".
+  const others = ['_image_audio.onnx', '_image.onnx', '_audio.onnx'].filter((x) => x !== opts.suffix && x.endsWith(opts.suffix));
+  const graphs = fs.readdirSync(opts.exportDir)
+    .filter((f) => f.endsWith(opts.suffix) && !others.some((x) => f.endsWith(x))).sort();
+  if (graphs.length === 0) fail(`${opts.exportDir}: no *${opts.suffix} to check`);
   let bad = 0;
   for (const g of graphs) {
-    const plain = path.join(opts.exportDir, g.replace(/_audio\.onnx$/, '.onnx'));
+    const plain = path.join(opts.exportDir, g.slice(0, -opts.suffix.length) + '.onnx');
     if (!fs.existsSync(plain)) { console.error(`check_splice: ${g}: no plain graph ${plain}`); bad++; continue; }
     if (fs.existsSync(path.join(opts.exportDir, `${g}_data`))) {
       console.error(`check_splice: ${g}: has a sidecar of its own (it must use its tier's)`); bad++;
@@ -165,7 +197,7 @@ async function main() {
     const problems = await checkGraph(path.join(opts.exportDir, g), plain, opts);
     for (const p of problems) console.error(`check_splice: ${g}: ${p}`);
     bad += problems.length > 0;
-    console.log(`check_splice: ${g}: ${problems.length ? 'FAILED' : 'ok'} (${opts.batches} batches x 2 optimisation levels, both mismatches fail, no audio = plain)`);
+    console.log(`check_splice: ${g}: ${problems.length ? 'FAILED' : 'ok'} (${opts.batches} batches x 2 optimisation levels, both mismatches fail per modality, no token = plain)`);
   }
   process.exit(bad ? 1 : 0);
 }

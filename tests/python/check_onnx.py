@@ -10,7 +10,8 @@ Per file:
      data (location inside the folder, lengths) and onnx's own shape inference in strict
      mode.
   2. The interface: input_ids INT64 [B, N]; a splice graph (SPEC §8) also takes
-     audio_features [A, D] of the output's element type with A symbolic; no other input.
+     audio_features [A, D] and/or image_features [I, D] of the output's element type with
+     A and I symbolic; no other input.
   3. Strict shape inference on a copy whose graph outputs carry no shape, so that the
      shape of inputs_embeds must be inferred from the nodes (inference keeps a declared
      output shape it cannot infer): it must come out [B, N, D].
@@ -62,12 +63,12 @@ def dims_of(value_info):
 def interface_problems(model, d):
     problems = []
     inputs = {i.name: i for i in model.graph.input}
-    # audio_features has inputs_embeds' element type: FLOAT, or FLOAT16 with --output-dtype float16.
+    # The feature inputs have inputs_embeds' element type: FLOAT, or FLOAT16 with --output-dtype float16.
     outs = [o for o in model.graph.output if o.name == "inputs_embeds"]
     out_type = outs[0].type.tensor_type.elem_type if outs else TensorProto.FLOAT
     if out_type not in (TensorProto.FLOAT, TensorProto.FLOAT16):
         problems.append(f"output inputs_embeds: element type {out_type}, expected FLOAT or FLOAT16")
-    want_types = {"input_ids": TensorProto.INT64, "audio_features": out_type}
+    want_types = {"input_ids": TensorProto.INT64, "image_features": out_type, "audio_features": out_type}
     for name in inputs:
         if name not in want_types:
             problems.append(f"unexpected input {name}")
@@ -84,8 +85,8 @@ def interface_problems(model, d):
         if name == "input_ids" and got != ["B", "N"]:
             problems.append(f"input input_ids: shape {got}, expected ['B', 'N']")
         symbolic_a = bool(got) and isinstance(got[0], str) and got[0] != "?"
-        if name == "audio_features" and not (symbolic_a and len(got) == 2 and got[1] == d):
-            problems.append(f"input audio_features: shape {got}, expected [A, {d}] with A symbolic")
+        if name.endswith("_features") and not (symbolic_a and len(got) == 2 and got[1] == d):
+            problems.append(f"input {name}: shape {got}, expected [count, {d}] with the count symbolic")
     return problems
 
 

@@ -16,7 +16,9 @@ for bit, and every decoded value of the whole table must lie within the format's
 the source value torch loaded (S[scale code] x 173.7). Every splice graph (SPEC §8) of a
 Granite Speech case must equal the model's own get_merged_audio_embeddings (fp32) or
 masked_scatter over the tier's encoding (the others; int4: the decoding of the splice
-graph's own stored bytes), and refuse one audio row too few or too many. Every graph also
+graph's own stored bytes), and refuse one audio row too few or too many. A LLaVA case,
+exported with --image-token-id, holds its image splice graphs to LlavaModel's own merge
+(get_placeholder_mask, masked_scatter) the same way. Every graph also
 passes the official checker (check_onnx.py). Exits 1 with one line per failure.
 """
 
@@ -309,9 +311,9 @@ def check_case(args, name, factory, dtype, shard, cls_name):
     return failures
 
 
-def audio_batch(vocab, audio_id, d, seed):
-    """Two rows of ids with the audio token at the first, a middle and the last position,
-    and float32 audio rows holding -0.0, a subnormal and +-inf among random values."""
+def token_batch(vocab, audio_id, d, seed):
+    """Two rows of ids with the token (audio or image) at the first, a middle and the last
+    position, and float32 feature rows holding -0.0, a subnormal and +-inf among random values."""
     rng = np.random.default_rng(seed)
     ids = rng.integers(0, vocab, (2, 9))
     ids[ids == audio_id] = 0
@@ -321,6 +323,18 @@ def audio_batch(vocab, audio_id, d, seed):
     audio = (rng.standard_normal((m, d)) * 0.02).astype(np.float32)
     audio[0, :4] = [-0.0, np.float32(1e-40), np.inf, -np.inf]
     return ids, audio
+
+
+def wrong_counts_run(sess, ids, input_name, rows, what):
+    """One row too few and one too many of `input_name` must each fail the run."""
+    failures = []
+    for rows_given in (rows[:-1], np.concatenate([rows, rows[:1]])):
+        try:
+            sess.run(None, {"input_ids": ids, input_name: rows_given})
+            failures.append(f"{what}: {len(rows_given)} {input_name} rows for {len(rows)} tokens ran")
+        except ort.capi.onnxruntime_pybind11_state.InvalidArgument:
+            pass  # ScatterND's shape rule, as the CPU execution provider reports it
+    return failures
 
 
 def check_splices(name, ckpt, cls_name, out, report, table):
@@ -341,7 +355,7 @@ def check_splices(name, ckpt, cls_name, out, report, table):
     if audio_id != model.config.audio_token_id:
         return [f"{name}: splice audio token {audio_id}, config.json says {model.config.audio_token_id}"]
     vocab, d = table.shape
-    ids, audio = audio_batch(vocab, audio_id, d, sum(map(ord, name)) + 1)
+    ids, audio = token_batch(vocab, audio_id, d, sum(map(ord, name)) + 1)
     is_audio = torch.from_numpy(ids == audio_id)
     masked = torch.where(is_audio, 0, torch.from_numpy(ids)).reshape(-1)
     emb = model.get_input_embeddings()
@@ -370,14 +384,79 @@ def check_splices(name, ckpt, cls_name, out, report, table):
                             f"{'get_merged_audio_embeddings' if tier == 'fp32' else 'masked_scatter'}")
             continue
         # SPEC §8 where torch is silent: masked_scatter ignores surplus rows, the graph refuses them.
-        for rows_given in (audio[:-1], np.concatenate([audio, audio[:1]])):
-            try:
-                sess.run(None, {"input_ids": ids, "audio_features": rows_given})
-                failures.append(f"{name}: {tier}: {len(rows_given)} audio rows for {len(audio)} tokens ran")
-            except ort.capi.onnxruntime_pybind11_state.InvalidArgument:
-                pass  # ScatterND's shape rule, as the CPU execution provider reports it
+        failures += wrong_counts_run(sess, ids, "audio_features", audio, f"{name}: {tier}")
     print(f"hf_reference: {name}: {len(graphs)} splice graphs against get_merged_audio_embeddings "
           f"(fp32) and masked_scatter: {'ok' if not failures else 'FAILED'}")
+    return failures
+
+
+def make_llava(dtype):
+    text = transformers.LlamaConfig(vocab_size=32064, hidden_size=48, intermediate_size=96, num_hidden_layers=1,
+                                    num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64)
+    vision = transformers.CLIPVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                           num_attention_heads=2, image_size=28, patch_size=14)
+    cfg = transformers.LlavaConfig(vision_config=vision, text_config=text, image_token_index=32000)
+    return transformers.LlavaForConditionalGeneration(cfg).to(dtype)
+
+
+def check_image_splices(args):
+    """--image-token-id on a LLaVA checkpoint: every image splice graph against the merge
+    LlavaModel.forward does (get_placeholder_mask, then masked_scatter of the image
+    features over the embedding of the raw ids), for fp32 bit for bit with the model's own
+    methods, for the other tiers masked_scatter over the tier's encoding; and one image
+    row too few or too many must fail the run."""
+    name = "llava-bf16"
+    ckpt = os.path.join(args.work, "models", name)
+    out = os.path.join(args.work, "exports", name)
+    save_case(name, make_llava, torch.bfloat16, None, ckpt)
+    image_id = json.load(open(os.path.join(ckpt, "config.json")))["image_token_index"]
+    tiers = ["fp32", "fp16w", "int8"]
+    r = subprocess.run([args.bin, "export", "--model-dir", ckpt, "--out-dir", out, "-q", "--tiers", ",".join(tiers),
+                        "--image-token-id", str(image_id)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return [f"{name}: export failed ({r.returncode}): {r.stderr.strip()}"]
+    report = json.load(open(os.path.join(out, "embed_tokens_parity.json")))
+    graphs = report.get("splice", {}).get("graphs", {})
+    failures = []
+    if sorted(graphs) != sorted(tiers) or report["splice"].get("image_token_id") != image_id:
+        return [f"{name}: the report's splice entry {report.get('splice')}"]
+    top = transformers.LlavaForConditionalGeneration.from_pretrained(ckpt, dtype=torch.float32)
+    emb = top.get_input_embeddings()
+    table = emb.weight.detach().float()
+    vocab, d = table.shape
+    ids, image = token_batch(vocab, image_id, d, 11)
+    is_image = torch.from_numpy(ids == image_id)
+    masked = torch.where(is_image, 0, torch.from_numpy(ids)).reshape(-1)
+    with torch.no_grad():
+        raw = emb(torch.from_numpy(ids)).float()
+        mask = top.model.get_placeholder_mask(torch.from_numpy(ids), inputs_embeds=raw,
+                                              image_features=torch.from_numpy(image))
+        merged = raw.masked_scatter(mask, torch.from_numpy(image)).numpy()
+        rows = emb(masked).float()
+    for path, _ in check_onnx.onnx_files([out], []):
+        failures += [f"{name}: {os.path.basename(path)}: checker: {p}" for p in check_onnx.check(path, d)]
+    for tier, rel in graphs.items():
+        if not rel.endswith("_image.onnx"):
+            failures.append(f"{name}: {tier}: splice graph {rel}, expected <stem>_image.onnx")
+            continue
+        so = ort.SessionOptions()
+        so.log_severity_level = 4
+        sess = ort.InferenceSession(os.path.join(out, rel), so, providers=["CPUExecutionProvider"])
+        if [i.name for i in sess.get_inputs()] != ["input_ids", "image_features"]:
+            failures.append(f"{name}: {tier}: inputs {[i.name for i in sess.get_inputs()]}")
+            continue
+        got = sess.run(None, {"input_ids": ids, "image_features": image})[0]
+        if tier == "fp32":
+            want = merged
+        else:
+            text = encode_tier(tier, table, rows, masked.tolist()).reshape(ids.shape + (d,))
+            want = text.masked_scatter(is_image.unsqueeze(-1), torch.from_numpy(image)).numpy()
+        if got.shape != want.shape or not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
+            failures.append(f"{name}: {os.path.basename(rel)}: onnxruntime differs from LLaVA's merge")
+            continue
+        failures += wrong_counts_run(sess, ids, "image_features", image, f"{name}: {tier}")
+    print(f"hf_reference: {name}: {len(graphs)} image splice graphs against LlavaModel's get_placeholder_mask + "
+          f"masked_scatter: {'ok' if not failures else 'FAILED'}")
     return failures
 
 
@@ -423,6 +502,8 @@ def main():
         failures += check_case(args, *case)
     if not args.only:
         failures += check_presets(args)
+    if not args.only or args.only == "llava-bf16":
+        failures += check_image_splices(args)
     print(f"hf_reference: transformers {transformers.__version__}, torch {torch.__version__}, "
           f"onnxruntime {ort.__version__}")
     for f in failures:
