@@ -4,10 +4,13 @@
 // `runs` runs of [1, n] ids, and the process's peak RSS, each model in a fresh process,
 // interleaved plain, splice, plain, ... `reps` times. The splice runs get `audio` of the
 // n positions as audio tokens (and as many audio rows); the plain runs the same ids. A
-// splice graph that also takes image_features (<stem>_image_audio.onnx) gets zero image rows.
+// splice graph that takes image_features (<stem>_image.onnx, <stem>_image_audio.onnx)
+// gets `image` image tokens in one run from position 1 (zero image rows by default); each
+// model is fed only the inputs it has.
 //
 //   node bench/splice_session.mjs --plain P.onnx --splice P_audio.onnx --vocab V \
-//        [--audio-token-id 100352] [--n 512] [--audio 64] [--runs 200] [--reps 5]
+//        [--audio-token-id 100352] [--image-token-id I] [--n 512] [--audio 64] [--image 0] \
+//        [--runs 200] [--reps 5]
 //
 // Prints one line per process, then one JSON line: medians per model and the
 // splice/plain ratios (the target is <= 1.10 for time and peak RSS).
@@ -20,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(new URL('../tests/ort/package.json', import.meta.url));
 
 function parseArgs(argv) {
-  const o = { plain: null, splice: null, vocab: null, audioId: 100352, n: 512, audio: 64, runs: 200, reps: 5, child: null, d: null };
+  const o = { plain: null, splice: null, vocab: null, audioId: 100352, imageId: null, n: 512, audio: 64, image: 0, runs: 200, reps: 5, child: null, d: null };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (v === undefined) fail(`${k} needs a value`);
@@ -31,13 +34,17 @@ function parseArgs(argv) {
     else if (k === '--audio-token-id') o.audioId = Number(v);
     else if (k === '--n') o.n = Number(v);
     else if (k === '--audio') o.audio = Number(v);
+    else if (k === '--image-token-id') o.imageId = Number(v);
+    else if (k === '--image') o.image = Number(v);
     else if (k === '--runs') o.runs = Number(v);
     else if (k === '--reps') o.reps = Number(v);
     else if (k === '--d') o.d = Number(v);  // set by the parent for its children
     else fail(`unknown argument '${k}'`);
   }
   if (!Number.isSafeInteger(o.vocab) || o.vocab <= 0) fail('--vocab V is required');
-  if (!(o.audio >= 0 && o.audio <= o.n)) fail('--audio must be in [0, n]');
+  if (!(o.audio >= 0 && o.image >= 0 && o.audio + o.image <= o.n)) fail('--audio and --image must be >= 0, their sum <= n');
+  if (o.image > 0 && !Number.isSafeInteger(o.imageId)) fail('--image needs --image-token-id');
+  if (o.imageId !== null && o.imageId === o.audioId) fail('--image-token-id is also --audio-token-id');
   if (!o.child && (!o.plain || !o.splice)) fail('--plain and --splice are required');
   return o;
 }
@@ -59,19 +66,32 @@ async function child(o) {
   const t0 = performance.now();
   const session = await ort.InferenceSession.create(o.child, { executionProviders: ['cpu'] });
   const createMs = performance.now() - t0;
-  // The same text ids for both models; the splice run puts audio at evenly spaced positions.
+  // The same text ids for both models, none of them a token id; the splice run puts audio
+  // at evenly spaced positions and its images in one run from position 1.
+  const tokens = [o.audioId, o.imageId].filter((t) => t !== null);
   let x = 12345n;
   const ids = new BigInt64Array(o.n);
   for (let i = 0; i < o.n; i++) {
     x = (x * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
-    ids[i] = (x >> 33n) % BigInt(Math.min(o.vocab, o.audioId));
+    let id = Number((x >> 33n) % BigInt(o.vocab));
+    while (tokens.includes(id)) id = (id + 1) % o.vocab;
+    ids[i] = BigInt(id);
   }
-  if (splice) for (let k = 0; k < o.audio; k++) ids[Math.floor((k * o.n) / o.audio)] = BigInt(o.audioId);
+  const takes = (name) => splice && session.inputNames.includes(name);
   const feeds = { input_ids: new ort.Tensor('int64', ids, [1, o.n]) };
-  if (splice) feeds.audio_features = new ort.Tensor('float32', new Float32Array(o.audio * o.d).fill(0.25), [o.audio, o.d]);
-  // A graph that also takes image_features (--image-token-id) gets none: a prompt without images.
-  if (splice && session.inputNames.includes('image_features'))
-    feeds.image_features = new ort.Tensor('float32', new Float32Array(0), [0, o.d]);
+  const rows = (m, v) => new Float32Array(m * o.d).fill(v);
+  if (takes('audio_features')) {
+    for (let k = 0; k < o.audio; k++) ids[Math.floor((k * o.n) / o.audio)] = BigInt(o.audioId);
+    feeds.audio_features = new ort.Tensor('float32', rows(o.audio, 0.25), [o.audio, o.d]);
+  }
+  if (takes('image_features')) {
+    for (let k = 0, p = 1; k < o.image; p++) {
+      if (ids[p % o.n] === BigInt(o.audioId) && takes('audio_features')) continue;
+      ids[p % o.n] = BigInt(o.imageId);
+      k++;
+    }
+    feeds.image_features = new ort.Tensor('float32', rows(o.image, -0.5), [o.image, o.d]);
+  }
   const times = [];
   for (let r = 0; r < o.runs; r++) {
     const t = performance.now();
@@ -98,7 +118,9 @@ async function main() {
   for (let rep = 0; rep < o.reps; rep++) {
     for (const which of ['plain', 'splice']) {
       const args = [self, '--child', o[which], '--plain', o.plain, '--splice', o.splice, '--vocab', String(o.vocab),
-        '--audio-token-id', String(o.audioId), '--n', String(o.n), '--audio', String(o.audio), '--runs', String(o.runs), '--d', String(d)];
+        '--audio-token-id', String(o.audioId), '--n', String(o.n), '--audio', String(o.audio), '--image', String(o.image),
+        '--runs', String(o.runs), '--d', String(d)];
+      if (o.imageId !== null) args.push('--image-token-id', String(o.imageId));
       const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
       if (r.status !== 0) fail(`${which} run failed: ${r.stderr}`);
       const line = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -107,7 +129,7 @@ async function main() {
     }
   }
   const m = (which, key) => median(res[which].map((l) => l[key]));
-  const summary = { n: o.n, audio: o.audio, runs: o.runs, reps: o.reps, d };
+  const summary = { n: o.n, audio: o.audio, image: o.image, runs: o.runs, reps: o.reps, d };
   for (const key of ['create_ms', 'run_median_ms', 'peak_rss_mib']) {
     summary[`plain_${key}`] = m('plain', key);
     summary[`splice_${key}`] = m('splice', key);

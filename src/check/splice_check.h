@@ -11,9 +11,11 @@
 //      and a NaN (each modality's rows different), its output is the plain graph's output
 //      on the ids with every token set to 0, each modality's positions overwritten in
 //      order by its rows (masked_scatter), bit for bit;
-//   3. for each modality, one row too few and one too many each make the run fail;
+//   3. for each modality, one row too few and one too many each make the run fail, and
+//      with two modalities so does one row moved from either input to the other;
 //   4. with no token and zero rows it outputs exactly the plain graph's output.
-// A failure is a Mismatch naming the splice file and what differs.
+// A failure is a Mismatch naming the splice file and what differs. On success
+// *ids_evaluated, when given, is the length of the id sequence of check 2.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,6 @@
 namespace embed2onnx {
 
 Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, const SpliceTokens& tokens,
-                        const std::vector<int64_t>& sample_ids);
+                        const std::vector<int64_t>& sample_ids, int64_t* ids_evaluated = nullptr);
 
 }  // namespace embed2onnx

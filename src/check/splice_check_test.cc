@@ -219,7 +219,47 @@ TEST_F(SpliceCheckTest, SpareImageRowsMustFail) {
   TakeFirstRows(&m, "image");
   Status s = Check(m, both);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("3 image tokens with 4 image_features rows ran without an error"),
+  EXPECT_NE(s.message().find("3 image tokens with 4 image_features rows and 3 audio tokens with 3 "
+                             "audio_features rows ran without an error"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(SpliceCheckTest, AGraphThatChecksOnlyTheTotalCountFails) {
+  // The rows of both inputs concatenated, the first K_image of them scattered at the image
+  // positions and the rest at the audio ones: right whenever the counts are, and it fails
+  // whenever the total is wrong, but one row moved from one input to the other runs.
+  const SpliceTokens both{2, 3};
+  auto built = MakeSpliceModel(plain_, both, "splice");
+  ASSERT_TRUE(built.ok());
+  onnx::ModelProto m = *built;
+  onnx::GraphProto* g = m.mutable_graph();
+  AddInt64Initializer(g, "splice.test_one", {}, {1});
+  AddInt64Initializer(g, "splice.test_axis0", {1}, {0});
+  Node(&m, "EmbedTokens_Splice_ImageScatter")->set_input(2, "splice.t_image_rows");
+  Node(&m, "EmbedTokens_Splice_AudioScatter")->set_input(2, "splice.t_audio_rows");
+  auto nodes = g->node();
+  g->clear_node();
+  for (const auto& n : nodes) {
+    if (n.name() == "EmbedTokens_Splice_ImageScatter") {
+      SetIntAttr(AddNode(g, "Concat", {kImageInputName, kAudioInputName}, {"splice.t_all"}, "t1"), "axis", 0);
+      SetIntAttr(AddNode(g, "Shape", {"splice.image_positions"}, {"splice.t_ki1"}, "t2"), "end", 1);
+      AddNode(g, "Squeeze", {"splice.t_ki1", "splice.test_axis0"}, {"splice.t_ki"}, "t3");
+      SetIntAttr(AddNode(g, "Shape", {"splice.t_all"}, {"splice.t_n1"}, "t4"), "end", 1);
+      AddNode(g, "Squeeze", {"splice.t_n1", "splice.test_axis0"}, {"splice.t_n"}, "t5");
+      AddNode(g, "Range", {"splice.zero", "splice.t_ki", "splice.test_one"}, {"splice.t_first"}, "t6");
+      AddNode(g, "Range", {"splice.t_ki", "splice.t_n", "splice.test_one"}, {"splice.t_rest"}, "t7");
+      SetIntAttr(AddNode(g, "Gather", {"splice.t_all", "splice.t_first"}, {"splice.t_image_rows"}, "t8"),
+                 "axis", 0);
+      SetIntAttr(AddNode(g, "Gather", {"splice.t_all", "splice.t_rest"}, {"splice.t_audio_rows"}, "t9"),
+                 "axis", 0);
+    }
+    *g->add_node() = n;
+  }
+  Status s = Check(m, both);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("3 image tokens with 2 image_features rows and 3 audio tokens with 4 "
+                             "audio_features rows ran without an error"),
             std::string::npos)
       << s.message();
 }

@@ -220,7 +220,10 @@ nlohmann::ordered_json SummaryJson(const ExportSummary& s, const std::string& va
       splice["audio_token_id"] = s.audio_token_id;
       splice["source"] = s.audio_token_source;
     }
-    if (s.image_token_id) splice["image_token_id"] = *s.image_token_id;
+    if (s.image_token_id) {
+      splice["image_token_id"] = *s.image_token_id;
+      if (!s.image_token_text.empty()) SetText(splice, "image_token_text", s.image_token_text);
+    }
     j["splice"] = splice;
   }
   json tiers = json::array();
@@ -365,7 +368,8 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
                 "time the disk needs to absorb the export)");
   cmd->add_option("--audio-token-id", a->audio_token_id,
                   "write a splice graph <tier file>_audio.onnx per tier (input_ids + audio_features -> "
-                  "inputs_embeds) for this audio token id (default: config.json's for a Granite Speech "
+                  "inputs_embeds; <tier file>_image_audio.onnx with --image-token-id) for this audio token "
+                  "id (default: config.json's for a Granite Speech "
                   "checkpoint, 100352 for the presets; see docs/splice.md)");
   cmd->add_option("--image-token-id", a->image_token_id,
                   "the splice graphs also take image_features, rows put in at this token id's positions "
@@ -414,6 +418,9 @@ Status CheckExportArgs(ExportArgs* a) {
   if (!a->image_token_id.empty()) {
     E2O_ASSIGN_OR_RETURN(a->image_token, ParseTokenId("--image-token-id", a->image_token_id));
   }
+  if (a->audio_token && a->image_token && *a->audio_token == *a->image_token)
+    return Status::InvalidArgument("--image-token-id: " + std::to_string(*a->image_token) +
+                                   " is also --audio-token-id: one token id cannot mark two inputs' rows");
   a->tier_list.clear();
   if (a->tiers_given) {
     E2O_ASSIGN_OR_RETURN(a->tier_list, ParseTierList(a->tiers));

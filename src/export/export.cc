@@ -234,6 +234,11 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
                     config.embedding_multiplier,
                     config.model_type};
   std::tie(summary.audio_token_id, summary.audio_token_source) = SpliceAudioId(opts, config);
+  // Refused before any note about either id is said.
+  if (opts.image_token_id && !opts.no_splice && !summary.audio_token_source.empty() &&
+      *opts.image_token_id == summary.audio_token_id)
+    return Status::InvalidArgument(fmt::format("--image-token-id: {} is also the audio token id ({})",
+                                               *opts.image_token_id, summary.audio_token_source));
   if (!summary.audio_token_source.empty()) {
     if (summary.audio_token_id < 0)
       return Status::InvalidArgument("--audio-token-id: " + std::to_string(summary.audio_token_id) +
@@ -250,9 +255,6 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
   if (opts.image_token_id && !opts.no_splice) {
     const int64_t id = *opts.image_token_id;
     if (id < 0) return Status::InvalidArgument("--image-token-id: " + std::to_string(id) + " is negative");
-    if (!summary.audio_token_source.empty() && id == summary.audio_token_id)
-      return Status::InvalidArgument(fmt::format("--image-token-id: {} is also the audio token id ({})", id,
-                                                 summary.audio_token_source));
     summary.image_token_id = id;
     // Image tokens go by many names (<image>, <|image|>, <|image_pad|>, <image_soft_token>):
     // one without "image" in it is said aloud.

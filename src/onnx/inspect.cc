@@ -112,18 +112,26 @@ json Describe(const LoadedModel& lm, const Status& verdict) {
   for (const auto& o : m.opset_import())
     j["opset_import"].push_back({{"domain", JsonText(o.domain())}, {"version", o.version()}});
   j["graph"] = JsonText(g.name());
-  // Provenance (SPEC §10), and whether this is a splice graph (SPEC §8): its inputs
-  // after input_ids are audio_features and/or image_features.
+  // Provenance (SPEC §10), and whether this is a splice graph (SPEC §8): its inputs are
+  // one of the three lists a splice graph takes (input_ids, then image_features and/or
+  // audio_features, image first).
   j["metadata"] = json::object();
   for (const auto& p : m.metadata_props()) j["metadata"][JsonText(p.key())] = JsonText(p.value());
   std::string splice_inputs;
-  bool splice = g.input_size() >= 2;
-  for (int i = 1; i < g.input_size() && splice; ++i) {
-    splice = g.input(i).name() == kAudioInputName || g.input(i).name() == kImageInputName;
-    splice_inputs += " + " + g.input(i).name();
+  for (const SpliceTokens& t :
+       {SpliceTokens{0, std::nullopt}, SpliceTokens{std::nullopt, 0}, SpliceTokens{0, 1}}) {
+    std::string names = kInputName;
+    std::vector<std::string> want = {kInputName};
+    for (const SplicedInput& in : SplicedInputs(t)) {
+      want.push_back(in.input_name());
+      names += " + " + in.input_name();
+    }
+    bool same = g.input_size() == static_cast<int>(want.size());
+    for (int i = 0; same && i < g.input_size(); ++i) same = g.input(i).name() == want[static_cast<size_t>(i)];
+    if (same) splice_inputs = names;
   }
-  j["splice"] = splice;
-  if (splice) j["splice_inputs"] = "input_ids" + splice_inputs;
+  j["splice"] = !splice_inputs.empty();
+  if (!splice_inputs.empty()) j["splice_inputs"] = splice_inputs;
   for (const char* io : {"inputs", "outputs"}) {
     j[io] = json::array();
     const auto& list = std::string(io) == "inputs" ? g.input() : g.output();

@@ -103,6 +103,34 @@ TEST_F(InspectTest, DescribesASoundModel) {
   EXPECT_NE(text->find("external m.onnx_data offset 0 length 1024"), std::string::npos) << *text;
 }
 
+TEST_F(InspectTest, ASpliceGraphIsOneOfItsThreeInputLists) {
+  const std::string m = WriteModel("s/m.onnx", "m.onnx_data");
+  Write("s/m.onnx_data", std::string(kBytes, 'x'));
+  onnx::ModelProto proto;
+  {
+    std::ifstream in(m, std::ios::binary);
+    ASSERT_TRUE(proto.ParseFromIstream(&in));
+  }
+  // Written with `inputs` after input_ids; what inspect says of it.
+  auto splice_inputs = [&](const std::vector<std::string>& inputs) {
+    onnx::ModelProto p = proto;
+    for (const std::string& name : inputs) p.mutable_graph()->add_input()->set_name(name);
+    Write("s/m.onnx", p.SerializeAsString());
+    Status s;
+    nlohmann::json j = Json(m, &s);
+    return j["splice"].get<bool>() ? j["splice_inputs"].get<std::string>()
+                                   : std::string("not a splice graph");
+  };
+  EXPECT_EQ(splice_inputs({}), "not a splice graph");
+  EXPECT_EQ(splice_inputs({"audio_features"}), "input_ids + audio_features");
+  EXPECT_EQ(splice_inputs({"image_features"}), "input_ids + image_features");
+  EXPECT_EQ(splice_inputs({"image_features", "audio_features"}),
+            "input_ids + image_features + audio_features");
+  EXPECT_EQ(splice_inputs({"audio_features", "image_features"}), "not a splice graph");
+  EXPECT_EQ(splice_inputs({"audio_features", "audio_features"}), "not a splice graph");
+  EXPECT_EQ(splice_inputs({"audio_features", "pixel_values"}), "not a splice graph");
+}
+
 TEST_F(InspectTest, RefusesAnEscapingSidecarButStillDescribes) {
   Write("outside/secret", std::string(kBytes, 's'));
   const std::string m = WriteModel("esc/m.onnx", "m.onnx_data");

@@ -284,6 +284,7 @@ void VerifySplices(const std::string& dir, const std::vector<TierFile>& tiers, c
         continue;
       }
       listed.erase(name);
+      int64_t evaluated = 0;
       Status s = [&]() -> Status {
         if (tf.failed) return Status::Mismatch(v.file + ": its tier's graph " + tf.out->file + " failed");
         E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> splice, LoadedModel::Load(v.file));
@@ -294,11 +295,11 @@ void VerifySplices(const std::string& dir, const std::vector<TierFile>& tiers, c
         contract.output_elem = output_elem;
         E2O_RETURN_IF_ERROR(CheckLookupContract(*splice, contract));
         E2O_ASSIGN_OR_RETURN(SpliceTokens tokens, SpliceTokensOf(*splice, modalities, report));
-        return CheckSpliceGraph(*splice, *tf.model, tokens, SampleIds(vocab));
+        return CheckSpliceGraph(*splice, *tf.model, tokens, SampleIds(vocab), &evaluated);
       }();
       v.ok = s.ok();
       v.message = s.ok() ? "ok" : s.message();
-      if (s.ok()) v.ids_evaluated = SampleIds(vocab).size() + 3 * modalities.size();
+      if (s.ok()) v.ids_evaluated = static_cast<uint64_t>(evaluated);
       out->push_back(v);
     }
   }

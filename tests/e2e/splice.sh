@@ -166,6 +166,25 @@ for (const [tier, p] of Object.entries(r.tiers))
   if (s.graphs[tier] !== p.replace(/\.onnx$/, '_image_audio.onnx')) bad.push(`graphs.${tier} ${s.graphs[tier]}`);
 if (bad.length) { console.error(`report splice: ${bad.join('; ')}`); process.exit(1); }
 JS
+# check_splice.mjs itself fails graphs that are wrong in ways the right one is not: one
+# that checks only the total count of rows, and one that drops a spare audio row.
+for kind in total_only first_rows; do
+  mkdir -p "$G/broken_$kind"
+  cp "$G/image_audio/embed_tokens.onnx" "$G/image_audio/embed_tokens.onnx_data" "$G/broken_$kind/"
+  need_venv
+  "$VENV_PY" "$(dirname "$0")/make_broken_splice.py" $kind "$G/image_audio/embed_tokens_image_audio.onnx" \
+    "$G/broken_$kind/embed_tokens_image_audio.onnx"
+  set +e
+  "$NODE" "$SPLICE" --export-dir "$G/broken_$kind" --image-token-id 5 --audio-token-id 2999 --vocab $V --batches 2 \
+    >"$WORK/broken_$kind.out" 2>"$WORK/broken_$kind.err"
+  rc=$?
+  set -e
+  [[ $rc -eq 1 ]] || die "check_splice passed a $kind graph (exit $rc): $(cat "$WORK/broken_$kind.out")"
+  want='audio_features rows ran without an error'
+  [[ $kind == total_only ]] && want='image_features rows and .* audio_features rows ran without an error'
+  grep -q -- "$want" "$WORK/broken_$kind.err" || die "check_splice on a $kind graph: $(head -3 "$WORK/broken_$kind.err")"
+  echo "check_splice fails a $kind graph: $(head -1 "$WORK/broken_$kind.err")"
+done
 "$E2O_BIN" verify "$G/image_audio" >"$G/image_audio.verify"
 [[ $(grep -c 'splice graph, ' "$G/image_audio.verify") -eq 3 ]] || die "verify: $(cat "$G/image_audio.verify")"
 # Exported again with audio only, the image graphs go (the new report does not list them).
@@ -193,12 +212,15 @@ refuse huge_id 2 "--audio-token-id: '9223372036854775808' is not a token id" --m
 refuse both_flags 2 "--no-splice" --model-dir "$G/ckpt" --out-dir "$G/bad" --audio-token-id 3 --no-splice
 refuse image_no_splice 2 "--no-splice" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id 3 --no-splice
 refuse word_image_id 2 "--image-token-id: 'x' is not a token id" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id x
-refuse same_ids 1 "--image-token-id: 3 is also the audio token id (flag)" --model-dir "$G/ckpt" --out-dir "$G/bad" \
+refuse same_ids 2 "--image-token-id: 3 is also --audio-token-id" --model-dir "$G/ckpt" --out-dir "$G/bad" \
   --audio-token-id 3 --image-token-id 3
 cat >"$G/ckpt/config.json" <<'EOF'
 {"model_type": "granite_speech", "audio_token_index": 2999, "text_config": {"vocab_size": 3001, "hidden_size": 32}}
 EOF
 refuse config_vocab 1 "vocab_size 3001 does not match the table's 3000 rows" --model-dir "$G/ckpt" --out-dir "$G/bad"
+echo '{"model_type": "granite_speech", "audio_token_index": 2999}' >"$G/ckpt/config.json"
+refuse image_is_config_audio 1 "--image-token-id: 2999 is also the audio token id (config)" --model-dir "$G/ckpt" \
+  --out-dir "$G/bad" --image-token-id 2999
 echo '{"vocab_size": 3000, "hidden_size": 48}' >"$G/ckpt/config.json"
 refuse config_hidden 1 "hidden_size 48 does not match the table's width 32" --model-dir "$G/ckpt" --out-dir "$G/bad"
 [[ ! -e "$G/bad" ]] || die "a refused export created its folder"

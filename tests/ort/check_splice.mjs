@@ -148,19 +148,23 @@ async function checkGraph(splicePath, plainPath, opts) {
         if (got.dims.join() !== [b, n, d].join()) problems.push(`${level}: output dims ${got.dims}`);
         const at = sameBits(got.data, want);
         if (at !== -1) problems.push(`${level}: batch ${k} [${b}, ${n}] differs from masked_scatter at value ${at}`);
-        // Both directions of a count mismatch, for each modality, must fail the run.
-        for (const [j, mod] of opts.modalities.entries()) {
-          for (const m of [counts[j] - 1, counts[j] + 1]) {
-            if (m < 0) continue;
-            const wrong = rows.slice();
-            wrong[j] = featureRows(m, d, next);
-            let threw = false;
-            try {
-              await run(splice, feeds(ids, [b, n], wrong));
-            } catch {
-              threw = true;
-            }
-            if (!threw) problems.push(`${level}: ${counts[j]} ${mod.name} tokens with ${m} ${mod.input} rows ran without an error`);
+        // Both directions of a count mismatch, for each modality, must fail the run; with
+        // two modalities, so must one row moved from one to the other (the total right).
+        const wrongCounts = [];
+        counts.forEach((c, j) => { for (const m of [c - 1, c + 1]) wrongCounts.push(counts.map((x, i) => (i === j ? m : x))); });
+        if (counts.length === 2) wrongCounts.push([counts[0] - 1, counts[1] + 1], [counts[0] + 1, counts[1] - 1]);
+        for (const wc of wrongCounts) {
+          if (wc.some((m) => m < 0)) continue;
+          const wrong = wc.map((m, j) => (m === counts[j] ? rows[j] : featureRows(m, d, next)));
+          let threw = false;
+          try {
+            await run(splice, feeds(ids, [b, n], wrong));
+          } catch {
+            threw = true;
+          }
+          if (!threw) {
+            const said = opts.modalities.map((mod, j) => `${counts[j]} ${mod.name} tokens with ${wc[j]} ${mod.input} rows`);
+            problems.push(`${level}: ${said.join(' and ')} ran without an error`);
           }
         }
       }
@@ -197,7 +201,7 @@ async function main() {
     const problems = await checkGraph(path.join(opts.exportDir, g), plain, opts);
     for (const p of problems) console.error(`check_splice: ${g}: ${p}`);
     bad += problems.length > 0;
-    console.log(`check_splice: ${g}: ${problems.length ? 'FAILED' : 'ok'} (${opts.batches} batches x 2 optimisation levels, both mismatches fail per modality, no token = plain)`);
+    console.log(`check_splice: ${g}: ${problems.length ? 'FAILED' : 'ok'} (${opts.batches} batches x 2 optimisation levels, both mismatches fail per modality and across them, no token = plain)`);
   }
   process.exit(bad ? 1 : 0);
 }
