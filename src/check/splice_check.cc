@@ -1,5 +1,6 @@
 #include "check/splice_check.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -81,52 +82,88 @@ Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, con
     return false;
   };
 
-  // The text ids (any equal to a token id would be spliced), with each token first, in
-  // the middle and last.
+  // The text ids (any equal to a token id would be spliced).
   std::vector<int64_t> text;
   for (int64_t id : sample_ids)
     if (!is_token(id)) text.push_back(id);
-  std::vector<int64_t> ids = text;
-  for (const SplicedInput& in : inputs) {
-    ids.insert(ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2), in.token_id);
-    ids.insert(ids.begin(), in.token_id);
-    ids.push_back(in.token_id);
-  }
-  const int64_t n = static_cast<int64_t>(ids.size()), m = 3;
-  std::string counted;  // "3 audio tokens", "3 image and 3 audio tokens"
-  for (const SplicedInput& in : inputs)
-    counted += (counted.empty() ? "" : " and ") + std::to_string(m) + " " + in.modality;
-  counted += " tokens";
-
-  std::vector<int64_t> zeroed = ids;
-  for (int64_t& id : zeroed)
-    if (is_token(id)) id = 0;
-  E2O_ASSIGN_OR_RETURN(HostTensor want, EvaluateLookup(plain, MakeIdsTensor(zeroed, 1, n)));
+  const int64_t m = 3;
   const uint64_t row = static_cast<uint64_t>(d) * eb;
-  if (want.data.size() != static_cast<uint64_t>(n) * row)
-    return Status::Mismatch(plain.path() + ": output of " + std::to_string(want.data.size()) + " bytes for " +
-                            std::to_string(n) + " ids");
-  // Each modality's rows start at a pattern of their own, so rows put in at another
-  // modality's positions differ from those wanted.
-  std::vector<HostTensor> run = {MakeIdsTensor(ids, 1, n)};
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    E2O_ASSIGN_OR_RETURN(HostTensor rows, FeatureRows(elem, m, d, k));
-    for (int64_t p = 0, r = 0; p < n; ++p)
-      if (ids[p] == inputs[k].token_id)
-        std::memcpy(want.data.data() + p * row, rows.data.data() + (r++) * row, row);
-    run.push_back(std::move(rows));
+
+  // One run: the text ids with the tokens of the modalities in `order` (indices into
+  // `inputs`) each put in first, in the middle and last, in that order (so the last one
+  // ends up at both ends), m rows each and none for a modality not in `order`. Its output
+  // must be masked_scatter over the plain graph. Returns the ids and the inputs fed.
+  struct Run {
+    std::vector<int64_t> ids;
+    std::vector<HostTensor> feeds;
+  };
+  auto check_run = [&](const std::vector<size_t>& order) -> Result<Run> {
+    Run r{text, {}};
+    for (size_t k : order) {
+      r.ids.insert(r.ids.begin() + static_cast<std::ptrdiff_t>(r.ids.size() / 2), inputs[k].token_id);
+      r.ids.insert(r.ids.begin(), inputs[k].token_id);
+      r.ids.push_back(inputs[k].token_id);
+    }
+    const int64_t n = static_cast<int64_t>(r.ids.size());
+    auto present = [&](size_t k) { return std::find(order.begin(), order.end(), k) != order.end(); };
+    std::string counted;  // "3 audio tokens", "3 image and 3 audio tokens", "3 audio tokens, no image"
+    for (size_t k : order)
+      counted += (counted.empty() ? "" : " and ") + std::to_string(m) + " " + inputs[k].modality;
+    counted += " tokens";
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (!present(k)) counted += ", no " + inputs[k].modality;
+
+    std::vector<int64_t> zeroed = r.ids;
+    for (int64_t& id : zeroed)
+      if (is_token(id)) id = 0;
+    E2O_ASSIGN_OR_RETURN(HostTensor want, EvaluateLookup(plain, MakeIdsTensor(zeroed, 1, n)));
+    if (want.data.size() != static_cast<uint64_t>(n) * row)
+      return Status::Mismatch(plain.path() + ": output of " + std::to_string(want.data.size()) +
+                              " bytes for " + std::to_string(n) + " ids");
+    // Each modality's rows are patterns of their own, so rows put in at another
+    // modality's positions differ from those wanted.
+    r.feeds.push_back(MakeIdsTensor(r.ids, 1, n));
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      E2O_ASSIGN_OR_RETURN(HostTensor rows, FeatureRows(elem, present(k) ? m : 0, d, k));
+      for (int64_t p = 0, j = 0; p < n; ++p)
+        if (r.ids[p] == inputs[k].token_id)
+          std::memcpy(want.data.data() + p * row, rows.data.data() + (j++) * row, row);
+      r.feeds.push_back(std::move(rows));
+    }
+    auto got = EvaluateGraph(splice, r.feeds);
+    if (!got.ok())
+      return Status::Mismatch(path + ": run with " + counted + " failed: " + got.status().message());
+    if (got->dims != std::vector<int64_t>{1, n, d} || got->data != want.data) {
+      int64_t at = 0;
+      for (; at < n && got->data.size() == want.data.size(); ++at)
+        if (std::memcmp(got->data.data() + at * row, want.data.data() + at * row, row) != 0) break;
+      return Status::Mismatch(path +
+                              ": output differs from masked_scatter over the tier's graph at position " +
+                              std::to_string(at) + " (id " + std::to_string(at < n ? r.ids[at] : -1) +
+                              ") in the run with " + counted);
+    }
+    return r;
+  };
+  std::vector<size_t> all;
+  for (size_t k = 0; k < inputs.size(); ++k) all.push_back(k);
+  E2O_ASSIGN_OR_RETURN(const Run main_run, check_run(all));
+  const std::vector<HostTensor>& run = main_run.feeds;
+  // With two modalities: the other one at the ends, and each alone with no rows for the
+  // other (an audio-only prompt fed to an image and audio graph), where one row of the
+  // absent one must fail the run.
+  if (inputs.size() == 2) {
+    E2O_RETURN_IF_ERROR(check_run({1, 0}).status());
+    for (size_t alone : {0, 1}) {
+      E2O_ASSIGN_OR_RETURN(Run r, check_run({alone}));
+      const size_t absent = 1 - alone;
+      E2O_ASSIGN_OR_RETURN(r.feeds[absent + 1], FeatureRows(elem, 1, d, absent));
+      if (EvaluateGraph(splice, r.feeds).ok())
+        return Status::Mismatch(path + ": " + std::to_string(m) + " " + inputs[alone].modality +
+                                " tokens, no " + inputs[absent].modality + " token and 1 " +
+                                inputs[absent].input_name() + " row ran without an error");
+    }
   }
 
-  auto got = EvaluateGraph(splice, run);
-  if (!got.ok())
-    return Status::Mismatch(path + ": run with " + counted + " failed: " + got.status().message());
-  if (got->dims != std::vector<int64_t>{1, n, d} || got->data != want.data) {
-    int64_t at = 0;
-    for (; at < n && got->data.size() == want.data.size(); ++at)
-      if (std::memcmp(got->data.data() + at * row, want.data.data() + at * row, row) != 0) break;
-    return Status::Mismatch(path + ": output differs from masked_scatter over the tier's graph at position " +
-                            std::to_string(at) + " (id " + std::to_string(at < n ? ids[at] : -1) + ")");
-  }
   // A count of one modality's rows other than that of its tokens must fail the run, and
   // with two modalities so must one row moved from one to the other: a graph that checks
   // only the total would pass the first cases and fail these.
@@ -164,7 +201,7 @@ Status CheckSpliceGraph(const LoadedModel& splice, const LoadedModel& plain, con
       return Status::Mismatch(path + ": with no spliced token its output is not the tier's graph's" +
                               (alone.ok() ? std::string() : ": " + alone.status().message()));
   }
-  if (ids_evaluated) *ids_evaluated = n;
+  if (ids_evaluated) *ids_evaluated = static_cast<int64_t>(main_run.ids.size());
   return Status::Ok();
 }
 

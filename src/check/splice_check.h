@@ -6,13 +6,16 @@
 //   1. every initializer of the plain graph is in the splice graph with the same type,
 //      dims and bytes on disk (same location, offset and length, or the same inline
 //      bytes): the table is on disk once, and the splice reads what the tier verified;
-//   2. on the sample ids with each spliced token (audio, image) at the first, a middle
-//      and the last position and synthetic feature rows holding -0.0, subnormals, +-inf
-//      and a NaN (each modality's rows different), its output is the plain graph's output
-//      on the ids with every token set to 0, each modality's positions overwritten in
-//      order by its rows (masked_scatter), bit for bit;
+//   2. on the sample ids with each spliced token (audio, image) three times, at a middle
+//      position and next to both ends, and synthetic feature rows holding -0.0,
+//      subnormals, +-inf and a NaN (each modality's rows different), its output is the
+//      plain graph's output on the ids with every token set to 0, each modality's
+//      positions overwritten in order by its rows (masked_scatter), bit for bit. With two
+//      modalities it runs twice, each modality's tokens once at the very ends, and once
+//      for each modality alone with zero rows of the other;
 //   3. for each modality, one row too few and one too many each make the run fail, and
-//      with two modalities so does one row moved from either input to the other;
+//      with two modalities so do one row moved from either input to the other and one
+//      row of a modality whose token is absent;
 //   4. with no token and zero rows it outputs exactly the plain graph's output.
 // A failure is a Mismatch naming the splice file and what differs. On success
 // *ids_evaluated, when given, is the length of the id sequence of check 2.

@@ -219,10 +219,37 @@ TEST_F(SpliceCheckTest, SpareImageRowsMustFail) {
   TakeFirstRows(&m, "image");
   Status s = Check(m, both);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("3 image tokens with 4 image_features rows and 3 audio tokens with 3 "
-                             "audio_features rows ran without an error"),
+  // Caught first where the image scatter has no position at all.
+  EXPECT_NE(s.message().find("3 audio tokens, no image token and 1 image_features row ran without an error"),
             std::string::npos)
       << s.message();
+}
+
+TEST_F(SpliceCheckTest, AudioAloneInAnImageAndAudioGraphMustBeRight) {
+  // Text ids shifted by one row when there are no image rows: only the audio-alone run
+  // can see it.
+  const SpliceTokens both{2, 3};
+  auto built = MakeSpliceModel(plain_, both, "splice");
+  ASSERT_TRUE(built.ok());
+  onnx::ModelProto m = *built;
+  onnx::GraphProto* g = m.mutable_graph();
+  AddInt64Initializer(g, "splice.test_m", {1}, {0});
+  Node(&m, "EmbedTokens_Splice_TextIds")->set_output(0, "splice.text_ids_unshifted");
+  auto nodes = g->node();
+  g->clear_node();
+  for (const auto& n : nodes) {
+    *g->add_node() = n;
+    if (n.name() == "EmbedTokens_Splice_TextIds") {
+      SetIntAttr(AddNode(g, "Shape", {kImageInputName}, {"splice.test_rows"}, "t1"), "end", 1);
+      AddNode(g, "Equal", {"splice.test_rows", "splice.test_m"}, {"splice.no_image"}, "t2");
+      SetIntAttr(AddNode(g, "Cast", {"splice.no_image"}, {"splice.no_image_i64"}, "t3"), "to",
+                 onnx::TensorProto::INT64);
+      AddNode(g, "Add", {"splice.text_ids_unshifted", "splice.no_image_i64"}, {"splice.text_ids"}, "t4");
+    }
+  }
+  Status s = Check(m, both);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("run with 3 audio tokens, no image"), std::string::npos) << s.message();
 }
 
 TEST_F(SpliceCheckTest, AGraphThatChecksOnlyTheTotalCountFails) {

@@ -29,8 +29,9 @@ struct ExportArgs {
   bool json = false;     // one JSON document on stdout instead of the summary
   bool dry_run = false;  // plan only: write nothing
   uint32_t int4_block = 0;
-  std::string audio_token_id;  // --audio-token-id as given ("" = not given)
-  std::string image_token_id;  // --image-token-id as given ("" = not given)
+  std::string audio_token_id;                                 // --audio-token-id as given
+  std::string image_token_id;                                 // --image-token-id as given
+  bool audio_token_given = false, image_token_given = false;  // on the command line (even as "")
   bool no_splice = false;
   std::optional<int64_t> audio_token;  // --audio-token-id parsed by CheckExportArgs
   std::optional<int64_t> image_token;  // --image-token-id parsed by CheckExportArgs

@@ -21,6 +21,7 @@
 #include "embed2onnx/presets.h"
 #include "embed2onnx/tensor_finder.h"
 #include "embed2onnx/tiers.h"
+#include "export/report.h"
 #include "schema/names.h"
 #include "tiers/tier.h"
 #include "util/human_bytes.h"
@@ -215,16 +216,7 @@ nlohmann::ordered_json SummaryJson(const ExportSummary& s, const std::string& va
     j["hf_commit"] = s.hf_commit;
   }
   if (s.splice_tokens().any()) {
-    json splice = json::object();
-    if (!s.audio_token_source.empty()) {
-      splice["audio_token_id"] = s.audio_token_id;
-      splice["source"] = s.audio_token_source;
-    }
-    if (s.image_token_id) {
-      splice["image_token_id"] = *s.image_token_id;
-      if (!s.image_token_text.empty()) SetText(splice, "image_token_text", s.image_token_text);
-    }
-    j["splice"] = splice;
+    j["splice"] = SpliceTokenKeys(s);
   }
   json tiers = json::array();
   uint64_t total = 0;
@@ -370,12 +362,14 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
                   "write a splice graph <tier file>_audio.onnx per tier (input_ids + audio_features -> "
                   "inputs_embeds; <tier file>_image_audio.onnx with --image-token-id) for this audio token "
                   "id (default: config.json's for a Granite Speech "
-                  "checkpoint, 100352 for the presets; see docs/splice.md)");
+                  "checkpoint, 100352 for the presets; see docs/splice.md)")
+      ->each([a](const std::string&) { a->audio_token_given = true; });
   cmd->add_option("--image-token-id", a->image_token_id,
                   "the splice graphs also take image_features, rows put in at this token id's positions "
                   "(transformers' masked_scatter, as LLaVA-style models merge them); with no audio token "
                   "id they take image_features alone, <tier file>_image.onnx, else <tier "
-                  "file>_image_audio.onnx. Never taken from config.json (see docs/splice.md)");
+                  "file>_image_audio.onnx. Never taken from config.json (see docs/splice.md)")
+      ->each([a](const std::string&) { a->image_token_given = true; });
   cmd->add_flag("--no-splice", a->no_splice, "write no splice graphs")
       ->excludes("--audio-token-id")
       ->excludes("--image-token-id");
@@ -412,10 +406,10 @@ Status CheckExportArgs(ExportArgs* a) {
         "--help)");
   if (!a->out_dir.empty() && a->model_dir.empty() && a->hf_model.empty())
     return Status::InvalidArgument("--out-dir needs --model-dir or --model (see embed2onnx export --help)");
-  if (!a->audio_token_id.empty()) {
+  if (a->audio_token_given) {
     E2O_ASSIGN_OR_RETURN(a->audio_token, ParseTokenId("--audio-token-id", a->audio_token_id));
   }
-  if (!a->image_token_id.empty()) {
+  if (a->image_token_given) {
     E2O_ASSIGN_OR_RETURN(a->image_token, ParseTokenId("--image-token-id", a->image_token_id));
   }
   if (a->audio_token && a->image_token && *a->audio_token == *a->image_token)

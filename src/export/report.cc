@@ -40,6 +40,21 @@ std::string AbsolutePath(const std::string& path) {
   return ec ? path : p.lexically_normal().string();
 }
 
+nlohmann::ordered_json SpliceTokenKeys(const ExportSummary& s) {
+  using json = nlohmann::ordered_json;
+  json keys = json::object();
+  if (!s.audio_token_source.empty()) {
+    keys[report_key::kSpliceAudioTokenId] = s.audio_token_id;
+    keys[report_key::kSpliceSource] = s.audio_token_source;
+    keys["token_text"] = s.audio_token_text.empty() ? json() : json(JsonText(s.audio_token_text));
+  }
+  if (s.image_token_id) {
+    keys[report_key::kSpliceImageTokenId] = *s.image_token_id;
+    keys["image_token_text"] = s.image_token_text.empty() ? json() : json(JsonText(s.image_token_text));
+  }
+  return keys;
+}
+
 std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,
                          const std::vector<int64_t>& sample_ids) {
   using json = nlohmann::ordered_json;
@@ -121,16 +136,7 @@ std::string RenderReport(const ExportSummary& s, const std::string& variant, con
       SetText(graphs, t.tier, RelativePath(t.splice_path, paths_base));
       bytes[t.tier] = t.splice_bytes;
     }
-    json splice = json::object();
-    if (!s.audio_token_source.empty()) {
-      splice[report_key::kSpliceAudioTokenId] = s.audio_token_id;
-      splice[report_key::kSpliceSource] = s.audio_token_source;
-      splice["token_text"] = s.audio_token_text.empty() ? json() : json(JsonText(s.audio_token_text));
-    }
-    if (s.image_token_id) {
-      splice[report_key::kSpliceImageTokenId] = *s.image_token_id;
-      splice["image_token_text"] = s.image_token_text.empty() ? json() : json(JsonText(s.image_token_text));
-    }
+    json splice = SpliceTokenKeys(s);
     splice[report_key::kSpliceGraphs] = graphs;
     splice["bytes"] = bytes;
     report[report_key::kSplice] = splice;

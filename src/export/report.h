@@ -2,6 +2,7 @@
 // order, plus a few more (tool, tensor, dtype, sizes, sample ids, timings).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@ namespace embed2onnx {
 // Renders the report. `paths_base` is the folder tier paths are relative to.
 std::string RenderReport(const ExportSummary& s, const std::string& variant, const std::string& paths_base,
                          const std::vector<int64_t>& sample_ids);
+
+// The token keys of the report's "splice" (and export --json's): audio_token_id, source
+// and token_text (the tokenizer's text for it, null without tokenizer files) when there is
+// an audio token; image_token_id and image_token_text when there is an image token.
+nlohmann::ordered_json SpliceTokenKeys(const ExportSummary& s);
 
 // The report's schema_version (docs/format.md says what bumps it).
 inline constexpr int kReportSchemaVersion = 1;

@@ -118,13 +118,12 @@ json Describe(const LoadedModel& lm, const Status& verdict) {
   j["metadata"] = json::object();
   for (const auto& p : m.metadata_props()) j["metadata"][JsonText(p.key())] = JsonText(p.value());
   std::string splice_inputs;
-  for (const SpliceTokens& t :
-       {SpliceTokens{0, std::nullopt}, SpliceTokens{std::nullopt, 0}, SpliceTokens{0, 1}}) {
+  for (const std::vector<std::string>& modalities : SpliceModalitySets()) {
     std::string names = kInputName;
     std::vector<std::string> want = {kInputName};
-    for (const SplicedInput& in : SplicedInputs(t)) {
-      want.push_back(in.input_name());
-      names += " + " + in.input_name();
+    for (const std::string& modality : modalities) {
+      want.push_back(SplicedInput{modality, 0}.input_name());
+      names += " + " + want.back();
     }
     bool same = g.input_size() == static_cast<int>(want.size());
     for (int i = 0; same && i < g.input_size(); ++i) same = g.input(i).name() == want[static_cast<size_t>(i)];

@@ -21,6 +21,11 @@ void RenameValue(onnx::GraphProto* g, const std::string& from, const std::string
 }
 }  // namespace
 
+const std::vector<std::vector<std::string>>& SpliceModalitySets() {
+  static const std::vector<std::vector<std::string>> sets = {{"audio"}, {"image"}, {"image", "audio"}};
+  return sets;
+}
+
 std::vector<SplicedInput> SplicedInputs(const SpliceTokens& t) {
   std::vector<SplicedInput> v;
   if (t.image) v.push_back({"image", *t.image});
@@ -42,12 +47,6 @@ std::string Suffix(const std::vector<std::string>& modalities) {
   return s;
 }
 
-// Every modality set a splice graph can take, in input order.
-const std::vector<std::vector<std::string>>& ModalitySets() {
-  static const std::vector<std::vector<std::string>> sets = {{"audio"}, {"image"}, {"image", "audio"}};
-  return sets;
-}
-
 std::string Capitalised(std::string s) {
   if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
   return s;
@@ -66,13 +65,14 @@ std::string SpliceFileName(const std::string& tier_file_name, const SpliceTokens
 
 std::vector<std::string> SpliceFileNames(const std::string& tier_file_name) {
   std::vector<std::string> names;
-  for (const auto& set : ModalitySets()) names.push_back(TierStem(tier_file_name) + Suffix(set) + ".onnx");
+  for (const auto& set : SpliceModalitySets())
+    names.push_back(TierStem(tier_file_name) + Suffix(set) + ".onnx");
   return names;
 }
 
 std::vector<std::string> SpliceModalitiesOfName(const std::string& tier_file_name,
                                                 const std::string& file_name) {
-  for (const auto& set : ModalitySets())
+  for (const auto& set : SpliceModalitySets())
     if (TierStem(tier_file_name) + Suffix(set) + ".onnx" == file_name) return set;
   return {};
 }

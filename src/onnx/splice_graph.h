@@ -54,6 +54,10 @@ struct SplicedInput {
 // audio_features, as ONNX Runtime GenAI's multimodal embedding models take them.
 std::vector<SplicedInput> SplicedInputs(const SpliceTokens& t);
 
+// Every modality list a splice graph can take, each in input order: {audio}, {image},
+// {image, audio}.
+const std::vector<std::vector<std::string>>& SpliceModalitySets();
+
 // "_audio", "_image" or "_image_audio": what a splice graph's file and graph names add to
 // its tier's.
 std::string SpliceSuffix(const SpliceTokens& t);

@@ -158,21 +158,30 @@ TEST(SpliceGraphTest, ImageBeforeAudioEachWithItsOwnScatter) {
   for (const auto& n : g.node()) order.push_back(n.op_type());
   EXPECT_EQ(order, (std::vector<std::string>{"Equal", "Where", "Equal", "Where", "Gather", "NonZero",
                                              "Transpose", "ScatterND", "NonZero", "Transpose", "ScatterND"}));
-  // The image scatter writes what the audio scatter reads; only the audio one writes the output.
-  std::string image_out;
+  // The image scatter writes what the audio scatter reads; only the audio one writes the
+  // output, and no other node reads a float row (the text rows, either modality's rows or
+  // the rows between the two scatters).
+  const onnx::NodeProto *image = nullptr, *audio = nullptr;
   for (const auto& n : g.node()) {
-    if (n.name() == "EmbedTokens_Splice_ImageScatter") {
-      EXPECT_EQ(n.input(0), "splice.text_embeds");
-      EXPECT_EQ(n.input(2), kImageInputName);
-      image_out = n.output(0);
-    }
-    if (n.name() == "EmbedTokens_Splice_AudioScatter") {
-      EXPECT_EQ(n.input(0), image_out);
-      EXPECT_EQ(n.input(2), kAudioInputName);
-      EXPECT_EQ(n.output(0), kOutputName);
-    }
+    if (n.name() == "EmbedTokens_Splice_ImageScatter") image = &n;
+    if (n.name() == "EmbedTokens_Splice_AudioScatter") audio = &n;
   }
-  EXPECT_FALSE(image_out.empty());
+  ASSERT_NE(image, nullptr);
+  ASSERT_NE(audio, nullptr);
+  EXPECT_EQ(image->input(0), "splice.text_embeds");
+  EXPECT_EQ(image->input(2), kImageInputName);
+  EXPECT_EQ(audio->input(0), image->output(0));
+  EXPECT_EQ(audio->input(2), kAudioInputName);
+  EXPECT_EQ(audio->output(0), kOutputName);
+  const std::set<std::string> rows = {"splice.text_embeds", kImageInputName, kAudioInputName,
+                                      image->output(0)};
+  int writers = 0;
+  for (const auto& n : g.node()) {
+    for (const auto& o : n.output()) writers += o == kOutputName;
+    if (&n == image || &n == audio) continue;
+    for (const auto& in : n.input()) EXPECT_FALSE(rows.count(in)) << n.name() << " reads " << in;
+  }
+  EXPECT_EQ(writers, 1);
   int keys = 0;
   for (const auto& p : m->metadata_props())
     keys += (p.key() == kImageTokenIdMetadataKey && p.value() == "7") +

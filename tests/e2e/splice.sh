@@ -211,6 +211,8 @@ refuse huge_id 2 "--audio-token-id: '9223372036854775808' is not a token id" --m
   --audio-token-id 9223372036854775808
 refuse both_flags 2 "--no-splice" --model-dir "$G/ckpt" --out-dir "$G/bad" --audio-token-id 3 --no-splice
 refuse image_no_splice 2 "--no-splice" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id 3 --no-splice
+refuse empty_id 2 "--audio-token-id: '' is not a token id" --model-dir "$G/ckpt" --out-dir "$G/bad" --audio-token-id ''
+refuse empty_image_id 2 "--image-token-id: '' is not a token id" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id ''
 refuse word_image_id 2 "--image-token-id: 'x' is not a token id" --model-dir "$G/ckpt" --out-dir "$G/bad" --image-token-id x
 refuse same_ids 2 "--image-token-id: 3 is also --audio-token-id" --model-dir "$G/ckpt" --out-dir "$G/bad" \
   --audio-token-id 3 --image-token-id 3

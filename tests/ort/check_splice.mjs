@@ -12,9 +12,11 @@
 //     with feature rows holding -0.0, subnormals, +-inf and NaN: the splice output must
 //     equal, bit for bit, the plain graph's output on the ids with every token set to 0,
 //     each modality's positions overwritten, in row-major order, by its rows
-//     (transformers' masked_scatter, once per modality);
+//     (transformers' masked_scatter, once per modality); with two modalities, every
+//     third batch holds only the first one's tokens and every third only the second's;
 //   - no token and zero rows: the output equals the plain graph's, bit for bit;
-//   - for each modality, one row too few and one too many: the run must fail.
+//   - for each modality, one row too few and one too many: the run must fail, and with
+//     two modalities so must one row moved from either input to the other.
 // Prints one line per graph; exits 0 only if every check holds.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -78,17 +80,18 @@ function featureRows(m, d, next) {
   return a;
 }
 
-// Ids with each modality's token at random positions (the first position holds the first
-// modality's, the last the last's); counts[k]: how many of modality k.
-function batch(b, n, opts, next) {
+// Ids with the tokens of the modalities in `present` (indices into opts.modalities) at
+// random positions, one of them (chosen at random) at the first position and one at the
+// last; counts[k]: how many of modality k (0 for one not present).
+function batch(b, n, opts, next, present) {
   const ids = new BigInt64Array(b * n);
   const mods = opts.modalities;
   const counts = mods.map(() => 0);
+  const pick = () => present[Math.floor(next() * present.length)];
   for (let i = 0; i < ids.length; i++) {
     let k = -1;
-    if (i === 0) k = 0;
-    else if (i === ids.length - 1) k = mods.length - 1;
-    else if (next() < 0.3) k = Math.floor(next() * mods.length);
+    if (i === 0 || i === ids.length - 1) k = pick();
+    else if (next() < 0.3) k = pick();
     // Text ids never equal a token id (NAR's A is one past the table).
     let id = Math.floor(next() * opts.vocab);
     while (mods.some((m) => m.id === id)) id = (id + 1) % opts.vocab;
@@ -128,7 +131,11 @@ async function checkGraph(splicePath, plainPath, opts) {
       };
       for (let k = 0; k < opts.batches; k++) {
         const b = 1 + Math.floor(next() * 3), n = 1 + Math.floor(next() * 9);
-        const { ids, counts } = batch(b, n, opts, next);
+        // With two modalities every third batch holds only the first one's tokens and every
+        // third only the second's (zero rows of the other: a prompt without images).
+        const all = opts.modalities.map((_, j) => j);
+        const present = all.length === 2 && k % 3 !== 0 ? [k % 3 - 1] : all;
+        const { ids, counts } = batch(b, n, opts, next, present);
         const rows = counts.map((c) => featureRows(c, d, next));
         let got;
         try {
@@ -201,7 +208,7 @@ async function main() {
     const problems = await checkGraph(path.join(opts.exportDir, g), plain, opts);
     for (const p of problems) console.error(`check_splice: ${g}: ${p}`);
     bad += problems.length > 0;
-    console.log(`check_splice: ${g}: ${problems.length ? 'FAILED' : 'ok'} (${opts.batches} batches x 2 optimisation levels, both mismatches fail per modality and across them, no token = plain)`);
+    console.log(`check_splice: ${g}: ${problems.length ? 'FAILED' : 'ok'} (${opts.batches} batches x 2 optimisation levels, both mismatches fail per modality and across them, each modality alone, no token = plain)`);
   }
   process.exit(bad ? 1 : 0);
 }
