@@ -60,6 +60,7 @@ struct ModelConfig {
   std::optional<uint64_t> vocab_size, hidden_size;
   std::optional<bool> tie_word_embeddings;
   std::optional<int64_t> audio_token_id;  // audio_token_index or audio_token_id
+  std::string audio_token_key;            // which of the two it was, "" if neither
   std::optional<double> embedding_multiplier;
   std::string model_type;    // top-level "model_type", "" if absent
   std::string architecture;  // first of "architectures", "" if absent

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "checkpoint/json_util.h"
 #include "embed2onnx/checkpoint.h"
@@ -98,6 +100,24 @@ Result<std::string> InspectImpl(const std::string& path, bool as_json) {
     out += "  table: none: " + pick.status().message() + "\n";
   if (table.contains("refused"))
     out += "  export would refuse it: " + table["refused"].get<std::string>() + "\n";
+  // What config.json says, on one line; its disagreement with the table on one more.
+  if (cfg.ok() && cfg->present) {
+    std::vector<std::string> said;
+    if (!cfg->model_type.empty()) said.push_back("model_type " + Escape(cfg->model_type));
+    if (cfg->vocab_size) said.push_back(fmt::format("vocab_size {}", *cfg->vocab_size));
+    if (cfg->hidden_size) said.push_back(fmt::format("hidden_size {}", *cfg->hidden_size));
+    if (cfg->tie_word_embeddings) said.push_back(*cfg->tie_word_embeddings ? "tied" : "not tied");
+    if (cfg->audio_token_id) said.push_back(fmt::format("audio token {}", *cfg->audio_token_id));
+    if (cfg->embedding_multiplier)
+      said.push_back(fmt::format("embedding_multiplier {}", *cfg->embedding_multiplier));
+    std::string line = said.empty() ? std::string("no key export reads") : said[0];
+    for (size_t i = 1; i < said.size(); ++i) line += ", " + said[i];
+    if (config.contains("matches_table") && config["matches_table"].get<bool>())
+      line += " (matches the table)";
+    out += "  config.json: " + line + "\n";
+  } else if (!cfg.ok()) {
+    out += "  config.json unreadable: " + cfg.status().message() + "\n";
+  }
   if (config.is_object() && config.contains("mismatch"))
     out += "  config.json disagrees: " + config["mismatch"].get<std::string>() + "\n";
   size_t name_width = 4;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -66,6 +67,29 @@ TEST(InspectCheckpointTest, ConfigDisagreementIsShown) {
   ASSERT_TRUE(text.ok()) << text.status().message();
   EXPECT_NE(text->find("config.json disagrees"), std::string::npos) << *text;
   EXPECT_NE(text->find("vocab_size 3"), std::string::npos) << *text;
+}
+
+TEST(InspectCheckpointTest, TheTextSaysWhatConfigJsonSays) {
+  TempDir tmp;
+  const std::string header =
+      R"({"model.embed_tokens.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[0,24]}})";
+  WriteFile(tmp.Join("model.safetensors"), SafetensorsBytes(header, std::string(24, '\0')));
+  WriteFile(tmp.Join("config.json"),
+            R"({"model_type": "granite_speech", "audio_token_index": 2, "tie_word_embeddings": true,)"
+            R"( "text_config": {"vocab_size": 3, "hidden_size": 2, "embedding_multiplier": 12.0}})");
+  auto text = InspectCheckpoint(tmp.path(), false);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_NE(
+      text->find("  config.json: model_type granite_speech, vocab_size 3, hidden_size 2, tied, audio token "
+                 "2, embedding_multiplier 12 (matches the table)\n"),
+      std::string::npos)
+      << *text;
+  EXPECT_EQ(text->find("disagrees"), std::string::npos) << *text;
+  // No config.json: no line.
+  std::filesystem::remove(tmp.Join("config.json"));
+  text = InspectCheckpoint(tmp.path(), false);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->find("config.json"), std::string::npos) << *text;
 }
 
 TEST(InspectCheckpointTest, UnreadableCheckpointIsAnErrorNamingIt) {

@@ -164,6 +164,7 @@ Result<ModelConfig> ReadModelConfigImpl(const std::string& dir) {
     if (!it->is_number_integer())
       return Status::Corruption(cfg.path + ": " + key + " is " + DumpForMessage(*it) + ", not an integer");
     cfg.audio_token_id = it->get<int64_t>();
+    cfg.audio_token_key = key;
     break;
   }
   return cfg;

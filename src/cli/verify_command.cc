@@ -26,14 +26,14 @@ void AddVerifyCommand(CLI::App& app, VerifyArgs* a) {
   CLI::App* cmd = app.add_subcommand(
       "verify", "Check every embed_tokens*.onnx in an export folder against the checkpoint it came from.");
   cmd->footer(
-      "Checks the graph contract, every stored row against the checkpoint (exact tiers bit for bit, "
-      "int8/int4\n"
-      "within their quantisation bound, their report statistics recomputed), and the graph's output on the\n"
-      "sample ids and --random ids. Accepts exports of the original Python script. Exit 0 only if all "
-      "pass.\n\n"
-      "Without --model-dir the checkpoint is the one the folder's embed_tokens_parity.json records: its "
-      "path\nrelative to the report's folder, else its absolute path; if neither is there any more, one "
-      "line says so\n(exit 2). With --json the result is one JSON document on stdout, on failure too.\n\n"
+      "Checks the graph contract, every stored row against the checkpoint (exact tiers bit for\n"
+      "bit, int8/int4 within their quantisation bound, their report statistics recomputed), and\n"
+      "the graph's output on the sample ids and --random ids. Accepts exports of the original\n"
+      "Python script. Exit 0 only if all pass.\n\n"
+      "Without --model-dir the checkpoint is the one the folder's embed_tokens_parity.json\n"
+      "records: its path relative to the report's folder, else its absolute path; if neither is\n"
+      "there any more, one line says so (exit 2). With --json the result is one JSON document on\n"
+      "stdout, on failure too.\n\n"
       "Examples:\n  embed2onnx verify exports/granite-speech-4.1-2b\n"
       "  embed2onnx verify exports/granite-speech-4.1-2b --model-dir models/granite-speech-4.1-2b --json\n");
   cmd->add_option("export_dir", a->export_dir, "folder holding embed_tokens*.onnx")->required();
@@ -200,9 +200,9 @@ void AddInspectCommand(CLI::App& app, InspectArgs* a) {
       "inspect",
       "Describe an .onnx file (IO, nodes, initializers, sidecar) or a checkpoint (tensors, the table).");
   cmd->footer(
-      "A checkpoint (a folder, a .safetensors file or a model.safetensors.index.json) is listed tensor by "
-      "tensor,\n"
-      "with the one export would take as the table and why, and what config.json says of it.\n\n"
+      "A checkpoint (a folder, a .safetensors file or a model.safetensors.index.json) is listed\n"
+      "tensor by tensor, with the one export would take as the table and why, and what\n"
+      "config.json says of it.\n\n"
       "Examples:\n"
       "  embed2onnx inspect exports/granite-speech-4.1-2b/embed_tokens_int8.onnx --json\n"
       "  embed2onnx inspect models/granite-speech-4.1-2b\n");

@@ -126,14 +126,21 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
 
 // The splice graphs' audio token id and where it came from (ExportOptions says the
 // order); source "" when no splice graphs are to be written.
-std::pair<int64_t, std::string> SpliceAudioId(const ExportOptions& opts, const ModelConfig& config) {
-  if (opts.no_splice) return {0, ""};
-  if (opts.audio_token_id) return {*opts.audio_token_id, kAudioIdFromFlag};
+// A negative id in a config.json that would be taken is an error naming the file and key.
+Result<std::pair<int64_t, std::string>> SpliceAudioId(const ExportOptions& opts, const ModelConfig& config) {
+  using IdAndSource = std::pair<int64_t, std::string>;
+  if (opts.no_splice) return IdAndSource{0, ""};
+  if (opts.audio_token_id) return IdAndSource{*opts.audio_token_id, kAudioIdFromFlag};
   const bool preset = opts.preset_audio_token_id.has_value();
-  if (config.audio_token_id && *config.audio_token_id >= 0 && (preset || config.IsGraniteSpeech()))
-    return {*config.audio_token_id, kAudioIdFromConfig};
-  if (preset) return {*opts.preset_audio_token_id, kAudioIdFromPreset};
-  return {0, ""};
+  if (config.audio_token_id && (preset || config.IsGraniteSpeech())) {
+    if (*config.audio_token_id < 0)
+      return Status::InvalidArgument(fmt::format(
+          "{}: {} {} is negative, not a token id (give one with --audio-token-id, or pass --no-splice)",
+          config.path, config.audio_token_key, *config.audio_token_id));
+    return IdAndSource{*config.audio_token_id, kAudioIdFromConfig};
+  }
+  if (preset) return IdAndSource{*opts.preset_audio_token_id, kAudioIdFromPreset};
+  return IdAndSource{0, ""};
 }
 
 // The name graphs give the checkpoint (SPEC §10): the folder's own name, never a path
@@ -233,12 +240,19 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
                     config.audio_token_id,
                     config.embedding_multiplier,
                     config.model_type};
-  std::tie(summary.audio_token_id, summary.audio_token_source) = SpliceAudioId(opts, config);
+  {
+    E2O_ASSIGN_OR_RETURN(auto audio, SpliceAudioId(opts, config));
+    std::tie(summary.audio_token_id, summary.audio_token_source) = std::move(audio);
+  }
   // Refused before any note about either id is said.
   if (opts.image_token_id && !opts.no_splice && !summary.audio_token_source.empty() &&
-      *opts.image_token_id == summary.audio_token_id)
-    return Status::InvalidArgument(fmt::format("--image-token-id: {} is also the audio token id ({})",
-                                               *opts.image_token_id, summary.audio_token_source));
+      *opts.image_token_id == summary.audio_token_id) {
+    const std::string from = summary.audio_token_source == kAudioIdFromConfig
+                                 ? config.audio_token_key + " in " + config.path
+                                 : summary.audio_token_source;
+    return Status::InvalidArgument(
+        fmt::format("--image-token-id: {} is also the audio token id ({})", *opts.image_token_id, from));
+  }
   if (!summary.audio_token_source.empty()) {
     if (summary.audio_token_id < 0)
       return Status::InvalidArgument("--audio-token-id: " + std::to_string(summary.audio_token_id) +

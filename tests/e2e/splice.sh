@@ -220,8 +220,11 @@ cat >"$G/ckpt/config.json" <<'EOF'
 {"model_type": "granite_speech", "audio_token_index": 2999, "text_config": {"vocab_size": 3001, "hidden_size": 32}}
 EOF
 refuse config_vocab 1 "vocab_size 3001 does not match the table's 3000 rows" --model-dir "$G/ckpt" --out-dir "$G/bad"
+echo '{"model_type": "granite_speech", "audio_token_id": -1}' >"$G/ckpt/config.json"
+refuse config_negative_id 1 "$G/ckpt/config.json: audio_token_id -1 is negative, not a token id" --model-dir "$G/ckpt" \
+  --out-dir "$G/bad"
 echo '{"model_type": "granite_speech", "audio_token_index": 2999}' >"$G/ckpt/config.json"
-refuse image_is_config_audio 1 "--image-token-id: 2999 is also the audio token id (config)" --model-dir "$G/ckpt" \
+refuse image_is_config_audio 1 "--image-token-id: 2999 is also the audio token id (audio_token_index in $G/ckpt/config.json)" --model-dir "$G/ckpt" \
   --out-dir "$G/bad" --image-token-id 2999
 echo '{"vocab_size": 3000, "hidden_size": 48}' >"$G/ckpt/config.json"
 refuse config_hidden 1 "hidden_size 48 does not match the table's width 32" --model-dir "$G/ckpt" --out-dir "$G/bad"
