@@ -300,6 +300,7 @@ Result<Value> RunGather(const OpArgs& op) {
   }
   E2O_ASSIGN_OR_RETURN(HostTensor src, Materialize(data, where));
   uint8_t* o = out.data.data();
+  if (inner == 0) return TensorValue(std::move(out));  // empty rows (their data() may be null)
   for (uint64_t a = 0; a < outer; ++a)
     for (int64_t i : idx) {
       const uint8_t* s = src.data.data() + ((a * extent + i) * inner) * eb;
@@ -479,6 +480,7 @@ Result<Value> RunConcat(const OpArgs& op) {
   for (uint64_t a = 0; a < outer; ++a)
     for (const HostTensor& p : parts) {
       const uint64_t chunk = Product(p.dims, axis) * eb;
+      if (chunk == 0) continue;  // an empty part (its data() may be null)
       std::memcpy(o, p.data.data() + a * chunk, chunk);
       o += chunk;
     }
