@@ -268,13 +268,21 @@ done
 rm -f "$BENCH/ort.json" "$BENCH/.time"
 
 # Splice graphs (docs/splice.md) against their tier's plain graph: ONNX Runtime session
-# creation, run time and peak RSS, fresh processes interleaved, ratios printed.
+# creation, run time and peak RSS, fresh processes interleaved, ratios printed. Each tier
+# whose graph the original wrote, at a 512-id prompt with 64 audio rows and at a decode
+# step (one id, no audio): fp32 and the decode step are where the one output-sized copy
+# and the few index kernels show (bench/RESULTS.md).
 echo "== splice graphs vs plain graphs (ONNX Runtime)"
 rm -rf "$BENCH/out-splice"
-"$E2O" export --model-dir "$BENCH/ckpt-${V}x$D" --out-dir "$BENCH/out-splice" --tiers fp16w,int8 --audio-token-id 100352 -q
-for f in embed_tokens_fp16w embed_tokens_int8; do
-  node bench/splice_session.mjs --plain "$BENCH/out-splice/$f.onnx" --splice "$BENCH/out-splice/${f}_audio.onnx" \
-    --vocab $V --reps "$REPS" | tee "$BENCH/splice-$f.log"
+"$E2O" export --model-dir "$BENCH/ckpt-${V}x$D" --out-dir "$BENCH/out-splice" --tiers fp32,fp16w,int8 \
+  --audio-token-id 100352 -q
+for f in embed_tokens embed_tokens_fp16w embed_tokens_int8; do
+  for shape in "512 64 200" "1 0 400"; do
+    read -r n audio runs <<<"$shape"
+    echo "-- $f: $n ids, $audio audio rows"
+    node bench/splice_session.mjs --plain "$BENCH/out-splice/$f.onnx" --splice "$BENCH/out-splice/${f}_audio.onnx" \
+      --vocab $V --reps "$REPS" --n "$n" --audio "$audio" --runs "$runs" | tee "$BENCH/splice-$f-$n.log"
+  done
 done
 rm -rf "$BENCH/out-splice"
 
