@@ -290,6 +290,7 @@ Result<Value> RunGather(const OpArgs& op) {
   const uint64_t eb = OnnxElemBytes(out.elem_type);
   // The data's own dims passed the reader's checks (lazy) or CheckedCount (in memory).
   const uint64_t inner = Product(dims, axis + 1), outer = Product(dims, 0, axis);
+  if (inner == 0) return TensorValue(std::move(out));  // empty rows (their data() may be null)
   if (data.lazy && axis == 0) {
     std::vector<uint8_t> row;
     for (size_t k = 0; k < idx.size(); ++k) {
@@ -300,7 +301,6 @@ Result<Value> RunGather(const OpArgs& op) {
   }
   E2O_ASSIGN_OR_RETURN(HostTensor src, Materialize(data, where));
   uint8_t* o = out.data.data();
-  if (inner == 0) return TensorValue(std::move(out));  // empty rows (their data() may be null)
   for (uint64_t a = 0; a < outer; ++a)
     for (int64_t i : idx) {
       const uint8_t* s = src.data.data() + ((a * extent + i) * inner) * eb;

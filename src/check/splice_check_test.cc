@@ -226,25 +226,33 @@ TEST_F(SpliceCheckTest, SpareImageRowsMustFail) {
 }
 
 TEST_F(SpliceCheckTest, AudioAloneInAnImageAndAudioGraphMustBeRight) {
-  // Text ids shifted by one row when there are no image rows: only the audio-alone run
-  // can see it.
+  // Text ids shifted by one row when there are no image rows but some audio rows: only
+  // the audio-alone run can see it (the no-token check has no audio rows either).
   const SpliceTokens both{2, 3};
   auto built = MakeSpliceModel(plain_, both, "splice");
   ASSERT_TRUE(built.ok());
   onnx::ModelProto m = *built;
   onnx::GraphProto* g = m.mutable_graph();
   AddInt64Initializer(g, "splice.test_m", {1}, {0});
+  AddInt64Initializer(g, "splice.test_one_i64", {1}, {1});
   Node(&m, "EmbedTokens_Splice_TextIds")->set_output(0, "splice.text_ids_unshifted");
   auto nodes = g->node();
   g->clear_node();
   for (const auto& n : nodes) {
     *g->add_node() = n;
     if (n.name() == "EmbedTokens_Splice_TextIds") {
+      // shift = (image rows == 0) * (1 - (audio rows == 0))
       SetIntAttr(AddNode(g, "Shape", {kImageInputName}, {"splice.test_rows"}, "t1"), "end", 1);
       AddNode(g, "Equal", {"splice.test_rows", "splice.test_m"}, {"splice.no_image"}, "t2");
       SetIntAttr(AddNode(g, "Cast", {"splice.no_image"}, {"splice.no_image_i64"}, "t3"), "to",
                  onnx::TensorProto::INT64);
-      AddNode(g, "Add", {"splice.text_ids_unshifted", "splice.no_image_i64"}, {"splice.text_ids"}, "t4");
+      SetIntAttr(AddNode(g, "Shape", {kAudioInputName}, {"splice.test_audio_rows"}, "t4"), "end", 1);
+      AddNode(g, "Equal", {"splice.test_audio_rows", "splice.test_m"}, {"splice.no_audio"}, "t5");
+      SetIntAttr(AddNode(g, "Cast", {"splice.no_audio"}, {"splice.no_audio_i64"}, "t6"), "to",
+                 onnx::TensorProto::INT64);
+      AddNode(g, "Sub", {"splice.test_one_i64", "splice.no_audio_i64"}, {"splice.some_audio"}, "t7");
+      AddNode(g, "Mul", {"splice.no_image_i64", "splice.some_audio"}, {"splice.shift"}, "t8");
+      AddNode(g, "Add", {"splice.text_ids_unshifted", "splice.shift"}, {"splice.text_ids"}, "t9");
     }
   }
   Status s = Check(m, both);

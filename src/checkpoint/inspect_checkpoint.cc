@@ -12,6 +12,7 @@
 #include "embed2onnx/model_source.h"
 #include "embed2onnx/tensor_finder.h"
 #include "util/human_bytes.h"
+#include "util/json_text.h"
 #include "util/no_throw.h"
 
 namespace embed2onnx {
@@ -73,10 +74,14 @@ Result<std::string> InspectImpl(const std::string& path, bool as_json) {
   json config = nullptr;
   if (cfg.ok() && cfg->present) {
     config = json::object();
+    if (!cfg->model_type.empty()) config["model_type"] = JsonText(cfg->model_type);
     if (cfg->vocab_size) config["vocab_size"] = *cfg->vocab_size;
     if (cfg->hidden_size) config["hidden_size"] = *cfg->hidden_size;
     if (cfg->tie_word_embeddings) config["tie_word_embeddings"] = *cfg->tie_word_embeddings;
-    if (cfg->audio_token_id) config["audio_token_id"] = *cfg->audio_token_id;
+    if (cfg->audio_token_id) {
+      config["audio_token_id"] = *cfg->audio_token_id;
+      config["audio_token_key"] = cfg->audio_token_key;  // audio_token_index or audio_token_id
+    }
     if (cfg->embedding_multiplier) config["embedding_multiplier"] = *cfg->embedding_multiplier;
     if (pick.ok() && (*pick)->shape.size() == 2) {
       Status agree = CheckConfigAgainstTable(*cfg, (*pick)->shape[0], (*pick)->shape[1]);

@@ -85,6 +85,12 @@ TEST(InspectCheckpointTest, TheTextSaysWhatConfigJsonSays) {
       std::string::npos)
       << *text;
   EXPECT_EQ(text->find("disagrees"), std::string::npos) << *text;
+  auto js = InspectCheckpoint(tmp.path(), true);
+  ASSERT_TRUE(js.ok());
+  nlohmann::json j = nlohmann::json::parse(*js);
+  EXPECT_EQ(j["config"]["model_type"], "granite_speech");
+  EXPECT_EQ(j["config"]["audio_token_id"], 2);
+  EXPECT_EQ(j["config"]["audio_token_key"], "audio_token_index");
   // No config.json: no line.
   std::filesystem::remove(tmp.Join("config.json"));
   text = InspectCheckpoint(tmp.path(), false);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -161,8 +162,11 @@ Result<ModelConfig> ReadModelConfigImpl(const std::string& dir) {
   for (const char* key : {"audio_token_index", "audio_token_id"}) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) continue;
-    if (!it->is_number_integer())
-      return Status::Corruption(cfg.path + ": " + key + " is " + DumpForMessage(*it) + ", not an integer");
+    // An unsigned value past INT64_MAX would wrap in get<int64_t>().
+    if (!it->is_number_integer() ||
+        (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)))
+      return Status::Corruption(cfg.path + ": " + key + " is " + DumpForMessage(*it) +
+                                ", not an int64 integer");
     cfg.audio_token_id = it->get<int64_t>();
     cfg.audio_token_key = key;
     break;

@@ -199,6 +199,18 @@ TEST(ModelConfigTest, BadValuesAreNamed) {
   auto d = ReadModelConfig(tmp.path());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("text_config.hidden_size"), std::string::npos) << d.status().message();
+  // An audio id past int64 is named as it is written, not wrapped to a negative one.
+  WriteFile(tmp.Join("config.json"), R"({"audio_token_index": 18446744073709551615})");
+  auto e = ReadModelConfig(tmp.path());
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("audio_token_index is 18446744073709551615, not an int64 integer"),
+            std::string::npos)
+      << e.status().message();
+  WriteFile(tmp.Join("config.json"), R"({"audio_token_id": 9223372036854775807})");
+  auto f = ReadModelConfig(tmp.path());
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(*f->audio_token_id, INT64_MAX);
+  EXPECT_EQ(f->audio_token_key, "audio_token_id");
   WriteFile(tmp.Join("config.json"), "[1, 2]");
   EXPECT_FALSE(ReadModelConfig(tmp.path()).ok());
   WriteFile(tmp.Join("config.json"), "{\"vocab_size\": 3, \"x\": \"\xff\"}");
