@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "onnx/graph_util.h"
 #include "onnx/splice_graph.h"
@@ -82,6 +83,30 @@ class SpliceCheckTest : public ::testing::Test {
       }
       *g->add_node() = n;
     }
+  }
+
+  // Makes the graph add `shift` (an int64 [1] value the nodes that `shift_nodes` adds
+  // compute, after the text ids) to every text id: a graph right except where `shift` is 1.
+  void ShiftTextIds(onnx::ModelProto* m, const std::function<std::string(onnx::GraphProto*)>& shift_nodes) {
+    onnx::GraphProto* g = m->mutable_graph();
+    AddInt64Initializer(g, "splice.test_m", {1}, {0});
+    AddInt64Initializer(g, "splice.test_one_i64", {1}, {1});
+    Node(m, "EmbedTokens_Splice_TextIds")->set_output(0, "splice.text_ids_unshifted");
+    auto nodes = g->node();
+    g->clear_node();
+    for (const auto& n : nodes) {
+      *g->add_node() = n;
+      if (n.name() == "EmbedTokens_Splice_TextIds")
+        AddNode(g, "Add", {"splice.text_ids_unshifted", shift_nodes(g)}, {"splice.text_ids"}, "t_shift");
+    }
+  }
+  // Adds nodes computing an int64 [1] value: 1 when `input` has no rows, else 0.
+  static std::string NoRows(onnx::GraphProto* g, const std::string& input) {
+    const std::string v = "splice.test_no_" + input;
+    SetIntAttr(AddNode(g, "Shape", {input}, {v + "_rows"}, v + "_shape"), "end", 1);
+    AddNode(g, "Equal", {v + "_rows", "splice.test_m"}, {v + "_bool"}, v + "_equal");
+    SetIntAttr(AddNode(g, "Cast", {v + "_bool"}, {v}, v + "_cast"), "to", onnx::TensorProto::INT64);
+    return v;
   }
 
   fs::path dir_;
@@ -162,21 +187,7 @@ TEST_F(SpliceCheckTest, ATableOtherThanTheTiersFails) {
 TEST_F(SpliceCheckTest, NoAudioMustBeThePlainGraph) {
   // Text ids shifted by one row when there are no audio rows: only check 4 can see it.
   onnx::ModelProto m = splice_;
-  onnx::GraphProto* g = m.mutable_graph();
-  AddInt64Initializer(g, "splice.test_m", {1}, {0});
-  Node(&m, "EmbedTokens_Splice_TextIds")->set_output(0, "splice.text_ids_unshifted");
-  auto nodes = g->node();
-  g->clear_node();
-  for (const auto& n : nodes) {
-    *g->add_node() = n;
-    if (n.name() == "EmbedTokens_Splice_TextIds") {
-      SetIntAttr(AddNode(g, "Shape", {kAudioInputName}, {"splice.test_rows"}, "t1"), "end", 1);
-      AddNode(g, "Equal", {"splice.test_rows", "splice.test_m"}, {"splice.no_audio"}, "t2");
-      SetIntAttr(AddNode(g, "Cast", {"splice.no_audio"}, {"splice.no_audio_i64"}, "t3"), "to",
-                 onnx::TensorProto::INT64);
-      AddNode(g, "Add", {"splice.text_ids_unshifted", "splice.no_audio_i64"}, {"splice.text_ids"}, "t4");
-    }
-  }
+  ShiftTextIds(&m, [](onnx::GraphProto* g) { return NoRows(g, kAudioInputName); });
   Status s = Check(m);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("with no spliced token its output is not the tier's graph's"), std::string::npos)
@@ -232,29 +243,12 @@ TEST_F(SpliceCheckTest, AudioAloneInAnImageAndAudioGraphMustBeRight) {
   auto built = MakeSpliceModel(plain_, both, "splice");
   ASSERT_TRUE(built.ok());
   onnx::ModelProto m = *built;
-  onnx::GraphProto* g = m.mutable_graph();
-  AddInt64Initializer(g, "splice.test_m", {1}, {0});
-  AddInt64Initializer(g, "splice.test_one_i64", {1}, {1});
-  Node(&m, "EmbedTokens_Splice_TextIds")->set_output(0, "splice.text_ids_unshifted");
-  auto nodes = g->node();
-  g->clear_node();
-  for (const auto& n : nodes) {
-    *g->add_node() = n;
-    if (n.name() == "EmbedTokens_Splice_TextIds") {
-      // shift = (image rows == 0) * (1 - (audio rows == 0))
-      SetIntAttr(AddNode(g, "Shape", {kImageInputName}, {"splice.test_rows"}, "t1"), "end", 1);
-      AddNode(g, "Equal", {"splice.test_rows", "splice.test_m"}, {"splice.no_image"}, "t2");
-      SetIntAttr(AddNode(g, "Cast", {"splice.no_image"}, {"splice.no_image_i64"}, "t3"), "to",
-                 onnx::TensorProto::INT64);
-      SetIntAttr(AddNode(g, "Shape", {kAudioInputName}, {"splice.test_audio_rows"}, "t4"), "end", 1);
-      AddNode(g, "Equal", {"splice.test_audio_rows", "splice.test_m"}, {"splice.no_audio"}, "t5");
-      SetIntAttr(AddNode(g, "Cast", {"splice.no_audio"}, {"splice.no_audio_i64"}, "t6"), "to",
-                 onnx::TensorProto::INT64);
-      AddNode(g, "Sub", {"splice.test_one_i64", "splice.no_audio_i64"}, {"splice.some_audio"}, "t7");
-      AddNode(g, "Mul", {"splice.no_image_i64", "splice.some_audio"}, {"splice.shift"}, "t8");
-      AddNode(g, "Add", {"splice.text_ids_unshifted", "splice.shift"}, {"splice.text_ids"}, "t9");
-    }
-  }
+  // shift = (image rows == 0) * (1 - (audio rows == 0))
+  ShiftTextIds(&m, [](onnx::GraphProto* g) {
+    AddNode(g, "Sub", {"splice.test_one_i64", NoRows(g, kAudioInputName)}, {"splice.some_audio"}, "t_sub");
+    AddNode(g, "Mul", {NoRows(g, kImageInputName), "splice.some_audio"}, {"splice.shift"}, "t_mul");
+    return std::string("splice.shift");
+  });
   Status s = Check(m, both);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("run with 3 audio tokens, no image"), std::string::npos) << s.message();

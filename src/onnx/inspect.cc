@@ -119,15 +119,12 @@ json Describe(const LoadedModel& lm, const Status& verdict) {
   for (const auto& p : m.metadata_props()) j["metadata"][JsonText(p.key())] = JsonText(p.value());
   std::string splice_inputs;
   for (const std::vector<std::string>& modalities : SpliceModalitySets()) {
-    std::string names = kInputName;
     std::vector<std::string> want = {kInputName};
-    for (const std::string& modality : modalities) {
-      want.push_back(SplicedInput{modality, 0}.input_name());
-      names += " + " + want.back();
-    }
+    for (const std::string& modality : modalities) want.push_back(SplicedInput{modality, 0}.input_name());
     bool same = g.input_size() == static_cast<int>(want.size());
     for (int i = 0; same && i < g.input_size(); ++i) same = g.input(i).name() == want[static_cast<size_t>(i)];
-    if (same) splice_inputs = names;
+    if (!same) continue;
+    for (const std::string& name : want) splice_inputs += (splice_inputs.empty() ? "" : " + ") + name;
   }
   j["splice"] = !splice_inputs.empty();
   if (!splice_inputs.empty()) j["splice_inputs"] = splice_inputs;
