@@ -413,7 +413,7 @@ Result<ExportSummary> ExportTableOn(const ExportOptions& opts, Disk* disk) {
     }
     o.overflow = pass.tiers[k].overflow;
     std::unique_ptr<LoadedModel> plain;
-    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, popts.threads, opts.numpy, &plain));
+    E2O_RETURN_IF_ERROR(ReadBackTier(*sinks[k], source, ids, &o, opts.numpy, &plain));
     if (w.has_splice()) {
       E2O_RETURN_IF_ERROR(ReadBackSplice(w, *plain, source.cols(), ids));
       o.splice_path = out->FinalPath(w.splice_file_name());

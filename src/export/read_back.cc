@@ -11,35 +11,12 @@
 
 namespace embed2onnx {
 
-namespace {
-constexpr uint64_t kSinkGroupBytes = 256 << 10;
-}  // namespace
-
 Status ExportSink::Consume(const EncodedChunk& chunk) {
-  const Tier& tier = writer_->tier();
-  uint64_t row_bytes[kMaxStreamed], widest = 1;
-  for (int i = 0; i < tier.num_streamed; ++i) {
-    row_bytes[i] = TierRowBytes(tier, i, chunk.cols, writer_->params());
-    widest = std::max(widest, row_bytes[i]);
-  }
-  // Rows in groups that fit the cache: the checksum brings them in, the write's copy
-  // finds them there.
-  const uint64_t group = std::max<uint64_t>(1, kSinkGroupBytes / widest);
-  for (uint64_t r = 0; r < chunk.rows; r += group) {
-    const uint64_t n = std::min(group, chunk.rows - r);
-    const uint8_t* rows[kMaxStreamed];
-    for (int i = 0; i < tier.num_streamed; ++i) {
-      rows[i] = chunk.encoded[i] + r * row_bytes[i];
-      sums_[i].Add(rows[i], n * row_bytes[i]);
-    }
-    E2O_RETURN_IF_ERROR(writer_->WriteRows(chunk.first + r, n, rows));
-  }
-  return Status::Ok();
+  return writer_->WriteRows(chunk.first, chunk.rows, chunk.encoded);
 }
 
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads, NumpyRules rules,
-                    std::unique_ptr<LoadedModel>* loaded) {
+                    TierOutcome* outcome, NumpyRules rules, std::unique_ptr<LoadedModel>* loaded) {
   const TierWriter& w = *sink.writer();
   const Tier& tier = w.tier();
   E2O_ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model,
@@ -52,12 +29,21 @@ Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::
   E2O_ASSIGN_OR_RETURN(StoredTier st, FindStoredTier(*model, tier, source.rows(), source.cols()));
   st.params.output_elem = w.params().output_elem;
 
+  // The model must name exactly the bytes WriteRows wrote and read back.
   for (int i = 0; i < tier.num_streamed; ++i) {
-    E2O_ASSIGN_OR_RETURN(ByteChecksum got, ChecksumStored(*st.init[i], threads));
-    if (!(got == sink.checksum(i)))
-      return Status::Mismatch(st.file + ": tier " + tier.name + ", initializer '" + st.init[i]->name +
-                              "': the bytes read back from disk differ from those encoded (checksum " +
-                              got.ToString() + ", written " + sink.checksum(i).ToString() + ")");
+    const InitializerData& got = *st.init[i];
+    const TensorPlacement& want = w.layout().tensors[static_cast<size_t>(i)];
+    const std::string what = st.file + ": tier " + tier.name + ", initializer '" + got.name + "'";
+    if (got.external != want.external)
+      return Status::Mismatch(what + (want.external ? ": inline, but its rows were written to the sidecar"
+                                                    : ": in the sidecar, but its rows were kept inline"));
+    if (got.external && (got.offset != want.offset || got.byte_size != want.byte_size))
+      return Status::Mismatch(what + ": the graph names bytes " + std::to_string(got.offset) + " to " +
+                              std::to_string(got.offset + got.byte_size) +
+                              " of the sidecar, but its rows were written to " + std::to_string(want.offset) +
+                              " to " + std::to_string(want.offset + want.byte_size));
+    if (!got.external && *got.raw != w.inline_data(i))
+      return Status::Mismatch(what + ": the inline bytes parsed back differ from those encoded");
   }
 
   std::vector<float> rows;

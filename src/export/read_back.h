@@ -1,8 +1,9 @@
 // Export's side of the streaming pass and its read-back.
 //
-// ExportSink is what export plugs into the pass (stream/table_pass.h): it writes each
-// chunk's encoded rows to the tier's staged sidecar and keeps a checksum of every byte
-// it handed over, per streamed initializer.
+// ExportSink is what export plugs into the pass (stream/table_pass.h): it hands each
+// chunk's encoded rows to the tier's writer, which reads every piece of the staged
+// sidecar back right after writing it and compares it with what it was handed
+// (export/tier_writer.h).
 //
 // ReadBackTier then checks the staged tier as it lies on disk, with the checks verify
 // runs (stream/stored_rows.h, check/parity.h), on less than every row: verify compares
@@ -10,15 +11,16 @@
 // export's encoding work. Instead:
 //   1. the .onnx is parsed back and its graph contract checked (our layout);
 //   2. its streamed initializers are found with the tier's types and shapes;
-//   3. every byte of each is read back from disk and its checksum compared with the
-//      checksum of what was encoded: a difference is a Mismatch naming tier and
-//      initializer (a lost, torn or misplaced write, or a wrong offset in the graph);
+//   3. each must lie exactly where the writer wrote its rows and read them back (the
+//      sidecar's offset and length; inline bytes equal to those encoded): a difference
+//      is a Mismatch naming tier and initializer (a wrong offset in the graph);
 //   4. the sample rows' stored bytes are compared with their encoding byte for byte
 //      (CompareStoredRows, verify's check): Mismatch naming tier, initializer and row;
 //   5. the graph is run on the sample ids: its output must be the decoding of the
 //      stored rows bit for bit, and |output - W| gives the report's parity figures.
-// The checksum proves the file holds what the encoder produced; the encoder itself is
-// proven by the unit tests and by verify.
+// The writer's read-back and step 3 prove the files hold what the encoder produced, at
+// the offsets the graph names; the encoder itself is proven by the unit tests and by
+// verify, which also re-reads every byte at any later time.
 #pragma once
 
 #include <cstdint>
@@ -39,21 +41,18 @@ class ExportSink final : public TierSink {
  public:
   explicit ExportSink(TierWriter* writer) : writer_(writer) {}
   Status Consume(const EncodedChunk& chunk) override;
-  const ByteChecksum& checksum(int i) const { return sums_[i]; }
   TierWriter* writer() const { return writer_; }
 
  private:
   TierWriter* writer_;
-  ByteChecksum sums_[kMaxStreamed];
 };
 
 // Checks the finished, staged tier of `sink` as above against `source`, the table it
 // was exported from; fills the outcome's parity figures and shape.
-// `threads` sum the read-back checksum of each initializer in parallel windows. When
-// `loaded` is given, it receives the staged plain model the checks loaded, for
+// When `loaded` is given, it receives the staged plain model the checks loaded, for
 // ReadBackSplice.
 Status ReadBackTier(const ExportSink& sink, const RowSource& source, const std::vector<int64_t>& sample_ids,
-                    TierOutcome* outcome, int threads = 1, NumpyRules rules = kDefaultNumpyRules,
+                    TierOutcome* outcome, NumpyRules rules = kDefaultNumpyRules,
                     std::unique_ptr<LoadedModel>* loaded = nullptr);
 
 // The staged splice graph of `writer` (after ReadBackTier passed on `plain`, its tier's

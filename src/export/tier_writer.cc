@@ -1,5 +1,7 @@
 #include "export/tier_writer.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -112,15 +114,34 @@ Status TierWriter::WriteRows(uint64_t first, uint64_t n, const uint8_t* const* o
     uint64_t at = first * row_bytes, len = n * row_bytes;
     if (at + len > p.byte_size)
       return Status::InvalidArgument(p.name + ": rows written past the tensor's end");
+    // In table order, each row once: then the pieces read back below tile the tensor.
+    if (at != written_[i])
+      return Status::InvalidArgument(p.name + ": rows from " + std::to_string(first) +
+                                     " written out of table order");
     if (p.external) {
       if (!sidecar_) return Status::IOError(layout_.location + ": written before TierWriter::Open");
+      readback_.resize(std::min(kSidecarWritePiece, p.byte_size));
       for (uint64_t done = 0; done < len; done += kSidecarWritePiece) {
-        const uint64_t piece = std::min(kSidecarWritePiece, len - done);
-        E2O_RETURN_IF_ERROR(sidecar_->WriteAt(outs[i] + done, piece, p.offset + at + done));
+        const uint64_t piece = std::min(kSidecarWritePiece, len - done), offset = p.offset + at + done;
+        E2O_RETURN_IF_ERROR(sidecar_->WriteAt(outs[i] + done, piece, offset));
+        E2O_RETURN_IF_ERROR(sidecar_->ReadAt(readback_.data(), piece, offset));
+        if (std::memcmp(readback_.data(), outs[i] + done, piece) != 0) {
+          const uint64_t k = static_cast<uint64_t>(
+              std::mismatch(readback_.begin(), readback_.begin() + static_cast<ptrdiff_t>(piece),
+                            outs[i] + done)
+                  .first -
+              readback_.begin());
+          return Status::Mismatch(fmt::format(
+              "{}: tier {}, initializer '{}': the byte read back at offset {} (row {}) is {:#04x}, "
+              "written {:#04x}",
+              sidecar_path_, tier_.name, p.name, offset + k, (at + done + k) / row_bytes, readback_[k],
+              outs[i][done + k]));
+        }
       }
     } else {
       std::memcpy(inline_data_[i].data() + at, outs[i], len);
     }
+    written_[i] = at + len;
   }
   return Status::Ok();
 }
@@ -134,6 +155,10 @@ Status TierWriter::Finish() {
   }
   if (onnx_path_.empty())
     return Status::IOError(std::string(tier_.file_name) + ": finished before TierWriter::Open");
+  for (int i = 0; i < tier_.num_streamed; ++i)
+    if (written_[i] != layout_.tensors[i].byte_size)
+      return Status::IOError(layout_.tensors[i].name + ": " + std::to_string(written_[i]) + " of its " +
+                             std::to_string(layout_.tensors[i].byte_size) + " bytes written");
   if (sidecar_) {
     E2O_ASSIGN_OR_RETURN(uint64_t size, sidecar_->Size());
     if (size != layout_.sidecar_size)

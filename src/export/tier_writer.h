@@ -56,12 +56,21 @@ class TierWriter {
   // Stages both files and creates the sidecar.
   Status Open();
 
-  // outs[i] holds n encoded rows of streamed initializer i for rows [first, first + n).
-  // Called by one thread at a time.
+  // outs[i] holds n encoded rows of streamed initializer i for rows [first, first + n),
+  // the rows after those written so far (table order, each row once). Called by one
+  // thread at a time.
+  //
+  // Each piece of the sidecar is read back right after its write, while its bytes are
+  // still in the CPU's cache, and compared with what was handed over: a write lost,
+  // short or garbled without an error is a Mismatch naming the sidecar, tier,
+  // initializer, offset and row. With the order above, the pieces read back tile each
+  // tensor, so after Finish every stored byte of the planned layout was read back as
+  // written. (A re-read after the last write instead cost a second trip through memory
+  // for every byte: 0.25 CPU-s per 1.44 GB here; bench/RESULTS.md, issue 14.)
   Status WriteRows(uint64_t first, uint64_t n, const uint8_t* const* outs);
 
   // Puts inline data into the model, writes the .onnx, closes the sidecar and checks
-  // both sizes against the plan.
+  // both sizes against the plan, and that every row of every tensor was written.
   Status Finish();
 
   const Tier& tier() const { return tier_; }
@@ -69,6 +78,8 @@ class TierWriter {
   const std::string& onnx_path() const { return onnx_path_; }        // staged, after Open
   const std::string& sidecar_path() const { return sidecar_path_; }  // staged, "" if none
   const SidecarLayout& layout() const { return layout_; }
+  // What WriteRows was handed for streamed initializer i when it stays inline.
+  const std::string& inline_data(int i) const { return inline_data_[i]; }
   uint64_t onnx_bytes() const { return onnx_bytes_; }  // planned by Create, written by Finish
   bool has_splice() const { return splice_bytes_ > 0; }
   std::string splice_file_name() const;                            // "<stem>_audio.onnx", ...
@@ -88,6 +99,8 @@ class TierWriter {
   std::string onnx_path_, sidecar_path_;
   std::unique_ptr<WritableFile> sidecar_;
   std::string inline_data_[kMaxStreamed];  // for streamed tensors small enough to stay inline
+  uint64_t written_[kMaxStreamed] = {};    // bytes of each tensor written (and read back)
+  std::vector<uint8_t> readback_;          // one piece
   uint64_t onnx_bytes_ = 0;
   SpliceTokens splice_tokens_;
   std::string splice_path_;

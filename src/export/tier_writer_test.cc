@@ -262,6 +262,35 @@ TEST(TierWriterTest, ARunOutOfSpaceMidWayLeavesThePreviousExport) {
   }
 }
 
+// A sidecar write that lands garbled without an error (each in turn) is found by the
+// writer's read-back of that piece, named by sidecar, tier, initializer, offset and row,
+// and the previous export stays as it was.
+TEST(TierWriterTest, AWriteThatLandsGarbledIsFoundByItsReadBack) {
+  auto reference = DiskWithPreviousExport();
+  const auto previous = reference->Snapshot(kDir);
+  int found = 0;
+  for (int k = 0;; ++k) {
+    auto disk = DiskWithPreviousExport();
+    disk->CorruptWrite(k, kSidecarSuffix);
+    Status s = MiniExport(disk.get(), kNewTiers, 2);
+    if (s.ok()) break;  // past the last sidecar write
+    ++found;
+    EXPECT_EQ(s.code(), Status::Code::kMismatch) << s.message();
+    EXPECT_EQ(s.message().rfind(std::string(kDir) + "/.embed2onnx-tmp-", 0), 0u) << s.message();
+    EXPECT_NE(s.message().find(".onnx_data: tier "), std::string::npos) << s.message();
+    EXPECT_EQ(disk->Snapshot(kDir), previous) << "write #" << k;
+    if (k == 0)  // int8's codes, row 0: seed 2 makes the first byte 62
+      EXPECT_NE(
+          s.message().find("embed_tokens_int8.onnx_data: tier int8, initializer 'embed_tokens.weight_int8': "
+                           "the byte read back at offset 0 (row 0) is 0x3f, written 0x3e"),
+          std::string::npos)
+          << s.message();
+    ASSERT_LT(k, 1000);
+  }
+  // int8's codes and scales and fp32's table, each in five chunks of rows, a piece each.
+  EXPECT_EQ(found, 15);
+}
+
 TEST(TierWriterTest, WithoutHardLinksACommitStillLands) {
   auto disk = DiskWithPreviousExport();
   for (int k = 0; k < 20; ++k) disk->FailOn(DiskOp::kLink, 0, EPERM);  // a file system without links

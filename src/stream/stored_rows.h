@@ -5,7 +5,7 @@
 // stores exactly the encoding of the checkpoint (the original script's int8 is numpy's,
 // which ours equals), so a changed byte is found even where it would stay inside the
 // quantisation bound. verify runs it on every row (VerifySink); export on the sample
-// rows, and compares a checksum of every stored byte instead (export/read_back.h).
+// rows, and reads every stored byte back as it writes it instead (export/tier_writer.h).
 #pragma once
 
 #include <cstdint>
@@ -52,43 +52,5 @@ class VerifySink final : public TierSink {
   const StoredTier& st_;
   std::vector<uint8_t> scratch_[kMaxStreamed];  // the chunk's stored rows, one per initializer
 };
-
-// A position-dependent checksum of a byte stream: Fletcher's two sums modulo 2^64 over
-// the 64-bit little-endian words, in four interleaved lanes (word k goes to lane k % 4,
-// so the compiler can keep the lanes in vector registers), plus the length. Any one
-// changed byte changes it, and so do most reorderings. Equal for the same bytes however
-// they are split into Add calls.
-class ByteChecksum {
- public:
-  void Add(const void* data, size_t n);
-  // Appends the checksum of the bytes that follow: the result equals Add() of all bytes in
-  // order, so disjoint pieces can be summed on several threads and joined.
-  // REQUIRES: the bytes added so far are a whole number of groups (kGroup).
-  void Append(const ByteChecksum& next);
-  static constexpr size_t group_bytes() { return kGroup; }
-  bool operator==(const ByteChecksum& o) const;
-  std::string ToString() const;  // hex, for messages
-
- private:
-  static constexpr size_t kLanes = 4, kGroup = kLanes * 8;
-  void AddGroups(const uint8_t* p, size_t groups);
-  uint64_t a_[kLanes] = {}, b_[kLanes] = {};
-  uint64_t length_ = 0;
-  uint8_t tail_[kGroup] = {};  // the bytes of an unfinished group
-  size_t tail_n_ = 0;
-};
-
-// ByteChecksum's inner loop over `groups` groups of 32 bytes at p, on the lane sums a and
-// b (kLanes each): AVX2 where the CPU has it (one 256-bit register per sum; the export sums
-// every byte twice, as it hands it over and as it reads it back), else the portable loop,
-// which is what the tests hold the vector path to.
-void ChecksumGroups(const uint8_t* p, size_t groups, uint64_t* a, uint64_t* b);
-void ChecksumGroupsPortable(const uint8_t* p, size_t groups, uint64_t* a, uint64_t* b);
-
-// The checksum of every byte of one stored initializer as the file holds it: external
-// data is mapped from the sidecar a window at a time (no copy, and resident memory
-// stays one window), inline data read from the model.
-// `threads` > 1 sums windows of the initializer on that many threads and joins them.
-Result<ByteChecksum> ChecksumStored(const InitializerData& init, int threads = 1);
 
 }  // namespace embed2onnx

@@ -23,6 +23,9 @@ class PosixFile : public WritableFile {
   Status WriteAt(const void* data, uint64_t n, uint64_t offset) override {
     return PWriteFull(fd_.get(), data, n, offset, path());
   }
+  Status ReadAt(void* data, uint64_t n, uint64_t offset) override {
+    return PReadFull(fd_.get(), data, n, offset, path());
+  }
   Status Reserve(uint64_t offset, uint64_t n) override {
     if (n == 0) return Status::Ok();
 #if defined(__linux__)
@@ -79,7 +82,7 @@ Result<bool> StillNamed(const std::string& path, int fd) {
 class PosixDisk : public Disk {
  public:
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));  // RDWR: ReadAt
     if (fd.get() < 0) return ErrnoStatus(path, "cannot create", errno);
     return std::unique_ptr<WritableFile>(new PosixFile(path, std::move(fd)));
   }

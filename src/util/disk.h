@@ -29,6 +29,10 @@ class WritableFile {
   virtual ~WritableFile() = default;
   // Writes exactly `n` bytes at `offset` (one call: callers choose the piece size).
   virtual Status WriteAt(const void* data, uint64_t n, uint64_t offset) = 0;
+  // Reads exactly `n` bytes at `offset` back from the file as it is now (through the
+  // page cache, where a WriteAt just left them): for checking a write right after it,
+  // while its bytes are still in the CPU's cache. Reading past the end is an IOError.
+  virtual Status ReadAt(void* data, uint64_t n, uint64_t offset) = 0;
   // Allocates the blocks that bytes [offset, offset + n) will take, keeping the file's
   // size (Size() still says how far it was written). Writes into them then skip the file
   // system's per-block reservation, which on ext4 is about a third of a buffered write's

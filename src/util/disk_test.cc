@@ -27,6 +27,14 @@ void ExerciseDisk(Disk* disk, const std::string& root) {
   ASSERT_TRUE((*f)->WriteAt("world", 5, 6).ok());
   ASSERT_TRUE((*f)->WriteAt("hello ", 6, 0).ok());
   EXPECT_EQ(*(*f)->Size(), 11u);
+  {  // What the writes left, read back through the file being written; not past its end.
+    char back[6] = {};
+    ASSERT_TRUE((*f)->ReadAt(back, 5, 4).ok());
+    EXPECT_EQ(std::string(back, 5), "o wor");
+    EXPECT_TRUE(
+        FailsNaming((*f)->ReadAt(back, 6, 6), a,
+                    "truncated: short read at offset 6: got 5 of 6 bytes (file ends early or changed?)"));
+  }
   ASSERT_TRUE((*f)->Sync().ok());
   ASSERT_TRUE((*f)->Close().ok());
   EXPECT_EQ(*disk->ReadSmallFile(a, 100), "hello world");
@@ -153,6 +161,19 @@ TEST(MemoryDiskTest, TheNthCallOfAnOperationFails) {
   EXPECT_TRUE(FailsNaming((*f)->WriteAt("c", 1, 2), "/m/x", "write failed at offset 2: Input/output error"));
   EXPECT_TRUE((*f)->WriteAt("d", 1, 3).ok());  // a fault fires once
   EXPECT_EQ(disk.Calls(DiskOp::kWrite), 4u);
+
+  // A garbled write lands with its first byte's lowest bit flipped, and says nothing.
+  disk.CorruptWrite(1, "g");
+  auto g = disk.Create("/m/g");
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE((*g)->WriteAt("ab", 2, 0).ok());
+  ASSERT_TRUE((*g)->WriteAt("cd", 2, 2).ok());
+  EXPECT_EQ(disk.FileBytes("/m/g"), "abbd");
+  disk.FailOn(DiskOp::kReadBack, 0, EIO);
+  char c;
+  EXPECT_TRUE(FailsNaming((*g)->ReadAt(&c, 1, 1), "/m/g", "read failed at offset 1: Input/output error"));
+  EXPECT_TRUE((*g)->ReadAt(&c, 1, 3).ok());
+  EXPECT_EQ(c, 'd');
 
   // Only calls on paths holding the given part count.
   disk.FailOn(DiskOp::kRename, 0, EACCES, "y");

@@ -20,9 +20,9 @@ class MemoryFolderLock : public FolderLock {
 }  // namespace
 
 const char* DiskOpName(DiskOp op) {
-  static const char* const kNames[] = {"create", "write", "reserve", "size", "sync",   "close",
-                                       "kind",   "read",  "rename",  "link", "remove", "mkdir",
-                                       "rmdir",  "list",  "space",   "lock", "guard"};
+  static const char* const kNames[] = {"create", "write", "readback", "reserve", "size", "sync",
+                                       "close",  "kind",  "read",     "rename",  "link", "remove",
+                                       "mkdir",  "rmdir", "list",     "space",   "lock", "guard"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(DiskOp::kCount));
   return kNames[static_cast<int>(op)];
 }
@@ -35,6 +35,10 @@ class MemoryFile : public WritableFile {
   Status WriteAt(const void* data, uint64_t n, uint64_t offset) override {
     if (closed_) return ErrnoStatus(path(), "write failed at offset " + std::to_string(offset), EBADF);
     return disk_->WriteAt(node_, path(), data, n, offset);
+  }
+  Status ReadAt(void* data, uint64_t n, uint64_t offset) override {
+    if (closed_) return ErrnoStatus(path(), "read failed at offset " + std::to_string(offset), EBADF);
+    return disk_->ReadAt(node_, path(), data, n, offset);
   }
   Status Reserve(uint64_t offset, uint64_t n) override {
     if (closed_) return ErrnoStatus(path(), "cannot allocate " + std::to_string(n) + " bytes", EBADF);
@@ -123,6 +127,11 @@ void MemoryDisk::FailOn(DiskOp op, int nth, int err, const std::string& path_par
   faults_.push_back({op, nth, err, path_part});
 }
 
+void MemoryDisk::CorruptWrite(int nth, const std::string& path_part) {
+  std::lock_guard<std::mutex> lock(mu_);
+  faults_.push_back({DiskOp::kWrite, nth, kCorrupt, path_part});
+}
+
 void MemoryDisk::ClearFaults() {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.clear();
@@ -167,11 +176,27 @@ Status MemoryDisk::WriteAt(const std::shared_ptr<Node>& node, const std::string&
                            uint64_t n, uint64_t offset) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string where = "write failed at offset " + std::to_string(offset);
-  if (int err = Call(DiskOp::kWrite, path)) return ErrnoStatus(path, where, err);
+  const int err = Call(DiskOp::kWrite, path);
+  if (err != 0 && err != kCorrupt) return ErrnoStatus(path, where, err);
   if (n == 0) return Status::Ok();
   E2O_RETURN_IF_ERROR(AllocateBlocks(*node, path, where, offset, n));
   if (offset + n > node->bytes.size()) node->bytes.resize(offset + n, '\0');
   std::memcpy(node->bytes.data() + offset, data, n);
+  if (err == kCorrupt) node->bytes[offset] = static_cast<char>(node->bytes[offset] ^ 1);
+  return Status::Ok();
+}
+
+Status MemoryDisk::ReadAt(const std::shared_ptr<Node>& node, const std::string& path, void* data, uint64_t n,
+                          uint64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (int err = Call(DiskOp::kReadBack, path))
+    return ErrnoStatus(path, "read failed at offset " + std::to_string(offset), err);
+  // Worded as PReadFull words a file that ends early.
+  if (offset > node->bytes.size() || n > node->bytes.size() - offset)
+    return Status::IOError(path + ": truncated: short read at offset " + std::to_string(offset) + ": got " +
+                           std::to_string(offset < node->bytes.size() ? node->bytes.size() - offset : 0) +
+                           " of " + std::to_string(n) + " bytes (file ends early or changed?)");
+  if (n > 0) std::memcpy(data, node->bytes.data() + offset, n);
   return Status::Ok();
 }
 

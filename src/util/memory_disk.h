@@ -25,6 +25,7 @@ namespace embed2onnx {
 enum class DiskOp {
   kCreate,
   kWrite,
+  kReadBack,  // WritableFile::ReadAt
   kReserve,
   kSize,
   kSync,
@@ -65,6 +66,10 @@ class MemoryDisk : public Disk {
   // The `nth` call of `op` from now on (0 = the next one) fails with `err`. With a
   // non-empty `path_part` only calls on paths containing it count.
   void FailOn(DiskOp op, int nth, int err, const std::string& path_part = "");
+  // The `nth` write from now on (on paths containing `path_part`, if not empty) stores
+  // its bytes with the first one's lowest bit flipped and reports success: a write lost
+  // or garbled without an error, which only reading it back finds.
+  void CorruptWrite(int nth, const std::string& path_part = "");
   void ClearFaults();
   // Calls of `op` so far, faulted or not.
   uint64_t Calls(DiskOp op) const;
@@ -99,15 +104,19 @@ class MemoryDisk : public Disk {
   struct Fault {
     DiskOp op;
     int countdown;
-    int err;
+    int err;  // kCorrupt: no error, the bytes land changed
     std::string path_part;
   };
-  // Counts the call; the errno of a fault that fires now, else 0. REQUIRES: mu_ held.
+  static constexpr int kCorrupt = -1;
+  // Counts the call; the errno of a fault that fires now (or kCorrupt), else 0.
+  // REQUIRES: mu_ held.
   int Call(DiskOp op, const std::string& path);
   bool ParentIsFolder(const std::string& path) const;
   uint64_t Used() const;
   Status WriteAt(const std::shared_ptr<Node>& node, const std::string& path, const void* data, uint64_t n,
                  uint64_t offset);
+  Status ReadAt(const std::shared_ptr<Node>& node, const std::string& path, void* data, uint64_t n,
+                uint64_t offset);
   Status Reserve(const std::shared_ptr<Node>& node, const std::string& path, uint64_t offset, uint64_t n);
   // Marks the blocks of bytes [offset, offset + n) used (ENOSPC past the capacity).
   // REQUIRES: mu_ held.
