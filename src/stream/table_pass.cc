@@ -79,7 +79,7 @@ struct Slot {
   Status status;                                           // the reader's, for this chunk
   uint64_t chunk = 0;                                      // its index in the pass
   int lanes_pending = 0;                                   // sink lanes still to take it
-  enum State { kFree, kRead, kEncoded, kSinking } state = kFree;
+  enum State { kFree, kRead, kSinking } state = kFree;
 };
 
 struct Overflow {
@@ -200,7 +200,11 @@ class Runner {
   // export's CPU) run on as many cores as there are encoder threads. A file's writes stay
   // on one thread, in table order (buffered writes to one file take its inode's lock, so
   // splitting one file between threads would only make them wait); the lanes are
-  // balanced by the bytes per row their tiers store, largest first.
+  // balanced by the bytes per row their tiers store, largest first. The in-order
+  // figures (numpy's means and the cosines) go to the least loaded lane, ahead of its
+  // sinks: a lane takes the chunks in table order too, and a thread of their own would
+  // be one more hand-over per chunk (and one more thread for two cores to share).
+  // There is always one lane, without sinks if no tier has one.
   void PlanSinkLanes() {
     std::vector<std::pair<uint64_t, size_t>> by_bytes;  // (bytes per row, tier)
     for (size_t t = 0; t < tiers_.size(); ++t) {
@@ -209,16 +213,16 @@ class Runner {
       for (int i = 0; i < tiers_[t].tier->num_streamed; ++i) bytes += RowBytes(t, i);
       by_bytes.emplace_back(bytes, t);
     }
-    if (by_bytes.empty()) return;
     std::stable_sort(by_bytes.begin(), by_bytes.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });
-    lanes_.resize(std::min<size_t>(by_bytes.size(), static_cast<size_t>(pool_.size())));
+    lanes_.resize(std::clamp<size_t>(by_bytes.size(), 1, static_cast<size_t>(pool_.size())));
     std::vector<uint64_t> load(lanes_.size(), 0);
     for (const auto& [bytes, t] : by_bytes) {
       const size_t l = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
       lanes_[l].push_back(t);
       load[l] += bytes;
     }
+    figures_lane_ = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
     // Each lane's sinks in table order, as one thread would have called them.
     for (std::vector<size_t>& lane : lanes_) std::sort(lane.begin(), lane.end());
   }
@@ -271,7 +275,6 @@ class Runner {
         }
       });
     });
-    std::thread in_order;
     // A lane's sink error, with the chunk and tier it came from: lanes run up to two
     // chunks apart, so the one returned is the earliest in (chunk, tier) order, the one a
     // single thread would have met first.
@@ -283,32 +286,13 @@ class Runner {
     std::vector<LaneFailure> lane_failure(lanes_.size());
     std::vector<std::thread> lanes;
     if (pass == Pass::kFirst) {
-      in_order = std::thread([&] {
-        Guarded([&] {
-          for (uint64_t c = 0; c < chunks; ++c) {
-            Slot& s = slots_[c % kSlots];
-            if (!WaitFor(s, Slot::kEncoded)) return;
-            AddFiguresInOrder(s);
-            if (lanes_.empty()) {
-              ChunkDone(s);
-              continue;
-            }
-            {
-              std::lock_guard<std::mutex> lock(mu_);
-              s.chunk = c;
-              s.lanes_pending = static_cast<int>(lanes_.size());
-              s.state = Slot::kSinking;
-            }
-            cv_.notify_all();
-          }
-        });
-      });
       for (size_t l = 0; l < lanes_.size(); ++l)
         lanes.emplace_back([&, l] {
           Guarded([&] {
             for (uint64_t c = 0; c < chunks; ++c) {
               Slot& s = slots_[c % kSlots];
               if (!WaitForSinking(s, c)) return;
+              if (l == figures_lane_) AddFiguresInOrder(s);
               LaneFailure& f = lane_failure[l];
               f.status = RunSinks(s, l, &f.tier);
               if (!f.status.ok()) {
@@ -339,12 +323,21 @@ class Runner {
           Fail();
           break;
         }
-        if (pass == Pass::kRefine && opts_.progress) opts_.progress(2, s.first + s.rows);
-        SetState(s, pass == Pass::kFirst ? Slot::kEncoded : Slot::kFree);
+        if (pass == Pass::kRefine) {
+          if (opts_.progress) opts_.progress(2, s.first + s.rows);
+          SetState(s, Slot::kFree);
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          s.chunk = c;
+          s.lanes_pending = static_cast<int>(lanes_.size());
+          s.state = Slot::kSinking;
+        }
+        cv_.notify_all();
       }
     });
     reader.join();
-    if (in_order.joinable()) in_order.join();
     for (std::thread& lane : lanes) lane.join();
     // An exception on any thread (the library turns it into a Status at its API), once
     // every thread is done with the slots.
@@ -462,7 +455,7 @@ class Runner {
     }
   }
 
-  // Pass 1's in-order stage: the means and cosines, in table order.
+  // Pass 1's in-order stage, on the figures lane: the means and cosines, in table order.
   void AddFiguresInOrder(Slot& s) {
     BusyTimer busy{&stages_.figures};
     for (size_t k = 0; k < stats_.size(); ++k) {
@@ -552,6 +545,7 @@ class Runner {
   std::vector<TierPassResult> results_;
   PassStageSeconds stages_;                 // each field written by one thread at a time
   std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
+  size_t figures_lane_ = 0;                 // the lane that adds the in-order figures
   Slot slots_[kSlots];
   std::exception_ptr thread_error_;          // guarded by mu_
   uint64_t sink_failed_chunk_ = UINT64_MAX;  // the first chunk a sink failed on; guarded by mu_

@@ -7,8 +7,8 @@
 // finite values the encoding turned into +-inf (OverflowFigures).
 //
 // The stages overlap: a reader thread reads chunk i+1 while the encoders (the thread
-// pool) widen and encode chunk i, an in-order thread adds chunk i-1's figures in table
-// order and the sink lanes hand it to the sinks; three chunk slots cycle between them, so
+// pool) widen and encode chunk i and the sink lanes hand chunk i-1 to the sinks, one of
+// them adding its figures in table order first; chunk slots cycle between them, so
 // memory is a few chunks (kChunkFloatBytes of float32 rows each, plus their encodings)
 // whatever the table size. The sinks are spread over at most `threads` lane threads,
 // balanced by the bytes their tiers store; each sink sees its chunks in table order, from
@@ -84,8 +84,8 @@ struct TierPassResult {
 
 // Where a pass spent its time, CPU seconds (user and system) per stage over every pass:
 // the reader in ReadRows; each encoder thread widening, encoding and counting (one entry
-// per thread, so an uneven split or a serial stage shows); the in-order thread summing
-// the means and cosines (`figures`); each sink lane handing chunks to its sinks
+// per thread, so an uneven split or a serial stage shows); the lane that sums the means
+// and cosines in table order (`figures`); each sink lane handing chunks to its sinks
 // (`sinks_per_lane`, export's writes; `sinks` their sum). CPU rather than wall time, so a
 // machine shared with other work does not inflate them.
 struct PassStageSeconds {
