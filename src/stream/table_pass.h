@@ -37,8 +37,11 @@
 namespace embed2onnx {
 
 // Float32 bytes of table rows per chunk (at least one row): the one chunk size of every
-// streaming pass.
-inline constexpr uint64_t kChunkFloatBytes = 4ull << 20;
+// streaming pass. 2 MiB rather than 4: the three slots' buffers (rows, encodings,
+// errors) then cycle through 20 MiB instead of 40, and the encoders' stores into them
+// miss the caches less: three tiers of the Granite table took 0.47 CPU-s of user time
+// against 0.54, 0.60 s against 0.67 s (bench/RESULTS.md, issue 14). 1 MiB was as fast.
+inline constexpr uint64_t kChunkFloatBytes = 2ull << 20;
 // More threads than this would only add per-thread histograms (512 KiB per quantised
 // tier each); the output is the same for any count.
 inline constexpr int kMaxPassThreads = 64;
