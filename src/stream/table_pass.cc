@@ -80,6 +80,9 @@ struct Slot {
   uint64_t chunk = 0;                                      // its index in the pass
   int lanes_pending = 0;                                   // sink lanes still to take it
   enum State { kFree, kRead, kSinking } state = kFree;
+  // Signalled when `state` changes (and on failure): a thread waits on the slot of the
+  // chunk it wants next, so a hand-over wakes only the threads waiting for that slot.
+  std::condition_variable cv;
 };
 
 struct Overflow {
@@ -334,7 +337,7 @@ class Runner {
           s.lanes_pending = static_cast<int>(lanes_.size());
           s.state = Slot::kSinking;
         }
-        cv_.notify_all();
+        s.cv.notify_all();
       }
     });
     reader.join();
@@ -505,12 +508,12 @@ class Runner {
   bool WaitForSinking(Slot& s, uint64_t chunk) {
     std::unique_lock<std::mutex> lock(mu_);
     auto ready = [&] { return s.state == Slot::kSinking && s.chunk == chunk && chunk <= sink_failed_chunk_; };
-    cv_.wait(lock, [&] { return failed_ || ready(); });
+    s.cv.wait(lock, [&] { return failed_ || ready(); });
     return ready();
   }
   bool WaitFor(Slot& s, Slot::State want) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return failed_ || s.state == want; });
+    s.cv.wait(lock, [&] { return failed_ || s.state == want; });
     return !failed_;
   }
   void SetState(Slot& s, Slot::State st) {
@@ -518,14 +521,14 @@ class Runner {
       std::lock_guard<std::mutex> lock(mu_);
       s.state = st;
     }
-    cv_.notify_all();
+    s.cv.notify_all();
   }
   void Fail() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       failed_ = true;
     }
-    cv_.notify_all();
+    for (Slot& s : slots_) s.cv.notify_all();
   }
 
   static constexpr int kSlots = 3;
@@ -551,7 +554,6 @@ class Runner {
   uint64_t sink_failed_chunk_ = UINT64_MAX;  // the first chunk a sink failed on; guarded by mu_
   std::mutex progress_mu_;
   std::mutex mu_;
-  std::condition_variable cv_;
   bool failed_ = false;
 };
 
