@@ -35,7 +35,7 @@ struct ExportOptions {
   std::string tensor;                       // table name; "" = find it
   std::vector<std::string> preset_tensors;  // preset mode: accept the first of these present
   std::vector<std::string> tiers;           // validated tier names (ParseTierList); empty = all
-  int threads = 0;                          // 0: every available core; at most 64 are used
+  int threads = 0;                          // of the pass, writers and encoders; 0: every core (at most 64)
   bool fsync = false;                       // flush every file to disk before the rename
   // Values per int4 block (even, divides D). 0: 32, or the largest even divisor of D
   // below it; with the default tier list, int4 is left out (with a note) if D has none.

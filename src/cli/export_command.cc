@@ -339,8 +339,11 @@ void AddExportCommand(CLI::App& app, ExportArgs* a) {
                   "the table's tensor name (default: found among the well-known embedding names)");
   cmd->add_option("--tiers", a->tiers, "comma list of tiers to export, or all (the default)")
       ->each([a](const std::string&) { a->tiers_given = true; });
-  cmd->add_option("--threads", a->threads,
-                  "encoder threads (default: every core); output is identical for any count")
+  cmd->add_option(
+         "--threads", a->threads,
+         "threads of the streaming pass (default: every core): the sidecar writers take up to half, "
+         "the encoders the rest, and writers waiting for rows encode too; output is identical for any "
+         "count")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--int4-block", a->int4_block,
                   "values per int4 block, each with its own scale and offset code (even, 4 to 256, "

@@ -119,7 +119,8 @@ uint64_t ReportSizeBound(ExportSummary s, const std::vector<TierWriter*>& writer
   }
   s.seconds_stream = s.seconds_pass1 = s.seconds_pass2 = s.seconds_verify = s.seconds_total = longest;
   if (s.output_dtype != "float32") s.output_overflow = {UINT64_MAX, longest};
-  const std::vector<double> per_thread(static_cast<size_t>(threads), longest);
+  // One entry per encoder and per lane: `threads` of them, or two for one thread.
+  const std::vector<double> per_thread(static_cast<size_t>(threads) + 1, longest);
   s.stages = {longest, longest, longest, per_thread, per_thread};
   return RenderReport(s, variant, base, ids).size();
 }

@@ -80,6 +80,16 @@ struct Slot {
   uint64_t chunk = 0;                                      // its index in the pass
   int lanes_pending = 0;                                   // sink lanes still to take it
   enum State { kFree, kRead, kSinking } state = kFree;
+  // While the chunk is encoded, its blocks of rows go to whichever thread asks next:
+  // the encoders, and the sink lanes waiting for this chunk (Runner::EncodeBlocks).
+  bool encoding = false;  // guarded by the Runner's mutex
+  Pass pass = Pass::kFirst;
+  std::vector<char> skip;                 // [tier]: not encoded in this pass
+  std::vector<int64_t> bad;               // [worker]: first non-finite value seen, or -1
+  size_t blocks = 0;                      // of the chunk
+  std::atomic<size_t> next_block{0};      // the next to hand out
+  std::atomic<size_t> stop_at{SIZE_MAX};  // blocks from here on are skipped (a bad one)
+  std::atomic<size_t> blocks_done{0};     // encoded or skipped
   // Signalled when `state` changes (and on failure): a thread waits on the slot of the
   // chunk it wants next, so a hand-over wakes only the threads waiting for that slot.
   std::condition_variable cv;
@@ -90,13 +100,30 @@ struct Overflow {
   float max_abs = 0.0f;
 };
 
+// The pass's threads, split: sink lanes take at most half of them (one per tier with a
+// sink, at least one), the encoders the rest (at least one). The lanes encode too while
+// they wait for their next chunk (Runner::WaitForSinking), so no core idles when the
+// writes are lighter than the encoding. More busy threads than cores only made them
+// preempt each other: on 2 cores, one encoder and one lane exported three tiers of the
+// Granite table in 0.48 s against 0.55 s for two of each, five tiers in 1.20 s against
+// 1.18 s (bench/RESULTS.md, issue 14).
+int LaneCount(const std::vector<PassTier>& tiers, int threads) {
+  int sinks = 0;
+  for (const PassTier& t : tiers) sinks += t.sink != nullptr;
+  return std::clamp(sinks, 1, std::max(1, threads / 2));
+}
+int EncoderCount(const std::vector<PassTier>& tiers, int threads) {
+  return std::max(1, threads - LaneCount(tiers, threads));
+}
+
 class Runner {
  public:
   Runner(const RowSource& source, const std::vector<PassTier>& tiers, const PassOptions& opts)
       : src_(source),
         tiers_(tiers),
         opts_(opts),
-        pool_(std::clamp(opts.threads, 1, kMaxPassThreads)),
+        threads_(std::clamp(opts.threads, 1, kMaxPassThreads)),
+        pool_(EncoderCount(tiers, threads_)),
         d_(source.cols()),
         stats_of_(tiers.size()),
         dead_(new std::atomic<bool>[tiers.size()]),
@@ -123,14 +150,17 @@ class Runner {
         s.cosines.emplace_back(tiers_[t].tier->report_cosine ? chunk_rows_ : 0);
       }
     }
-    for (size_t t : stats_)
-      figures_.emplace_back(src_.rows(), d_, pool_.size(), tiers_[t].tier->report_cosine, opts_.numpy);
-    refine_.assign(tiers_.size(), 0);
-    overflow_.assign(static_cast<size_t>(pool_.size()), std::vector<Overflow>(tiers_.size()));
-    scratch_.resize(static_cast<size_t>(pool_.size()));
-    stages_.encode.assign(static_cast<size_t>(pool_.size()), 0.0);
     PlanSinkLanes();
     stages_.sinks_per_lane.assign(lanes_.size(), 0.0);
+    // Workers: the encoders, then the lanes (which encode blocks while they wait).
+    workers_ = pool_.size() + static_cast<int>(lanes_.size());
+    block_rows_ = std::max<size_t>(1, kBlockFloats / d_);
+    for (size_t t : stats_)
+      figures_.emplace_back(src_.rows(), d_, workers_, tiers_[t].tier->report_cosine, opts_.numpy);
+    refine_.assign(tiers_.size(), 0);
+    overflow_.assign(static_cast<size_t>(workers_), std::vector<Overflow>(tiers_.size()));
+    scratch_.resize(static_cast<size_t>(workers_));
+    stages_.encode.assign(static_cast<size_t>(workers_), 0.0);
   }
 
   Status Run(PassResult* result) {
@@ -200,7 +230,7 @@ class Runner {
 
   // The tiers with a sink, in lanes: one thread per lane hands each chunk to its lane's
   // sinks, so the sidecar writes (the kernel's copy into the page cache, most of an
-  // export's CPU) run on as many cores as there are encoder threads. A file's writes stay
+  // export's CPU) run on several cores (LaneCount). A file's writes stay
   // on one thread, in table order (buffered writes to one file take its inode's lock, so
   // splitting one file between threads would only make them wait); the lanes are
   // balanced by the bytes per row their tiers store, largest first. The in-order
@@ -218,7 +248,7 @@ class Runner {
     }
     std::stable_sort(by_bytes.begin(), by_bytes.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });
-    lanes_.resize(std::clamp<size_t>(by_bytes.size(), 1, static_cast<size_t>(pool_.size())));
+    lanes_.resize(static_cast<size_t>(LaneCount(tiers_, threads_)));
     std::vector<uint64_t> load(lanes_.size(), 0);
     for (const auto& [bytes, t] : by_bytes) {
       const size_t l = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
@@ -294,7 +324,7 @@ class Runner {
           Guarded([&] {
             for (uint64_t c = 0; c < chunks; ++c) {
               Slot& s = slots_[c % kSlots];
-              if (!WaitForSinking(s, c)) return;
+              if (!WaitForSinking(s, c, l)) return;
               if (l == figures_lane_) AddFiguresInOrder(s);
               LaneFailure& f = lane_failure[l];
               f.status = RunSinks(s, l, &f.tier);
@@ -321,7 +351,7 @@ class Runner {
       for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
         Slot& s = slots_[c % kSlots];
         if (!WaitFor(s, Slot::kRead)) break;
-        encode_status = s.status.ok() ? Encode(s, pass) : s.status;
+        encode_status = s.status.ok() ? Encode(s, pass, c) : s.status;
         if (!encode_status.ok()) {
           Fail();
           break;
@@ -368,33 +398,70 @@ class Runner {
     }
   }
 
-  // The encoders' stage: widen, encode, and count errors and overflow, on the pool.
-  Status Encode(Slot& s, Pass pass) {
-    std::vector<char> skip(tiers_.size());
-    for (size_t t = 0; t < tiers_.size(); ++t) skip[t] = pass == Pass::kFirst ? dead_[t].load() : !refine_[t];
-    std::vector<int64_t> bad(static_cast<size_t>(pool_.size()), -1);
-    const uint64_t raw_row = src_.row_bytes();
-    // Each worker takes its rows a few at a time through every stage, so the values and
-    // errors stay in its core's cache between the dozen sweeps over them (a worker's
-    // share of a chunk is megabytes).
-    const size_t block_rows = std::max<size_t>(1, kBlockFloats / d_);
-    pool_.ParallelFor(s.rows, [&](size_t wb, size_t we, int w) {
-      BusyTimer busy{&stages_.encode[static_cast<size_t>(w)]};
-      for (size_t b = wb; b < we; b += block_rows)
-        if (!EncodeRows(s, pass, skip, b, std::min(we, b + block_rows), w, raw_row,
-                        &bad[static_cast<size_t>(w)]))
-          return;
-    });
+  // The encoders' stage: widen, encode, and count errors and overflow, on the pool and,
+  // in pass 1, on the lanes waiting for this chunk.
+  Status Encode(Slot& s, Pass pass, uint64_t chunk) {
+    s.pass = pass;
+    s.skip.resize(tiers_.size());
+    for (size_t t = 0; t < tiers_.size(); ++t)
+      s.skip[t] = pass == Pass::kFirst ? dead_[t].load() : !refine_[t];
+    s.bad.assign(static_cast<size_t>(workers_), -1);
+    s.blocks = (s.rows + block_rows_ - 1) / block_rows_;
+    s.next_block = 0;
+    s.stop_at = SIZE_MAX;
+    s.blocks_done = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s.chunk = chunk;
+      s.encoding = true;
+    }
+    s.cv.notify_all();
+    pool_.ParallelFor(static_cast<size_t>(pool_.size()), [&](size_t, size_t, int w) { EncodeBlocks(s, w); });
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      s.cv.wait(lock, [&] { return failed_ || s.blocks_done.load() == s.blocks; });
+      s.encoding = false;
+      if (failed_) return Status::Ok();  // the failure is another thread's, and is reported
+    }
     int64_t first_bad = -1;
-    for (int64_t at : bad)
+    for (int64_t at : s.bad)
       if (at >= 0 && (first_bad < 0 || at < first_bad)) first_bad = at;
     if (first_bad >= 0) {
       const uint64_t at = static_cast<uint64_t>(first_bad);
       return NonFiniteWeight(src_, at / d_, at % d_);
     }
     for (size_t k = 0; k < stats_.size(); ++k)
-      if (!skip[stats_[k]]) figures_[k].EndChunk();
+      if (!s.skip[stats_[k]]) figures_[k].EndChunk();
     return Status::Ok();
+  }
+
+  // Worker w takes the slot's blocks of rows, a few rows at a time through every stage so
+  // the values and errors stay in its core's cache between the dozen sweeps over them,
+  // until none is left. The blocks go out in table order to whichever thread asks first:
+  // the reader and the lanes share the cores with the encoders, and halves fixed ahead
+  // left a core idle whenever one encoder was preempted. A worker that meets a
+  // non-finite weight stops the blocks after it; every block before it is still
+  // encoded, so the least index any worker saw is the table's first.
+  void EncodeBlocks(Slot& s, int w) {
+    BusyTimer busy{&stages_.encode[static_cast<size_t>(w)]};
+    const uint64_t raw_row = src_.row_bytes();
+    for (;;) {
+      const size_t k = s.next_block.fetch_add(1);
+      if (k >= s.blocks) return;
+      if (k < s.stop_at.load()) {
+        const size_t b = k * block_rows_;
+        if (!EncodeRows(s, s.pass, s.skip, b, std::min<size_t>(s.rows, b + block_rows_), w, raw_row,
+                        &s.bad[static_cast<size_t>(w)])) {
+          size_t at = s.stop_at.load();
+          while (k < at && !s.stop_at.compare_exchange_weak(at, k)) {
+          }
+        }
+      }
+      if (s.blocks_done.fetch_add(1) + 1 == s.blocks) {
+        { std::lock_guard<std::mutex> lock(mu_); }  // the encoder is waiting or has not looked
+        s.cv.notify_all();
+      }
+    }
   }
 
   // Rows [b, e) of the slot through every stage, on worker w; false (and *bad set to
@@ -505,11 +572,18 @@ class Runner {
   // After a failure a lane still takes the chunks handed over up to the first failing
   // sink's chunk, so that a sink of an earlier chunk or tier that fails too is the error
   // reported, whatever the lanes' timing.
-  bool WaitForSinking(Slot& s, uint64_t chunk) {
+  // While it waits, lane l encodes blocks of that chunk (as worker encoders + l).
+  bool WaitForSinking(Slot& s, uint64_t chunk, size_t l) {
     std::unique_lock<std::mutex> lock(mu_);
     auto ready = [&] { return s.state == Slot::kSinking && s.chunk == chunk && chunk <= sink_failed_chunk_; };
-    s.cv.wait(lock, [&] { return failed_ || ready(); });
-    return ready();
+    auto can_help = [&] { return s.encoding && s.chunk == chunk && s.next_block.load() < s.blocks; };
+    for (;;) {
+      s.cv.wait(lock, [&] { return failed_ || ready() || can_help(); });
+      if (failed_ || ready()) return ready();
+      lock.unlock();
+      EncodeBlocks(s, pool_.size() + static_cast<int>(l));
+      lock.lock();
+    }
   }
   bool WaitFor(Slot& s, Slot::State want) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -535,7 +609,8 @@ class Runner {
   const RowSource& src_;
   const std::vector<PassTier>& tiers_;
   const PassOptions& opts_;
-  ThreadPool pool_;
+  const int threads_;  // of the pass: encoders and lanes
+  ThreadPool pool_;    // the encoders
   const uint64_t d_;
   uint64_t chunk_rows_ = 0;
   std::vector<size_t> stats_;     // indices of the quantised tiers
@@ -549,6 +624,8 @@ class Runner {
   PassStageSeconds stages_;                 // each field written by one thread at a time
   std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
   size_t figures_lane_ = 0;                 // the lane that adds the in-order figures
+  int workers_ = 1;                         // encoders + lanes
+  size_t block_rows_ = 1;                   // rows per block of EncodeBlocks
   Slot slots_[kSlots];
   std::exception_ptr thread_error_;          // guarded by mu_
   uint64_t sink_failed_chunk_ = UINT64_MAX;  // the first chunk a sink failed on; guarded by mu_

@@ -10,9 +10,11 @@
 // pool) widen and encode chunk i and the sink lanes hand chunk i-1 to the sinks, one of
 // them adding its figures in table order first; chunk slots cycle between them, so
 // memory is a few chunks (kChunkFloatBytes of float32 rows each, plus their encodings)
-// whatever the table size. The sinks are spread over at most `threads` lane threads,
-// balanced by the bytes their tiers store; each sink sees its chunks in table order, from
-// one thread, and sinks of different tiers may run at once. Output bytes and figures do
+// whatever the table size. Of the pass's `threads`, the sink lanes take at most half
+// (one per tier with a sink at most, at least one), balanced by the bytes their tiers
+// store, and the encoders the rest (at least one); a lane waiting for its next chunk
+// encodes blocks of it meanwhile. Each sink sees its chunks in table order, from one
+// thread, and sinks of different tiers may run at once. Output bytes and figures do
 // not depend on the thread count.
 //
 // The exact p99 takes more passes over the table (two) only when a guess from up to 512
@@ -69,7 +71,7 @@ struct PassTier {
 };
 
 struct PassOptions {
-  int threads = 1;  // encoder threads, clamped to [1, kMaxPassThreads]
+  int threads = 1;  // threads of the pass (encoders and lanes), clamped to [1, kMaxPassThreads]
   uint64_t chunk_bytes = kChunkFloatBytes;
   bool isolate_sink_errors = false;
   NumpyRules numpy = kDefaultNumpyRules;  // whose mean and p99 interpolation the figures follow
@@ -86,8 +88,9 @@ struct TierPassResult {
 };
 
 // Where a pass spent its time, CPU seconds (user and system) per stage over every pass:
-// the reader in ReadRows; each encoder thread widening, encoding and counting (one entry
-// per thread, so an uneven split or a serial stage shows); the lane that sums the means
+// the reader in ReadRows; each thread widening, encoding and counting (one entry per
+// encoder, then one per lane for the blocks it encoded while it waited, so an uneven
+// split or a serial stage shows); the lane that sums the means
 // and cosines in table order (`figures`); each sink lane handing chunks to its sinks
 // (`sinks_per_lane`, export's writes; `sinks` their sum). CPU rather than wall time, so a
 // machine shared with other work does not inflate them.
