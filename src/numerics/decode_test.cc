@@ -59,6 +59,38 @@ TEST(DecodeTest, ReportsTheFirstNonFiniteElement) {
   EXPECT_EQ(DecodeToFloat(DType::kF32, f.data(), out.data(), 0), -1);  // nothing to decode
 }
 
+// The largest |x| as float32 bits, from the widening's own sweep: negative values count
+// by magnitude, at every position of a vector's lanes and its scalar tail, and NaN and
+// inf lie above every finite value.
+TEST(DecodeTest, GivesTheLargestMagnitudeOfEveryDType) {
+  for (size_t n : {1u, 7u, 8u, 9u, 33u}) {
+    for (size_t at = 0; at < n; ++at) {
+      std::vector<float> f(n, 0.25f);
+      f[at] = -65504.0f;
+      std::vector<uint16_t> bf(n), h(n);
+      for (size_t i = 0; i < n; ++i) {
+        bf[i] = FloatToBf16(f[i]);
+        h[i] = FloatToHalf(f[i]);
+      }
+      std::vector<float> out(n);
+      uint32_t m = 1;
+      EXPECT_EQ(DecodeToFloat(DType::kF32, f.data(), out.data(), n, &m), -1);
+      EXPECT_EQ(m, Bits(65504.0f)) << n << " " << at;
+      EXPECT_EQ(DecodeToFloat(DType::kF16, h.data(), out.data(), n, &m), -1);
+      EXPECT_EQ(m, Bits(65504.0f)) << n << " " << at;
+      EXPECT_EQ(DecodeToFloat(DType::kBF16, bf.data(), out.data(), n, &m), -1);
+      EXPECT_EQ(m, Bits(65536.0f)) << n << " " << at;  // bf16 rounds 65504 up
+      for (size_t i = 0; i < n; ++i) EXPECT_EQ(Bits(out[i]), uint32_t{bf[i]} << 16);
+      bf[at] = 0xff80;  // -inf
+      EXPECT_EQ(DecodeToFloat(DType::kBF16, bf.data(), out.data(), n, &m), static_cast<int64_t>(at));
+      EXPECT_EQ(m, 0x7f800000u);
+    }
+  }
+  uint32_t m = 1;
+  EXPECT_EQ(DecodeToFloat(DType::kBF16, nullptr, nullptr, 0, &m), -1);
+  EXPECT_EQ(m, 0u);
+}
+
 TEST(DecodeTest, EveryTableDTypeDecodesThroughItsRow) {
   // One element of value 1.5 in each table dtype, from its own bytes.
   for (const DTypeRow& r : kDTypes) {

@@ -56,13 +56,6 @@ constexpr float kNarrowestFloatMax = 65504.0f;
 // 64 KiB, so they and their errors stay in a core's L2 cache.
 constexpr size_t kBlockFloats = 16384;
 
-E2O_AVX2_CLONES bool AnyAbsAtLeast(const float* v, size_t n, float limit) {
-  const uint32_t lim = FloatBits(limit);
-  uint32_t any = 0;
-  for (size_t i = 0; i < n; ++i) any |= (FloatBits(v[i]) & 0x7fffffffu) >= lim;
-  return any != 0;
-}
-
 // |decoded - source| in place of decoded, in float32 as numpy computes it.
 E2O_AVX2_CLONES void AbsErrorsInPlace(const float* source, size_t count, float* decoded) {
   for (size_t i = 0; i < count; ++i) decoded[i] = std::fabs(decoded[i] - source[i]);
@@ -470,7 +463,8 @@ class Runner {
                   uint64_t raw_row, int64_t* bad) {
     const size_t n = e - b;
     float* vals = s.values.data() + b * d_;
-    const int64_t bad_at = DecodeToFloat(src_.dtype(), s.raw.data() + b * raw_row, vals, n * d_);
+    uint32_t max_abs = 0;
+    const int64_t bad_at = DecodeToFloat(src_.dtype(), s.raw.data() + b * raw_row, vals, n * d_, &max_abs);
     if (bad_at >= 0) {
       *bad = static_cast<int64_t>((s.first + b) * d_) + bad_at;
       return false;
@@ -497,8 +491,7 @@ class Runner {
       else
         figures_[k].CountPass2(w, errs, n * d_);
     }
-    if (pass == Pass::kFirst && AnyAbsAtLeast(vals, n * d_, kNarrowestFloatMax))
-      CountOverflow(s, b, n, w, skip);
+    if (pass == Pass::kFirst && max_abs >= FloatBits(kNarrowestFloatMax)) CountOverflow(s, b, n, w, skip);
     return true;
   }
 
