@@ -46,8 +46,9 @@ double NumpyLerp(float a, float b, double t, NumpyRules rules);
 ErrorFigures SummarizeErrors(std::vector<float>& errors, NumpyRules rules = kDefaultNumpyRules);
 
 // The running maximum `m = v[i] > m ? v[i] : m` over v[0..n), starting from m (NaN never
-// wins), for values without -0 (errors are fabs'd): four SSE lanes where there are SSE,
-// which the plain loop cannot be turned into without fast-math.
+// wins), for values without -0 (errors are fabs'd): 32 AVX2 lanes where the CPU has
+// AVX2, else eight SSE lanes, which the plain loop cannot be turned into without
+// fast-math.
 float RunningMax(const float* v, size_t n, float m);
 // The same as a plain loop: what the tests hold the SSE path to.
 float RunningMaxPortable(const float* v, size_t n, float m);

@@ -271,12 +271,12 @@ TEST(ErrorStatsTest, WindowFilterPathsAgree) {
   }
 }
 
-// The SSE running max equals the plain loop bit for bit, NaN and inf included, at
+// The vector running max equals the plain loop bit for bit, NaN and inf included, at
 // every tail length and from any starting value.
 TEST(ErrorStatsTest, RunningMaxPathsAgree) {
   std::mt19937 rng(8);
   std::exponential_distribution<float> dist(10.0f);
-  for (size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 16u, 17u, 1001u}) {
+  for (size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 16u, 17u, 31u, 32u, 33u, 64u, 95u, 1001u}) {
     for (int variant = 0; variant < 4; ++variant) {
       std::vector<float> v(n);
       for (float& x : v) x = dist(rng);

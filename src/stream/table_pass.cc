@@ -482,10 +482,15 @@ class Runner {
       const PassTier& pt = tiers_[t];
       for (int i = 0; i < pt.tier->num_streamed; ++i) outs[i] = Encoded(s, t, i, b);
       float* errs = s.errors[k].data() + b * d_;
-      pt.tier->decode(outs, n, d_, pt.params, errs);
-      if (pass == Pass::kFirst && pt.tier->report_cosine)
-        for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
-      AbsErrorsInPlace(vals, n * d_, errs);
+      const bool cosine = pass == Pass::kFirst && pt.tier->report_cosine;
+      if (pt.tier->abs_errors && !cosine) {
+        pt.tier->abs_errors(outs, n, d_, pt.params, vals, errs);
+      } else {
+        pt.tier->decode(outs, n, d_, pt.params, errs);
+        if (cosine)
+          for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
+        AbsErrorsInPlace(vals, n * d_, errs);
+      }
       if (pass == Pass::kFirst)
         figures_[k].CountPass1(w, errs, n * d_);
       else

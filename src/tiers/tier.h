@@ -61,6 +61,11 @@ using EncodeFn = void (*)(const float* rows, size_t n, size_t d, const TierParam
 // Decodes n stored rows back to the float32 values the tier's graph outputs for them.
 using DecodeFn = void (*)(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
 
+// |decode(stored) - source| for n rows, as decode followed by float32 fabs of the
+// difference would give it, in one sweep (quantised tiers, optional).
+using AbsErrorsFn = void (*)(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p,
+                             const float* source, float* errs);
+
 // Adds the tier's nodes and constant initializers (not the streamed ones, not the IO).
 using BuildGraphFn = void (*)(int64_t d, const TierParams& p, onnx::GraphProto* g);
 
@@ -101,6 +106,9 @@ struct Tier {
   const char* stats_key = nullptr;
   bool report_cosine = false;
   RowBoundFn row_bound = nullptr;
+  // Where given, the whole-table pass takes the errors from it instead of decoding them
+  // first, unless it needs the decoded rows for their cosine.
+  AbsErrorsFn abs_errors = nullptr;
 };
 
 // Every tier, in the default export order.

@@ -29,6 +29,8 @@ void BuildBf16wGraph(int64_t d, const TierParams& p, onnx::GraphProto* g);
 
 void EncodeInt8(const float* rows, size_t n, size_t d, const TierParams& p, uint8_t* const* outs);
 void DecodeInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, float* out);
+void AbsErrorsInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams& p, const float* source,
+                   float* errs);
 void Int8RowBound(const uint8_t* const* stored_row, size_t d, const TierParams& p, float* bound);
 void BuildInt8Graph(int64_t d, const TierParams& p, onnx::GraphProto* g);
 

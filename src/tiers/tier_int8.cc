@@ -1,5 +1,6 @@
 // int8: symmetric per-row codes and float32 scales (numerics/int8_quant.h). The graph
 // dequantises only the gathered rows.
+#include <cmath>
 #include <cstring>
 
 #include "numerics/int8_quant.h"
@@ -24,6 +25,17 @@ E2O_AVX2_CLONES void DecodeInt8(const uint8_t* const* stored, size_t n, size_t d
   const float* scales = reinterpret_cast<const float*>(stored[1]);
   for (size_t r = 0; r < n; ++r)
     for (size_t j = 0; j < d; ++j) out[r * d + j] = DequantizeInt8(q[r * d + j], scales[r]);
+}
+
+// DecodeInt8's product and the pass's fabs of the difference, without storing the
+// decoded row in between.
+E2O_AVX2_CLONES void AbsErrorsInt8(const uint8_t* const* stored, size_t n, size_t d, const TierParams&,
+                                   const float* source, float* errs) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(stored[0]);
+  const float* scales = reinterpret_cast<const float*>(stored[1]);
+  for (size_t r = 0; r < n; ++r)
+    for (size_t j = 0; j < d; ++j)
+      errs[r * d + j] = std::fabs(DequantizeInt8(q[r * d + j], scales[r]) - source[r * d + j]);
 }
 
 // Rounding to the nearest code is off by at most half a step; the float32 division

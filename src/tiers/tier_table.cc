@@ -73,6 +73,7 @@ constexpr std::array<Tier, 5> kTiers = {{
         .build_graph = BuildInt8Graph,
         .stats_key = "int8_table_quant_stats",
         .row_bound = Int8RowBound,
+        .abs_errors = AbsErrorsInt8,
     },
     {
         .name = "int4",

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "onnx/graph_util.h"
 #include "tiers/tier.h"
@@ -56,6 +60,45 @@ TEST(TierTableTest, EveryRowHasTheFunctionsItsKindNeeds) {
     // A quantised tier is checked against its bound; the others must match exactly.
     EXPECT_EQ(t.stats_key != nullptr, t.row_bound != nullptr) << t.name;
   }
+}
+
+// A tier's one-sweep errors equal decode then float32 fabs of the difference, bit for
+// bit, on rows of several widths (vector bodies and scalar tails) and magnitudes.
+TEST(TierTableTest, OneSweepErrorsEqualDecodeThenDifference) {
+  int checked = 0;
+  for (const Tier& t : AllTiers()) {
+    if (!t.abs_errors) continue;
+    EXPECT_NE(t.stats_key, nullptr) << t.name;  // errors are what the figures are made of
+    ++checked;
+    std::mt19937 rng(6);
+    for (size_t d : {32u, 48u, 64u, 2048u}) {
+      TierParams p;
+      p.int4_block = 16;
+      if (t.check_params && !t.check_params(d, p).ok()) continue;
+      const size_t n = 5;
+      std::normal_distribution<float> dist(0.0f, d == 48 ? 300.0f : 0.05f);
+      std::vector<float> x(n * d);
+      for (float& v : x) v = dist(rng);
+      x[3] = 0.0f;
+      std::vector<std::vector<uint8_t>> enc;
+      uint8_t* outs[kMaxStreamed];
+      const uint8_t* stored[kMaxStreamed];
+      for (int i = 0; i < t.num_streamed; ++i) enc.emplace_back(n * TierRowBytes(t, i, d, p));
+      for (int i = 0; i < t.num_streamed; ++i) stored[i] = outs[i] = enc[static_cast<size_t>(i)].data();
+      t.encode(x.data(), n, d, p, outs);
+      std::vector<float> want(n * d), got(n * d, -1.0f);
+      t.decode(stored, n, d, p, want.data());
+      for (size_t j = 0; j < want.size(); ++j) want[j] = std::fabs(want[j] - x[j]);
+      t.abs_errors(stored, n, d, p, x.data(), got.data());
+      for (size_t j = 0; j < want.size(); ++j) {
+        uint32_t a, b;
+        std::memcpy(&a, &want[j], 4);
+        std::memcpy(&b, &got[j], 4);
+        ASSERT_EQ(a, b) << t.name << " d " << d << " at " << j;
+      }
+    }
+  }
+  EXPECT_GE(checked, 1);  // int8's
 }
 
 TEST(TierTableTest, StreamedInitializersAreDescribedConsistently) {
