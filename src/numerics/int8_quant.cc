@@ -40,12 +40,16 @@ bool HaveAvx2() {
 }
 
 __attribute__((target("avx2"))) static float Int8RowScaleAvx2(const float* row, size_t n) {
+  // Four maxima side by side: one alone waits for the one before it (maxps latency).
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 m = _mm256_setzero_ps();
+  __m256 m[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
   size_t j = 0;
-  for (; j + 8 <= n; j += 8) m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(row + j), abs_mask));
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, m);
+  for (; j + 32 <= n; j += 32)
+    for (int k = 0; k < 4; ++k)
+      m[k] = _mm256_max_ps(m[k], _mm256_and_ps(_mm256_loadu_ps(row + j + 8 * k), abs_mask));
+  for (; j + 8 <= n; j += 8) m[0] = _mm256_max_ps(m[0], _mm256_and_ps(_mm256_loadu_ps(row + j), abs_mask));
+  alignas(32) float lanes[32];
+  for (int k = 0; k < 4; ++k) _mm256_store_ps(lanes + 8 * k, m[k]);
   float absmax = 0.0f;
   for (float l : lanes) absmax = l > absmax ? l : absmax;  // max is exact in any order
   for (; j < n; ++j) {

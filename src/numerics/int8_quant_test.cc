@@ -90,7 +90,7 @@ namespace {
 TEST(Int8QuantTest, VectorPathMatchesPortable) {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0.0f, 0.02f);
-  for (size_t d : {1u, 7u, 31u, 32u, 33u, 64u, 100u, 2048u}) {
+  for (size_t d : {1u, 7u, 31u, 32u, 33u, 40u, 47u, 64u, 100u, 2048u}) {
     for (int trial = 0; trial < 50; ++trial) {
       std::vector<float> row(d);
       for (float& x : row) x = normal(rng);

@@ -1,13 +1,18 @@
 #include "numerics/numpy_sum.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
-#include "numerics/simd.h"
+#include "numerics/int8_quant.h"  // HaveAvx2
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace embed2onnx {
 
-E2O_AVX2_CLONES float NumpyPairwiseSum(const float* a, size_t n) {
+float NumpyPairwiseSumReference(const float* a, size_t n) {
   if (n < 8) {
     float res = 0.0f;
     for (size_t i = 0; i < n; ++i) res += a[i];
@@ -25,7 +30,75 @@ E2O_AVX2_CLONES float NumpyPairwiseSum(const float* a, size_t n) {
   }
   size_t n2 = n / 2;
   n2 -= n2 % 8;
-  return NumpyPairwiseSum(a, n2) + NumpyPairwiseSum(a + n2, n - n2);
+  return NumpyPairwiseSumReference(a, n2) + NumpyPairwiseSumReference(a + n2, n - n2);
+}
+
+namespace {
+
+// Where numpy splits a block of n > 128 values: the left part a multiple of 8.
+size_t SplitAt(size_t n) {
+  const size_t n2 = n / 2;
+  return n2 - n2 % 8;
+}
+
+#if defined(__x86_64__)
+// K leaves of 8 to 128 values side by side, each summed exactly as the reference sums a
+// leaf, with its eight running sums in one AVX2 register (lane j of a vector add is the
+// scalar add of running sum j). One leaf alone is a chain of dependent adds; K of them
+// keep K chains in flight.
+template <int K>
+__attribute__((target("avx2"))) void LeavesAvx2(const float* const* p, const size_t* n, float* out) {
+  __m256 r[K];
+  size_t body[K], common = SIZE_MAX;
+  for (int k = 0; k < K; ++k) {
+    r[k] = _mm256_loadu_ps(p[k]);
+    body[k] = n[k] - n[k] % 8;
+    common = std::min(common, body[k]);
+  }
+  for (size_t i = 8; i < common; i += 8)
+    for (int k = 0; k < K; ++k) r[k] = _mm256_add_ps(r[k], _mm256_loadu_ps(p[k] + i));
+  for (int k = 0; k < K; ++k) {
+    size_t i = std::max<size_t>(common, 8);
+    for (; i < body[k]; i += 8) r[k] = _mm256_add_ps(r[k], _mm256_loadu_ps(p[k] + i));
+    float l[8];
+    _mm256_storeu_ps(l, r[k]);
+    float res = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    for (; i < n[k]; ++i) res += p[k][i];
+    out[k] = res;
+  }
+}
+#endif
+
+}  // namespace
+
+float NumpyPairwiseSum(const float* a, size_t n) {
+#if defined(__x86_64__)
+  if (!HaveAvx2() || n < 8) return NumpyPairwiseSumReference(a, n);
+  float s[4];
+  if (n <= 128) {
+    LeavesAvx2<1>(&a, &n, s);
+    return s[0];
+  }
+  const size_t n2 = SplitAt(n), m = n - n2;  // n2 <= m
+  if (m <= 128) {                            // two leaves
+    const float* p[2] = {a, a + n2};
+    const size_t len[2] = {n2, m};
+    LeavesAvx2<2>(p, len, s);
+    return s[0] + s[1];
+  }
+  if (n2 > 128 && m <= 256) {  // four leaves, if both halves split into two
+    const size_t l2 = SplitAt(n2), r2 = SplitAt(m);
+    if (n2 - l2 <= 128 && m - r2 <= 128) {
+      const float* p[4] = {a, a + l2, a + n2, a + n2 + r2};
+      const size_t len[4] = {l2, n2 - l2, r2, m - r2};
+      LeavesAvx2<4>(p, len, s);
+      return (s[0] + s[1]) + (s[2] + s[3]);
+    }
+  }
+  return NumpyPairwiseSum(a, n2) + NumpyPairwiseSum(a + n2, m);
+#else
+  return NumpyPairwiseSumReference(a, n);
+#endif
 }
 
 void NumpyFloat32Sum::Add(const float* v, size_t n) {

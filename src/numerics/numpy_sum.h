@@ -25,8 +25,15 @@
 
 namespace embed2onnx {
 
-// numpy's pairwise_sum over n float32 values.
+// numpy's pairwise_sum over n float32 values: blocks of more than 128 values split in
+// two (the left part a multiple of 8) and summed recursively; a leaf of 8 to 128 values
+// keeps eight running sums, combined pairwise, then adds its tail in order; fewer than
+// 8 are added in order. Where the CPU has AVX2, sibling leaves are summed side by side,
+// which changes no bit of any of them; elsewhere this is NumpyPairwiseSumReference.
 float NumpyPairwiseSum(const float* a, size_t n);
+// The same, as a plain transliteration of numpy's recursion: what the tests hold the
+// fast one to.
+float NumpyPairwiseSumReference(const float* a, size_t n);
 
 class NumpyFloat32Sum {
  public:

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -15,6 +16,21 @@ TEST(NumpySumTest, SmallSumsByHand) {
   std::vector<float> w = {1e8f, 1, -1e8f, 1, 0, 0, 0, 0, 1};
   float r = ((1e8f + 1.0f) + (-1e8f + 1.0f)) + 0.0f;
   EXPECT_EQ(NumpyPairwiseSum(w.data(), 9), r + 1.0f);
+}
+
+// The leaves summed side by side give the reference's float, bit for bit, at every size
+// up to 2100 (every shape of two- and four-leaf node and their tails) and beyond.
+TEST(NumpySumTest, SideBySideLeavesEqualTheReference) {
+  std::mt19937 rng(21);
+  std::exponential_distribution<float> dist(1000.0f);
+  std::vector<float> v(300000);
+  for (float& x : v) x = dist(rng) * (rng() % 2 ? 1.0f : -1.0f);
+  auto same = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (size_t n = 0; n <= 2100; ++n)
+    ASSERT_TRUE(same(NumpyPairwiseSum(v.data() + n % 7, n), NumpyPairwiseSumReference(v.data() + n % 7, n)))
+        << n;
+  for (size_t n : {8192u, 65537u, 100003u, 262147u, 300000u})
+    ASSERT_TRUE(same(NumpyPairwiseSum(v.data(), n), NumpyPairwiseSumReference(v.data(), n))) << n;
 }
 
 // Feeding the values in any pieces gives the same float as one call.
