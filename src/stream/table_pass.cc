@@ -344,11 +344,13 @@ class Runner {
       for (uint64_t c = 0; c < chunks && encode_status.ok(); ++c) {
         Slot& s = slots_[c % kSlots];
         if (!WaitFor(s, Slot::kRead)) break;
-        encode_status = s.status.ok() ? Encode(s, pass, c) : s.status;
+        bool abandoned = false;
+        encode_status = s.status.ok() ? Encode(s, pass, c, &abandoned) : s.status;
         if (!encode_status.ok()) {
           Fail();
           break;
         }
+        if (abandoned) break;  // another thread failed: its error is the pass's
         if (pass == Pass::kRefine) {
           if (opts_.progress) opts_.progress(2, s.first + s.rows);
           SetState(s, Slot::kFree);
@@ -393,7 +395,8 @@ class Runner {
 
   // The encoders' stage: widen, encode, and count errors and overflow, on the pool and,
   // in pass 1, on the lanes waiting for this chunk.
-  Status Encode(Slot& s, Pass pass, uint64_t chunk) {
+  // *abandoned: the pass failed elsewhere before every block was encoded.
+  Status Encode(Slot& s, Pass pass, uint64_t chunk, bool* abandoned) {
     s.pass = pass;
     s.skip.resize(tiers_.size());
     for (size_t t = 0; t < tiers_.size(); ++t)
@@ -414,7 +417,12 @@ class Runner {
       std::unique_lock<std::mutex> lock(mu_);
       s.cv.wait(lock, [&] { return failed_ || s.blocks_done.load() == s.blocks; });
       s.encoding = false;
-      if (failed_) return Status::Ok();  // the failure is another thread's, and is reported
+      // Another thread failed, perhaps a lane in the middle of a block (an exception):
+      // the chunk is not whole, so it is never handed to the sinks.
+      if (failed_) {
+        *abandoned = true;
+        return Status::Ok();
+      }
     }
     int64_t first_bad = -1;
     for (int64_t at : s.bad)
