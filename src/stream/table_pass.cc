@@ -358,8 +358,7 @@ class Runner {
         }
         {
           std::lock_guard<std::mutex> lock(mu_);
-          s.chunk = c;
-          s.lanes_pending = static_cast<int>(lanes_.size());
+          s.lanes_pending = static_cast<int>(lanes_.size());  // s.chunk is c since Encode
           s.state = Slot::kSinking;
         }
         s.cv.notify_all();
@@ -445,14 +444,12 @@ class Runner {
   // encoded, so the least index any worker saw is the table's first.
   void EncodeBlocks(Slot& s, int w) {
     BusyTimer busy{&stages_.encode[static_cast<size_t>(w)]};
-    const uint64_t raw_row = src_.row_bytes();
     for (;;) {
       const size_t k = s.next_block.fetch_add(1);
       if (k >= s.blocks) return;
       if (k < s.stop_at.load()) {
         const size_t b = k * block_rows_;
-        if (!EncodeRows(s, s.pass, s.skip, b, std::min<size_t>(s.rows, b + block_rows_), w, raw_row,
-                        &s.bad[static_cast<size_t>(w)])) {
+        if (!EncodeRows(s, b, std::min<size_t>(s.rows, b + block_rows_), w)) {
           size_t at = s.stop_at.load();
           while (k < at && !s.stop_at.compare_exchange_weak(at, k)) {
           }
@@ -465,16 +462,18 @@ class Runner {
     }
   }
 
-  // Rows [b, e) of the slot through every stage, on worker w; false (and *bad set to
-  // the value's index in the table) at a non-finite weight.
-  bool EncodeRows(Slot& s, Pass pass, const std::vector<char>& skip, size_t b, size_t e, int w,
-                  uint64_t raw_row, int64_t* bad) {
+  // Rows [b, e) of the slot through every stage of its pass, on worker w; false (and
+  // s.bad[w] set to the value's index in the table) at a non-finite weight.
+  bool EncodeRows(Slot& s, size_t b, size_t e, int w) {
+    const Pass pass = s.pass;
+    const std::vector<char>& skip = s.skip;
     const size_t n = e - b;
     float* vals = s.values.data() + b * d_;
     uint32_t max_abs = 0;
-    const int64_t bad_at = DecodeToFloat(src_.dtype(), s.raw.data() + b * raw_row, vals, n * d_, &max_abs);
+    const int64_t bad_at =
+        DecodeToFloat(src_.dtype(), s.raw.data() + b * src_.row_bytes(), vals, n * d_, &max_abs);
     if (bad_at >= 0) {
-      *bad = static_cast<int64_t>((s.first + b) * d_) + bad_at;
+      s.bad[static_cast<size_t>(w)] = static_cast<int64_t>((s.first + b) * d_) + bad_at;
       return false;
     }
     uint8_t* outs[kMaxStreamed];
