@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -251,7 +252,9 @@ void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first
 constexpr int kGroupsSideBySide = 2;
 struct Lanes {
   __m256 x[kGroupsSideBySide][kInt4MaxBlock];
-  __m256i q[kGroupsSideBySide][kInt4MaxBlock], trial[kGroupsSideBySide][kInt4MaxBlock];
+  // Codes as int16, value k of the eight blocks at [8k, 8k + 8): vector k / 2 holds values
+  // k and k + 1 (CodesOf16's order).
+  __m256i q[kGroupsSideBySide][kInt4MaxBlock / 2], trial[kGroupsSideBySide][kInt4MaxBlock / 2];
 };
 
 E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
@@ -260,11 +263,14 @@ E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
 }
 
 // CodeOf in each lane, two vectors (16 values) at a time in int16.
-E2O_AVX2 inline __m256i Fixed16(__m256 t) {
-  __m256 u = _mm256_mul_ps(t, _mm256_set1_ps(16.0f));
-  u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-32768.0f)), _mm256_set1_ps(32767.0f));
-  return _mm256_cvtps_epi32(u);  // nearest even, as nearbyint
+// u = 16 t, t in level units. CodeOf clamps u to [-32768, 32767]; here only the top is
+// clamped, with min(32767, u), which keeps a NaN: the conversion makes it, and anything
+// below -32768, INT32_MIN or an int32 below -32768, which the int16 pack saturates to
+// -32768, the code CodeOf gives (its int of NaN is INT32_MIN too: code 0).
+E2O_AVX2 inline __m256i Fixed16Of16t(__m256 u) {
+  return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(32767.0f), u));  // nearest even, as nearbyint
 }
+E2O_AVX2 inline __m256i Fixed16(__m256 t) { return Fixed16Of16t(_mm256_mul_ps(t, _mm256_set1_ps(16.0f))); }
 // The levels are odd about 0, so are the midpoints: m[7] = 0 and m[14 - k] = -m[k]. With
 // P_j = m[7 + j] (j = 1..7), CodeOf's count of midpoints below v is 8 + #{P_j < v} for
 // v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: a count over the seven P_j
@@ -329,13 +335,30 @@ E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
   return CodesOfFixed16(_mm256_permute4x64_epi64(_mm256_packs_epi32(Fixed16(t0), Fixed16(t1)), 0xD8));
 }
 
+// The same for a scale from the table (at least 2^-37) and an offset code, with 16 folded
+// into both: x * (16 / s) - 16 z is exactly 16 (x / s - z) (scaling by 16 commutes with
+// rounding, and nothing here overflows that the clamp would not clip alike).
+E2O_AVX2 inline void AssignLanes16(const __m256* x, size_t n, __m256 inv16, __m256 z16, __m256i* q) {
+  for (size_t k = 0; k + 2 <= n; k += 2) {
+    const __m256i c = CodesOfFixed16(_mm256_permute4x64_epi64(
+        _mm256_packs_epi32(Fixed16Of16t(_mm256_sub_ps(_mm256_mul_ps(x[k], inv16), z16)),
+                           Fixed16Of16t(_mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv16), z16))),
+        0xD8));
+    q[k / 2] = c;
+  }
+}
+
+// The codes of value k of the eight blocks, as int32 lanes.
+E2O_AVX2 inline __m256i CodeAt(const __m256i* q, size_t k) {
+  return _mm256_cvtepi16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q) + k));
+}
+
 // n is even (the block is, CheckInt4Params).
 E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
   for (size_t k = 0; k + 2 <= n; k += 2) {
     const __m256i c =
         CodesOf16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z), _mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
-    q[k] = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(c));
-    q[k + 1] = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(c, 1));
+    q[k / 2] = c;
   }
 }
 
@@ -369,6 +392,43 @@ E2O_AVX2 inline D8 ToDoubleMask(__m256 m) {  // float-lane masks (all ones / zer
           _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(i, 1)))};
 }
 
+// ScaleCodeBelow in each lane, from a's exponent and mantissa instead of a search: the
+// codes below 16 and above 239 are whole octaves, and the fine codes 16..239 are the
+// octave's 16 steps, each kSixteenthOctaves[r] scaled by a power of two, so within an
+// octave the step is the count of those constants whose mantissa a's reaches.
+struct SixteenthMantissas {
+  int32_t m[16] = {};
+  constexpr SixteenthMantissas() {
+    for (int r = 0; r < 16; ++r)
+      m[r] = static_cast<int32_t>(std::bit_cast<uint32_t>(kSixteenthOctaves[r]) & 0x7FFFFFu);
+  }
+};
+constexpr SixteenthMantissas kSixteenthMantissas;
+E2O_AVX2 inline __m256i ScaleCodesBelowLanes(__m256 a) {
+  const __m256i bits = _mm256_castps_si256(a);
+  const __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));  // a > 0
+  const __m256i mant = _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF));
+  __m256i r = _mm256_setzero_si256();
+  for (int j = 1; j < 16; ++j)  // a true compare is -1
+    r = _mm256_sub_epi32(r, _mm256_cmpgt_epi32(mant, _mm256_set1_epi32(kSixteenthMantissas.m[j] - 1)));
+  __m256i c = _mm256_add_epi32(
+      _mm256_add_epi32(_mm256_slli_epi32(e, 4), _mm256_set1_epi32(16 + 16 * -kFineExponent)), r);
+  c = _mm256_blendv_epi8(c, _mm256_add_epi32(e, _mm256_set1_epi32(kFineFirst - kFineExponent)),
+                         _mm256_cmpgt_epi32(_mm256_set1_epi32(kFineExponent), e));
+  c = _mm256_blendv_epi8(c, _mm256_set1_epi32(1),
+                         _mm256_cmpgt_epi32(_mm256_set1_epi32(kFineExponent - (kFineFirst - 1)), e));
+  constexpr int kCoarseFirstExponent = kFineExponent + (kFineLast + 1 - kFineFirst) / 16;  // -8
+  c = _mm256_blendv_epi8(c, _mm256_add_epi32(e, _mm256_set1_epi32(kFineLast + 1 - kCoarseFirstExponent)),
+                         _mm256_cmpgt_epi32(e, _mm256_set1_epi32(kCoarseFirstExponent - 1)));
+  c = _mm256_blendv_epi8(c, _mm256_set1_epi32(kInt4ScaleCodes - 1),
+                         _mm256_cmpgt_epi32(e, _mm256_set1_epi32(kCoarseFirstExponent +
+                                                                 (kInt4ScaleCodes - 1 - (kFineLast + 1)))));
+  // Zero, subnormal, negative or NaN: no scale is at most a, code 1 as the search gives.
+  const __m256i normal = _mm256_and_si256(_mm256_cmpgt_epi32(bits, _mm256_set1_epi32(0x7FFFFF)),
+                                          _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7F800001), bits));
+  return _mm256_blendv_epi8(_mm256_set1_epi32(1), c, normal);
+}
+
 E2O_AVX2 inline __m256i NearestOffsetLanes(__m256 centre_units) {
   __m256 u = _mm256_round_ps(_mm256_div_ps(centre_units, _mm256_set1_ps(kInt4OffsetUnit)),
                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -393,7 +453,7 @@ E2O_AVX2 inline void FormErrors(const __m256* const* x, const __m256i* const* tr
   }
   for (size_t k = 0; k < n; ++k)
     for (int w = 0; w < K; ++w) {
-      const __m256 level = LevelsOf(trial[w][k]);
+      const __m256 level = LevelsOf(CodeAt(trial[w], k));
       lg[w] = _mm256_add_ps(lg[w], level);
       const __m256 d = _mm256_sub_ps(_mm256_mul_ps(_mm256_add_ps(level, lz[w]), ls[w]), x[w][k]);
       const __m256 e = _mm256_andnot_ps(sign, d);
@@ -470,7 +530,7 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
       }
       for (size_t k = 0; k < n; ++k)
         for (int w = 0; w < W; ++w) {
-          const __m256 v = LevelsOf(L.q[w][k]);
+          const __m256 v = LevelsOf(CodeAt(L.q[w], k));
           g[w] = _mm256_add_ps(g[w], v);
           gg[w] = _mm256_add_ps(gg[w], _mm256_mul_ps(v, v));
           xg[w] = _mm256_add_ps(xg[w], _mm256_mul_ps(L.x[w][k], v));
@@ -503,19 +563,7 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
 
   // 2. The stored forms.
   __m256i lo[W];
-  for (int w = 0; w < W; ++w) {
-    __m256i l = _mm256_set1_epi32(1), h = _mm256_set1_epi32(kInt4ScaleCodes - 1);
-    for (int step = 0; step < 8; ++step) {  // ceil(log2(253)) halvings close every range
-      const __m256i mid =
-          _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(l, h), _mm256_set1_epi32(1)), 1);
-      const __m256i open = _mm256_cmpgt_epi32(h, l);
-      const __m256 tm = _mm256_i32gather_ps(table, mid, 4);
-      const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(tm, best_a[w], _CMP_LE_OQ));
-      l = _mm256_blendv_epi8(l, mid, _mm256_and_si256(open, le));
-      h = _mm256_blendv_epi8(h, _mm256_sub_epi32(mid, _mm256_set1_epi32(1)), _mm256_andnot_si256(le, open));
-    }
-    lo[w] = l;
-  }
+  for (int w = 0; w < W; ++w) lo[w] = ScaleCodesBelowLanes(best_a[w]);
   __m256 best_err[W];
   __m256i found[W], best_code[W], best_off[W];
   for (int w = 0; w < W; ++w) {
@@ -535,7 +583,9 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
       if (_mm256_testz_si256(allowed[w], allowed[w])) continue;
       s[w] = _mm256_i32gather_ps(table, code[w], 4);
       z[w] = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off[w]));
-      AssignLanes(L.x[w], n, _mm256_div_ps(_mm256_set1_ps(1.0f), s[w]), z[w], L.trial[w]);
+      const __m256 sixteen = _mm256_set1_ps(16.0f);
+      AssignLanes16(L.x[w], n, _mm256_mul_ps(sixteen, _mm256_div_ps(_mm256_set1_ps(1.0f), s[w])),
+                    _mm256_mul_ps(sixteen, z[w]), L.trial[w]);
       x[w] = L.x[w];
       trial[w] = L.trial[w];
       live[count++] = w;
@@ -558,7 +608,9 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
       found[w] = _mm256_or_si256(found[w], take);
       best_code[w] = _mm256_blendv_epi8(best_code[w], code[w], take);
       best_off[w] = _mm256_blendv_epi8(best_off[w], off[w], take);
-      for (size_t k = 0; k < n; ++k) L.q[w][k] = _mm256_blendv_epi8(L.q[w][k], L.trial[w][k], take);
+      // take per int16 code: lanes 0..7 in both halves.
+      const __m256i take16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(take, take), 0x88);
+      for (size_t k = 0; k < n / 2; ++k) L.q[w][k] = _mm256_blendv_epi8(L.q[w][k], L.trial[w][k], take16);
     }
   };
   const __m256i ones = _mm256_set1_epi32(-1);
@@ -611,11 +663,11 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
     _mm256_store_si256(reinterpret_cast<__m256i*>(cl), best_code[w]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(ol), best_off[w]);
     _mm256_store_si256(reinterpret_cast<__m256i*>(zl), _mm256_castps_si256(all_zero[w]));
+    const auto* q16 = reinterpret_cast<const __m128i*>(L.q[w]);
     for (size_t k = 0; k < n / 2; ++k) {
-      const __m256i both = _mm256_or_si256(L.q[w][k], _mm256_slli_epi32(L.q[w][k + n / 2], 4));
-      const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(both), _mm256_extracti128_si256(both, 1));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(codes + k * nb + bw),
-                       _mm_packus_epi16(words, _mm_setzero_si128()));
+      const __m128i both =
+          _mm_or_si128(_mm_load_si128(q16 + k), _mm_slli_epi16(_mm_load_si128(q16 + k + n / 2), 4));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(codes + k * nb + bw), _mm_packus_epi16(both, both));
     }
     for (int l = 0; l < 8; ++l) {
       scale_codes[bw + l] = static_cast<uint8_t>(cl[l]);
@@ -641,6 +693,14 @@ E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint
   QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
 }
 
+E2O_AVX2 void ScaleCodesBelowAvx2(const float* a, size_t n, int32_t* codes) {
+  const float* table = ScaleTable().data();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), ScaleCodesBelowLanes(_mm256_loadu_ps(a + i)));
+  for (; i < n; ++i) codes[i] = ScaleCodeBelow(table, a[i]);
+}
+
 E2O_AVX2 void NearestCodesAvx2(const float* t, size_t n, uint8_t* codes) {
   size_t k = 0;
   for (; k + 16 <= n; k += 16) {
@@ -659,6 +719,14 @@ void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes) {
   if (vector && HaveAvx2()) return NearestCodesAvx2(t, n, codes);
 #endif
   for (size_t k = 0; k < n; ++k) codes[k] = static_cast<uint8_t>(CodeOf(t[k]));
+}
+
+void Int4ScaleCodesBelow(const float* a, size_t n, bool vector, int32_t* codes) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (vector && HaveAvx2()) return ScaleCodesBelowAvx2(a, n, codes);
+#endif
+  const float* table = ScaleTable().data();
+  for (size_t i = 0; i < n; ++i) codes[i] = ScaleCodeBelow(table, a[i]);
 }
 
 float Int4Level(int q) { return LevelOf(q); }

@@ -54,6 +54,12 @@ void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, uint8_t* 
 // portable loop. For the tests, which hold the two equal on every input.
 void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes);
 
+// The largest scale code 1..254 whose scale is at most a (1 if none) for n values: the
+// encoder's first scale code, by the AVX2 build's count over a's exponent and mantissa
+// when `vector` and the CPU has AVX2, else by the portable binary search over the table.
+// For the tests, which hold the two equal.
+void Int4ScaleCodesBelow(const float* a, size_t n, bool vector, int32_t* codes);
+
 // The values the int4 graph outputs for that row.
 void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes, const int8_t* offsets, size_t d,
                        size_t block, float* out);
