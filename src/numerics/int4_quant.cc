@@ -430,7 +430,8 @@ E2O_AVX2 inline __m256i ScaleCodesBelowLanes(__m256 a) {
 }
 
 E2O_AVX2 inline __m256i NearestOffsetLanes(__m256 centre_units) {
-  __m256 u = _mm256_round_ps(_mm256_div_ps(centre_units, _mm256_set1_ps(kInt4OffsetUnit)),
+  // x / 16 and x * (1 / 16) are the same real number, so the same float, subnormals too.
+  __m256 u = _mm256_round_ps(_mm256_mul_ps(centre_units, _mm256_set1_ps(1.0f / kInt4OffsetUnit)),
                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   // min(max(u, -128), 127) as the scalar writes it (max_ps(a, b) = a > b ? a : b).
   u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-128.0f)), _mm256_set1_ps(127.0f));
@@ -571,17 +572,18 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
     found[w] = best_code[w] = best_off[w] = _mm256_setzero_si256();
   }
   const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit);
-  // Tries the form (code, off) in the lanes `allowed` of every group; a group with no such
-  // lane is skipped. Returns each group's sum of levels of its trial codes (SumOfLevels),
-  // which step 2 wants for its second offset.
-  auto try_forms = [&](const __m256i* code, const __m256i* off, const __m256i* allowed, __m256* g) E2O_AVX2 {
+  // Tries the form (code, off) in the lanes `allowed` of every group, given the scales of
+  // the codes; a group with no such lane is skipped. Returns each group's sum of levels of
+  // its trial codes (SumOfLevels), which step 2 wants for its second offset.
+  auto try_forms = [&](const __m256i* code, const __m256* scale, const __m256i* off, const __m256i* allowed,
+                       __m256* g) E2O_AVX2 {
     __m256 s[W], z[W], sse[W], worst[W];
     const __m256* x[W];
     const __m256i* trial[W];
     int live[W], count = 0;
     for (int w = 0; w < W; ++w) {
       if (_mm256_testz_si256(allowed[w], allowed[w])) continue;
-      s[w] = _mm256_i32gather_ps(table, code[w], 4);
+      s[w] = scale[w];
       z[w] = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off[w]));
       const __m256 sixteen = _mm256_set1_ps(16.0f);
       AssignLanes16(L.x[w], n, _mm256_mul_ps(sixteen, _mm256_div_ps(_mm256_set1_ps(1.0f), s[w])),
@@ -625,7 +627,7 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
       s[w] = _mm256_i32gather_ps(table, safe[w], 4);
       off[w] = NearestOffsetLanes(_mm256_div_ps(best_b[w], s[w]));
     }
-    try_forms(safe, off, allowed, g);
+    try_forms(safe, s, off, allowed, g);
     for (int w = 0; w < W; ++w) {
       // A group with no allowed lane was skipped and its g left at zero: differs masks it off.
       const D8 sg = Widen(g[w]), ds = Widen(s[w]);
@@ -634,7 +636,7 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
       off2[w] = NearestOffsetLanes(want);
       differs[w] = _mm256_and_si256(_mm256_xor_si256(_mm256_cmpeq_epi32(off2[w], off[w]), ones), allowed[w]);
     }
-    try_forms(safe, off2, differs, g);
+    try_forms(safe, s, off2, differs, g);
   }
 
   // 3. As QuantizeBlockScalar's step 3, for the lanes still without a form.
@@ -642,17 +644,18 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
   for (int w = 0; w < W; ++w) code[w] = lo[w];
   for (;;) {
     __m256i open[W], safe[W], off[W];
-    __m256 g[W];
+    __m256 g[W], s[W];
     bool any = false;
     for (int w = 0; w < W; ++w) {
       open[w] =
           _mm256_andnot_si256(found[w], _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code[w]));
       any = any || !_mm256_testz_si256(open[w], open[w]);
       safe[w] = _mm256_min_epi32(code[w], _mm256_set1_epi32(kInt4ScaleCodes - 1));
-      off[w] = NearestOffsetLanes(_mm256_div_ps(centre[w], _mm256_i32gather_ps(table, safe[w], 4)));
+      s[w] = _mm256_i32gather_ps(table, safe[w], 4);
+      off[w] = NearestOffsetLanes(_mm256_div_ps(centre[w], s[w]));
     }
     if (!any) break;
-    try_forms(safe, off, open, g);
+    try_forms(safe, s, off, open, g);
     for (int w = 0; w < W; ++w) code[w] = _mm256_add_epi32(code[w], _mm256_set1_epi32(1));
   }
 
