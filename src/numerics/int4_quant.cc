@@ -83,7 +83,9 @@ constexpr Midpoints16 kMid16;
 inline int CodeOf(float t) {
   float u = t * 16.0f;
   u = std::min(std::max(u, -32768.0f), 32767.0f);
-  const int v = static_cast<int>(std::nearbyint(u));
+  // A NaN (from step 1's fit of a block whose range is subnormal, where 1 / A is inf) gets
+  // INT32_MIN, code 0, on every machine: a cast of NaN to int is undefined.
+  const int v = u == u ? static_cast<int>(std::nearbyint(u)) : INT32_MIN;
   int c = 0;
   for (int m = 0; m < 15; ++m) c += v > kMid16.m[m] ? 1 : 0;
   return c;
@@ -105,7 +107,7 @@ inline int NearestOffset(float centre_units) {
 }
 
 // The largest code whose scale is at most a (1 if none): a binary search over the rising
-// codes 1..254, the same steps the vector build takes.
+// codes 1..254, the reference ScaleCodesBelowLanes must equal.
 inline int ScaleCodeBelow(const float* table, float a) {
   int lo = 1, hi = kInt4ScaleCodes - 1;
   while (lo < hi) {
@@ -252,8 +254,8 @@ void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first
 constexpr int kGroupsSideBySide = 2;
 struct Lanes {
   __m256 x[kGroupsSideBySide][kInt4MaxBlock];
-  // Codes as int16, value k of the eight blocks at [8k, 8k + 8): vector k / 2 holds values
-  // k and k + 1 (CodesOf16's order).
+  // Codes as int16, value k of the eight blocks at [8k, 8k + 8): for even k, vector k / 2
+  // holds values k and k + 1 (CodesOf16's order).
   __m256i q[kGroupsSideBySide][kInt4MaxBlock / 2], trial[kGroupsSideBySide][kInt4MaxBlock / 2];
 };
 
@@ -266,7 +268,7 @@ E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
 // u = 16 t, t in level units. CodeOf clamps u to [-32768, 32767]; here only the top is
 // clamped, with min(32767, u), which keeps a NaN: the conversion makes it, and anything
 // below -32768, INT32_MIN or an int32 below -32768, which the int16 pack saturates to
-// -32768, the code CodeOf gives (its int of NaN is INT32_MIN too: code 0).
+// -32768, the code CodeOf gives (it takes NaN to INT32_MIN too: code 0).
 E2O_AVX2 inline __m256i Fixed16Of16t(__m256 u) {
   return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(32767.0f), u));  // nearest even, as nearbyint
 }
@@ -336,8 +338,10 @@ E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
 }
 
 // The same for a scale from the table (at least 2^-37) and an offset code, with 16 folded
-// into both: x * (16 / s) - 16 z is exactly 16 (x / s - z) (scaling by 16 commutes with
-// rounding, and nothing here overflows that the clamp would not clip alike).
+// into both: x * (16 / s) - 16 z is exactly 16 (x / s - z). Scaling by 16 commutes with
+// rounding except at the ends: an overflow reaches the same infinity, which the clamp
+// clips alike, and where x / s is subnormal it vanishes against a z that is not 0, or
+// leaves |u| far below 1/2 (code of 0) when z is 0.
 E2O_AVX2 inline void AssignLanes16(const __m256* x, size_t n, __m256 inv16, __m256 z16, __m256i* q) {
   for (size_t k = 0; k + 2 <= n; k += 2) {
     const __m256i c = CodesOfFixed16(_mm256_permute4x64_epi64(

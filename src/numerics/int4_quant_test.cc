@@ -193,15 +193,54 @@ TEST(Int4QuantTest, VectorScaleCodesEqualTheSearchOnEveryKindOfFloat) {
     Int4ScaleCodesBelow(&s, 1, false, &got);
     EXPECT_EQ(got, c);
   }
-  const float none[] = {0.0f, -1.0f, NAN, std::nextafter(Int4Scale(1), 0.0f)}, all = INFINITY;
-  for (float v : none) {
-    int32_t got = 0;
-    Int4ScaleCodesBelow(&v, 1, true, &got);
-    EXPECT_EQ(got, 1) << v;
+  // Eight of each, so the vector build's lanes (not its scalar tail) answer.
+  for (float v : {0.0f, -1.0f, NAN, std::nextafter(Int4Scale(1), 0.0f), INFINITY}) {
+    const std::vector<float> eight(8, v);
+    std::vector<int32_t> got(8, 0);
+    Int4ScaleCodesBelow(eight.data(), 8, true, got.data());
+    for (int32_t c : got) EXPECT_EQ(c, v == INFINITY ? kInt4ScaleCodes - 1 : 1) << v;
   }
-  int32_t top = 0;
-  Int4ScaleCodesBelow(&all, 1, true, &top);
-  EXPECT_EQ(top, kInt4ScaleCodes - 1);
+}
+
+// The same at every kind of block size (2, odd halves as 6 and 10, up to 256) and row of
+// 8 to 31 blocks, on rows built to reach the encoder's edges: constant blocks, blocks of
+// subnormals, values near the largest floats, mixed signs and scales.
+TEST(Int4QuantTest, VectorAndPortablePathsAgreeAtEveryBlockSize) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (size_t block : {2u, 4u, 6u, 10u, 16u, 32u, 64u, 256u})
+    for (size_t nb : {8u, 16u, 17u, 24u, 31u})
+      for (int kind = 0; kind < 6; ++kind) {
+        const size_t d = block * nb;
+        std::vector<float> row(d);
+        for (size_t j = 0; j < d; ++j) {
+          const float g = normal(rng);
+          switch (kind) {
+            case 0:
+              row[j] = g * 0.02f;
+              break;  // a plain table row
+            case 1:
+              row[j] = (j % nb) % 3 == 0 ? 0.25f : g * 0.01f;
+              break;  // constant blocks
+            case 2:
+              row[j] = (j % nb) % 2 == 0 ? g * 1e-40f : g * 1e-3f;
+              break;  // subnormal blocks
+            case 3:
+              row[j] = g * 1e38f;
+              break;  // near FLT_MAX
+            case 4:
+              row[j] = (j % nb) % 4 == 0 ? 0.0f : g * std::ldexp(1.0f, static_cast<int>(j % 60) - 40);
+              break;
+            default:
+              row[j] = (j % nb) % 2 ? 3.0f + g * 1e-4f : -g;
+              break;  // far from 0 for its spread
+          }
+        }
+        Stored a = Quantize(row, block, false), b = Quantize(row, block, true);
+        ASSERT_EQ(a.codes, b.codes) << "block " << block << " nb " << nb << " kind " << kind;
+        ASSERT_EQ(a.scales, b.scales) << "block " << block << " nb " << nb << " kind " << kind;
+        ASSERT_EQ(a.offsets, b.offsets) << "block " << block << " nb " << nb << " kind " << kind;
+      }
 }
 
 // The AVX2 build (blocks of 32) and the portable one give the same bytes. Rows of 2 to 24
