@@ -101,9 +101,11 @@ float SumOfLevels(const uint8_t* q, size_t n) {
   return g;
 }
 
+// A NaN centre (a block near the largest floats, whose float sums overflow) gets
+// INT32_MIN, as the vector build's conversion gives it: a cast of NaN to int is undefined.
 inline int NearestOffset(float centre_units) {
-  const float u = std::nearbyint(centre_units / kInt4OffsetUnit);
-  return static_cast<int>(std::min(std::max(u, -128.0f), 127.0f));
+  const float u = std::min(std::max(std::nearbyint(centre_units / kInt4OffsetUnit), -128.0f), 127.0f);
+  return u == u ? static_cast<int>(u) : INT32_MIN;
 }
 
 // The largest code whose scale is at most a (1 if none): a binary search over the rising
@@ -437,8 +439,11 @@ E2O_AVX2 inline __m256i NearestOffsetLanes(__m256 centre_units) {
   // x / 16 and x * (1 / 16) are the same real number, so the same float, subnormals too.
   __m256 u = _mm256_round_ps(_mm256_mul_ps(centre_units, _mm256_set1_ps(1.0f / kInt4OffsetUnit)),
                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // min(max(u, -128), 127) as the scalar writes it (max_ps(a, b) = a > b ? a : b).
-  u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-128.0f)), _mm256_set1_ps(127.0f));
+  // min(max(u, -128), 127) as the scalar's std::min and std::max take it, NaN included:
+  // std::max(u, -128) is u < -128 ? -128 : u, which keeps a NaN, and so is max_ps(-128, u)
+  // (max_ps(a, b) = a > b ? a : b); likewise std::min(u, 127) and min_ps(127, u). The
+  // conversion then makes a NaN INT32_MIN, as NearestOffset does.
+  u = _mm256_min_ps(_mm256_set1_ps(127.0f), _mm256_max_ps(_mm256_set1_ps(-128.0f), u));
   return _mm256_cvtps_epi32(u);
 }
 
