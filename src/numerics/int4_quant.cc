@@ -274,7 +274,6 @@ E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
 E2O_AVX2 inline __m256i Fixed16Of16t(__m256 u) {
   return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(32767.0f), u));  // nearest even, as nearbyint
 }
-E2O_AVX2 inline __m256i Fixed16(__m256 t) { return Fixed16Of16t(_mm256_mul_ps(t, _mm256_set1_ps(16.0f))); }
 // The levels are odd about 0, so are the midpoints: m[7] = 0 and m[14 - k] = -m[k]. With
 // P_j = m[7 + j] (j = 1..7), CodeOf's count of midpoints below v is 8 + #{P_j < v} for
 // v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: a count over the seven P_j
@@ -333,10 +332,16 @@ E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
                                          _mm256_cmpgt_epi16(u, own));  // a true compare is -1
   return _mm256_add_epi16(_mm256_set1_epi16(8), _mm256_xor_si256(count, not_pos));
 }
-// CodeOf of 16 values in level units, t0 then t1, as int16 in their order.
-E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
+// CodeOf of 16 values given as u = 16 t, u0 then u1, as int16 in their order.
+E2O_AVX2 inline __m256i CodesOf16Scaled(__m256 u0, __m256 u1) {
   // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
-  return CodesOfFixed16(_mm256_permute4x64_epi64(_mm256_packs_epi32(Fixed16(t0), Fixed16(t1)), 0xD8));
+  return CodesOfFixed16(
+      _mm256_permute4x64_epi64(_mm256_packs_epi32(Fixed16Of16t(u0), Fixed16Of16t(u1)), 0xD8));
+}
+// The same for t in level units.
+E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
+  const __m256 sixteen = _mm256_set1_ps(16.0f);
+  return CodesOf16Scaled(_mm256_mul_ps(t0, sixteen), _mm256_mul_ps(t1, sixteen));
 }
 
 // The same for a scale from the table (at least 2^-37) and an offset code, with 16 folded
@@ -346,11 +351,8 @@ E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
 // leaves |u| far below 1/2 (code of 0) when z is 0.
 E2O_AVX2 inline void AssignLanes16(const __m256* x, size_t n, __m256 inv16, __m256 z16, __m256i* q) {
   for (size_t k = 0; k + 2 <= n; k += 2) {
-    const __m256i c = CodesOfFixed16(_mm256_permute4x64_epi64(
-        _mm256_packs_epi32(Fixed16Of16t(_mm256_sub_ps(_mm256_mul_ps(x[k], inv16), z16)),
-                           Fixed16Of16t(_mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv16), z16))),
-        0xD8));
-    q[k / 2] = c;
+    q[k / 2] = CodesOf16Scaled(_mm256_sub_ps(_mm256_mul_ps(x[k], inv16), z16),
+                               _mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv16), z16));
   }
 }
 
@@ -362,9 +364,8 @@ E2O_AVX2 inline __m256i CodeAt(const __m256i* q, size_t k) {
 // n is even (the block is, CheckInt4Params).
 E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
   for (size_t k = 0; k + 2 <= n; k += 2) {
-    const __m256i c =
+    q[k / 2] =
         CodesOf16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z), _mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
-    q[k / 2] = c;
   }
 }
 
@@ -580,7 +581,8 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
     best_err[w] = _mm256_set1_ps(INFINITY);
     found[w] = best_code[w] = best_off[w] = _mm256_setzero_si256();
   }
-  const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit);
+  const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit),
+               sixteen = _mm256_set1_ps(16.0f);
   // Tries the form (code, off) in the lanes `allowed` of every group, given the scales of
   // the codes; a group with no such lane is skipped. Returns each group's sum of levels of
   // its trial codes (SumOfLevels), which step 2 wants for its second offset.
@@ -594,7 +596,6 @@ E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b
       if (_mm256_testz_si256(allowed[w], allowed[w])) continue;
       s[w] = scale[w];
       z[w] = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off[w]));
-      const __m256 sixteen = _mm256_set1_ps(16.0f);
       AssignLanes16(L.x[w], n, _mm256_mul_ps(sixteen, _mm256_div_ps(_mm256_set1_ps(1.0f), s[w])),
                     _mm256_mul_ps(sixteen, z[w]), L.trial[w]);
       x[w] = L.x[w];
@@ -705,12 +706,12 @@ E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint
   QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
 }
 
-E2O_AVX2 void ScaleCodesBelowAvx2(const float* a, size_t n, int32_t* codes) {
-  const float* table = ScaleTable().data();
+// The whole vectors of a[0..n); returns how many values it did.
+E2O_AVX2 size_t ScaleCodesBelowAvx2(const float* a, size_t n, int32_t* codes) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), ScaleCodesBelowLanes(_mm256_loadu_ps(a + i)));
-  for (; i < n; ++i) codes[i] = ScaleCodeBelow(table, a[i]);
+  return i;
 }
 
 E2O_AVX2 void NearestCodesAvx2(const float* t, size_t n, uint8_t* codes) {
@@ -734,11 +735,12 @@ void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes) {
 }
 
 void Int4ScaleCodesBelow(const float* a, size_t n, bool vector, int32_t* codes) {
+  size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (vector && HaveAvx2()) return ScaleCodesBelowAvx2(a, n, codes);
+  if (vector && HaveAvx2()) i = ScaleCodesBelowAvx2(a, n, codes);
 #endif
   const float* table = ScaleTable().data();
-  for (size_t i = 0; i < n; ++i) codes[i] = ScaleCodeBelow(table, a[i]);
+  for (; i < n; ++i) codes[i] = ScaleCodeBelow(table, a[i]);
 }
 
 float Int4Level(int q) { return LevelOf(q); }

@@ -202,9 +202,10 @@ TEST(Int4QuantTest, VectorScaleCodesEqualTheSearchOnEveryKindOfFloat) {
   }
 }
 
-// The same at every kind of block size (2, odd halves as 6 and 10, up to 256) and row of
-// 8 to 31 blocks, on rows built to reach the encoder's edges: constant blocks, blocks of
-// subnormals, values near the largest floats, mixed signs and scales.
+// The AVX2 build and the portable one give the same bytes at every kind of block size (2,
+// odd halves as 6 and 10, up to 256) and row of 8 to 31 blocks, on rows built to reach the
+// encoder's edges: constant blocks, blocks of subnormals, values near the largest floats,
+// mixed signs and scales.
 TEST(Int4QuantTest, VectorAndPortablePathsAgreeAtEveryBlockSize) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -216,24 +217,24 @@ TEST(Int4QuantTest, VectorAndPortablePathsAgreeAtEveryBlockSize) {
         for (size_t j = 0; j < d; ++j) {
           const float g = normal(rng);
           switch (kind) {
-            case 0:
+            case 0:  // a plain table row
               row[j] = g * 0.02f;
-              break;  // a plain table row
-            case 1:
+              break;
+            case 1:  // constant blocks
               row[j] = (j % nb) % 3 == 0 ? 0.25f : g * 0.01f;
-              break;  // constant blocks
-            case 2:
+              break;
+            case 2:  // subnormal blocks
               row[j] = (j % nb) % 2 == 0 ? g * 1e-40f : g * 1e-3f;
-              break;  // subnormal blocks
-            case 3:
+              break;
+            case 3:  // near FLT_MAX
               row[j] = g * 1e38f;
-              break;  // near FLT_MAX
-            case 4:
+              break;
+            case 4:  // zero blocks, and scales from 2^-40 to 2^19 within a block
               row[j] = (j % nb) % 4 == 0 ? 0.0f : g * std::ldexp(1.0f, static_cast<int>(j % 60) - 40);
               break;
-            default:
+            default:  // far from 0 for their spread
               row[j] = (j % nb) % 2 ? 3.0f + g * 1e-4f : -g;
-              break;  // far from 0 for its spread
+              break;
           }
         }
         Stored a = Quantize(row, block, false), b = Quantize(row, block, true);
