@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 
 #if defined(__x86_64__) || defined(__SSE__)
 #include <immintrin.h>
@@ -280,22 +282,38 @@ TwoPassQuantile::TwoPassQuantile(uint64_t total, double q, NumpyRules rules) : t
 TwoPassQuantile::~TwoPassQuantile() = default;
 TwoPassQuantile::TwoPassQuantile(TwoPassQuantile&&) noexcept = default;
 
+void TwoPassQuantile::FreeCounts::operator()(uint32_t* p) const { std::free(p); }
+
 void TwoPassQuantile::SetWindow(QuantileWindow w) {
   window_ = w;
-  window_counts_.clear();
+  window_counts_.reset();
+  window_buckets_ = 0;
   if (total_ > UINT32_MAX) window_ = QuantileWindow{};
-  if (!window_.empty()) window_counts_.resize(window_.last - window_.first + 1);
+  if (window_.empty()) return;
+  window_buckets_ = window_.last - window_.first + 1;
+  window_counts_.reset(static_cast<uint32_t*>(std::calloc(window_buckets_ << 16, sizeof(uint32_t))));
+  if (!window_counts_) throw std::bad_alloc();
 }
 
 void TwoPassQuantile::AddToWindow(const float* v, size_t n) {
   if (window_.empty()) return;
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t bits = FloatBits(v[i]);
-    const uint32_t rel = (bits >> 16) - window_.first;
-    if (rel >= window_counts_.size()) continue;
-    std::unique_ptr<uint32_t[]>& c = window_counts_[rel];
-    if (!c) c = std::make_unique<uint32_t[]>(65536);  // zeroed
-    ++c[bits & 0xffffu];
+  uint32_t* counts = window_counts_.get();
+  const uint32_t base = window_.first << 16;
+  const size_t size = window_buckets_ << 16;
+  // The counters span megabytes, which the sidecar writes keep pushing out of the caches,
+  // and the values fall on them at random: fetching the counter of a value this far ahead
+  // keeps that many misses in flight instead of one (half the time per value).
+  constexpr size_t kAhead = 64;
+  size_t i = 0;
+  for (; i + kAhead < n; ++i) {
+    const uint32_t ahead = FloatBits(v[i + kAhead]) - base;
+    if (ahead < size) __builtin_prefetch(counts + ahead, 1);
+    const uint32_t at = FloatBits(v[i]) - base;
+    if (at < size) ++counts[at];
+  }
+  for (; i < n; ++i) {
+    const uint32_t at = FloatBits(v[i]) - base;
+    if (at < size) ++counts[at];
   }
 }
 
@@ -323,12 +341,12 @@ bool TwoPassQuantile::ResolvedInPass1() {
   low.bucket[1] = bucket[1];
   for (int k = 0; k < 2; ++k) {
     if (bucket[k] < window_.first || bucket[k] > window_.last) return false;
-    const std::unique_ptr<uint32_t[]>& c = window_counts_[bucket[k] - window_.first];
+    const uint32_t* c = WindowCounts(bucket[k]);
     // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
     const int slot = (k == 1 && bucket[1] == bucket[0]) ? 0 : k;
     uint64_t n = 0;
     for (size_t i = 0; i < 65536; ++i) {
-      low.counts[slot][i] = c ? c[i] : 0;
+      low.counts[slot][i] = c[i];
       n += low.counts[slot][i];
     }
     // Every value of the bucket went through the window: the two counts must agree.
@@ -342,10 +360,11 @@ bool TwoPassQuantile::ResolvedByWindow() {
   if (total_ == 0) return true;
   if (window_.empty()) return false;
   // Values per window bucket; the ranks inside the window follow from the count below.
-  std::vector<uint64_t> in_bucket(window_counts_.size(), 0);
-  for (size_t i = 0; i < window_counts_.size(); ++i)
-    if (window_counts_[i])
-      for (size_t j = 0; j < 65536; ++j) in_bucket[i] += window_counts_[i][j];
+  std::vector<uint64_t> in_bucket(window_buckets_, 0);
+  for (size_t i = 0; i < window_buckets_; ++i) {
+    const uint32_t* c = WindowCounts(window_.first + static_cast<uint32_t>(i));
+    for (size_t j = 0; j < 65536; ++j) in_bucket[i] += c[j];
+  }
   LowBitsHistogram low;
   for (int k = 0; k < 2; ++k) {
     if (rank_[k] < below_) return false;
@@ -359,8 +378,8 @@ bool TwoPassQuantile::ResolvedByWindow() {
   for (int k = 0; k < 2; ++k) {
     // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
     if (k == 1 && low.bucket[1] == low.bucket[0]) break;
-    const std::unique_ptr<uint32_t[]>& c = window_counts_[low.bucket[k] - window_.first];
-    for (size_t j = 0; j < 65536; ++j) low.counts[k][j] = c[j];  // non-empty: it holds a rank
+    const uint32_t* c = WindowCounts(low.bucket[k]);
+    for (size_t j = 0; j < 65536; ++j) low.counts[k][j] = c[j];
   }
   low_ = std::move(low);
   return true;

@@ -132,9 +132,18 @@ class TwoPassQuantile {
   LowBitsHistogram low_;
   QuantileWindow window_;
   uint64_t below_ = 0;  // values below window_ (AddBelowWindow)
-  // Low-bit counts per window bucket, allocated when the bucket first gets a value.
-  // 32-bit: SetWindow keeps no window for 2^32 values or more, so none can overflow.
-  std::vector<std::unique_ptr<uint32_t[]>> window_counts_;
+  // Low-bit counts of the window's buckets, one after another: the count of the float
+  // with bits b is window_counts_[b - (window_.first << 16)]. calloc'd, so only the pages
+  // values fall on cost memory. 32-bit: SetWindow keeps no window for 2^32 values or
+  // more, so none can overflow.
+  struct FreeCounts {
+    void operator()(uint32_t* p) const;
+  };
+  std::unique_ptr<uint32_t[], FreeCounts> window_counts_;
+  size_t window_buckets_ = 0;
+  const uint32_t* WindowCounts(uint32_t bucket) const {
+    return window_counts_.get() + (size_t{bucket - window_.first} << 16);
+  }
   void FindBuckets(uint32_t bucket[2]);
 };
 
