@@ -170,7 +170,7 @@ bool NumpyWholePairwiseSum::Finish(float value, const float* avail, size_t n_ava
   return false;
 }
 
-void NumpyWholePairwiseSum::Add(const float* v, size_t n) {
+size_t NumpyWholePairwiseSum::Add(const float* v, size_t n) {
   size_t used = 0;
   while (used < n && need_ != 0) {
     if (leaf_fill_ == 0 && n - used >= need_) {
@@ -191,6 +191,98 @@ void NumpyWholePairwiseSum::Add(const float* v, size_t n) {
       Finish(s, v, n, &used);
     }
   }
+  return used;
+}
+
+bool NumpyWholePairwiseSum::AddNode(uint64_t size, float sum) {
+  if (need_ == 0 || leaf_fill_ != 0) return false;
+  // The nodes that start here: the current leaf, then each node on the path whose left
+  // child the one below is.
+  uint64_t node = need_;
+  size_t depth = path_.size();
+  while (node < size) {
+    if (depth == 0) return false;
+    const Frame& f = path_[depth - 1];
+    if (f.left_done || f.left_size != node) return false;
+    node = f.size;
+    --depth;
+  }
+  if (node != size) return false;
+  path_.resize(depth);
+  size_t used = 0;
+  Finish(sum, nullptr, 0, &used);
+  return true;
+}
+
+void NumpySumShape::Split(uint64_t lo, uint64_t hi, const float* v, NumpySumPart* part) const {
+  part->head = part->tail = 0;
+  part->nodes.clear();
+  hi = std::min(hi, total_);
+  if (lo >= hi) return;
+  if (rules_ != NumpyRules::kNumpy1_24) return Visit(0, total_, lo, hi, v, part);
+  constexpr uint64_t kBuffer = NumpyFloat32Sum::kBuffer;
+  for (uint64_t b = lo / kBuffer * kBuffer; b < hi; b += kBuffer)
+    Visit(b, std::min(kBuffer, total_ - b), lo, hi, v, part);
+}
+
+void NumpySumShape::Visit(uint64_t start, uint64_t size, uint64_t lo, uint64_t hi, const float* v,
+                          NumpySumPart* part) const {
+  const uint64_t end = start + size;
+  if (end <= lo || start >= hi) return;
+  if (lo <= start && end <= hi) {
+    part->nodes.push_back({size, NumpyPairwiseSum(v + (start - lo), size)});
+    return;
+  }
+  if (size <= 128) {  // a leaf the run cuts: its values go on in order
+    if (start < lo) {
+      part->head = std::min(end, hi) - lo;
+      std::memcpy(part->head_values, v, part->head * sizeof(float));
+    } else {
+      part->tail = hi - start;
+      std::memcpy(part->tail_values, v + (start - lo), part->tail * sizeof(float));
+    }
+    return;
+  }
+  const uint64_t left = SplitAt(size);
+  Visit(start, left, lo, hi, v, part);
+  Visit(start + left, size - left, lo, hi, v, part);
+}
+
+namespace {
+uint64_t FirstTree(uint64_t total, NumpyRules rules) {
+  return rules == NumpyRules::kNumpy1_24 ? std::min<uint64_t>(total, NumpyFloat32Sum::kBuffer) : total;
+}
+}  // namespace
+
+NumpyMean::NumpyMean(uint64_t total, NumpyRules rules)
+    : rules_(rules), left_(total - FirstTree(total, rules)), tree_(FirstTree(total, rules)) {}
+
+void NumpyMean::NextTree() {
+  if (rules_ != NumpyRules::kNumpy1_24) return;
+  acc_ += tree_.Sum();
+  if (left_ == 0) return;  // the last: tree_ stays done
+  const uint64_t size = std::min<uint64_t>(left_, NumpyFloat32Sum::kBuffer);
+  tree_ = NumpyWholePairwiseSum(size);
+  left_ -= size;
+}
+
+void NumpyMean::Add(const float* v, size_t n) {
+  while (n > 0 && !tree_.done()) {
+    const size_t used = tree_.Add(v, n);
+    v += used;
+    n -= used;
+    if (tree_.done()) NextTree();
+  }
+}
+
+bool NumpyMean::AddPart(const NumpySumPart& part) {
+  Add(part.head_values, part.head);
+  for (const NumpySumPart::Node& node : part.nodes) {
+    if (!tree_.AddNode(node.size, node.sum)) return false;
+    if (tree_.done()) NextTree();
+  }
+  Add(part.tail_values, part.tail);
+  return true;
 }
 
 }  // namespace embed2onnx

@@ -13,7 +13,9 @@
 // values, without the 8192-element buffers (NumpyWholePairwiseSum). np.mean divides the
 // same way in both (float64, then float32).
 //
-// Values must be added in array order; pieces may be of any size.
+// Values must be added in array order; pieces may be of any size. A worker can also sum
+// its run of the array where it is, as whole nodes of numpy's tree (NumpySumShape), and
+// hand those in order to NumpyMean::AddPart: the same float, bit for bit.
 #pragma once
 
 #include <array>
@@ -35,6 +37,8 @@ float NumpyPairwiseSum(const float* a, size_t n);
 // fast one to.
 float NumpyPairwiseSumReference(const float* a, size_t n);
 
+// numpy 1.24's sum as that numpy computes it, copying the values into its own buffers:
+// what the tests hold NumpyMean's 1.24 rules to.
 class NumpyFloat32Sum {
  public:
   static constexpr size_t kBuffer = 8192;
@@ -56,8 +60,13 @@ class NumpyFloat32Sum {
 class NumpyWholePairwiseSum {
  public:
   explicit NumpyWholePairwiseSum(uint64_t total);
-  // REQUIRES: at most `total` values in all.
-  void Add(const float* v, size_t n);
+  // Takes values in order until the root is done; returns how many it took.
+  size_t Add(const float* v, size_t n);
+  // The sum of the next `size` values, a node of the tree that starts where the values
+  // so far end (NumpySumShape::Split finds them). False, and nothing changed, when no
+  // node of that size starts there.
+  bool AddNode(uint64_t size, float sum);
+  bool done() const { return need_ == 0; }
   // REQUIRES: all `total` values added.
   float Sum() const { return sum_; }
   float Mean(uint64_t count) const {
@@ -82,25 +91,62 @@ class NumpyWholePairwiseSum {
   float sum_ = 0.0f;
 };
 
-// np.mean of `total` float32 values fed in array order, under either numpy's rules.
+// A run of values [lo, hi) of the array, summed where it is (by a worker, while the
+// values are in its cache) as far as numpy's tree allows: the whole nodes inside it, and
+// the values of the (at most two) leaves it cuts, which NumpyMean::AddPart finishes in
+// array order with the runs before and after.
+struct NumpySumPart {
+  struct Node {
+    uint64_t size;
+    float sum;
+  };
+  // Values [lo, lo + head): the end of a leaf that began before lo (or all of the run,
+  // when it lies inside one leaf).
+  float head_values[128];
+  size_t head = 0;
+  std::vector<Node> nodes;  // then these, in order
+  // Values [hi - tail, hi): the start of a leaf that ends after hi.
+  float tail_values[128];
+  size_t tail = 0;
+};
+
+// The shape of numpy's sum over `total` values under `rules`: 2.4's one tree, or 1.24's
+// tree per 8192-value buffer.
+class NumpySumShape {
+ public:
+  NumpySumShape(uint64_t total, NumpyRules rules) : total_(total), rules_(rules) {}
+  // Sums values v[0..hi - lo), which are [lo, hi) of the array, into *part.
+  void Split(uint64_t lo, uint64_t hi, const float* v, NumpySumPart* part) const;
+
+ private:
+  void Visit(uint64_t start, uint64_t size, uint64_t lo, uint64_t hi, const float* v,
+             NumpySumPart* part) const;
+  uint64_t total_;
+  NumpyRules rules_;
+};
+
+// np.mean of `total` float32 values fed in array order, under either numpy's rules:
+// as values (Add) or as parts summed elsewhere (AddPart), in any mix.
 class NumpyMean {
  public:
-  NumpyMean(uint64_t total, NumpyRules rules) : rules_(rules), whole_(total) {}
-  void Add(const float* v, size_t n) {
-    if (rules_ == NumpyRules::kNumpy1_24)
-      buffered_.Add(v, n);
-    else
-      whole_.Add(v, n);
-  }
+  NumpyMean(uint64_t total, NumpyRules rules);
+  void Add(const float* v, size_t n);
+  // REQUIRES: `part` is NumpySumShape(total, rules).Split of the values that come next.
+  // False when it does not fit where the values so far end.
+  bool AddPart(const NumpySumPart& part);
   // REQUIRES: all `total` values added (numpy 2.4's tree needs them all).
   float Mean(uint64_t count) const {
-    return rules_ == NumpyRules::kNumpy1_24 ? buffered_.Mean(count) : whole_.Mean(count);
+    return static_cast<float>(static_cast<double>(Sum()) / static_cast<double>(count));
   }
 
  private:
+  float Sum() const { return rules_ == NumpyRules::kNumpy1_24 ? acc_ : tree_.Sum(); }
+  // numpy 1.24: the tree of the buffer just finished joins the running sum.
+  void NextTree();
   NumpyRules rules_;
-  NumpyFloat32Sum buffered_;
-  NumpyWholePairwiseSum whole_;
+  uint64_t left_;               // values not yet in a tree
+  NumpyWholePairwiseSum tree_;  // the tree being summed
+  float acc_ = 0.0f;            // numpy 1.24: the finished buffers' sums, added in order
 };
 
 }  // namespace embed2onnx

@@ -92,5 +92,72 @@ TEST(NumpySumTest, ReleasesDifferOnLargeArrays) {
   EXPECT_NEAR(old_sum.Sum(), new_sum.Sum(), 1e-5 * old_sum.Sum());
 }
 
+// Runs summed where they are (NumpySumShape::Split) and joined in order (AddPart), mixed
+// with runs added as values, give np.mean's float under both releases, bit for bit,
+// whatever the runs: one value, a leaf, whole 8192-value buffers, rows of odd widths.
+TEST(NumpySumTest, PartsSummedApartEqualTheWholeSum) {
+  std::mt19937 rng(17);
+  std::exponential_distribution<float> dist(1000.0f);
+  auto same = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (NumpyRules rules : {NumpyRules::kNumpy2_4, NumpyRules::kNumpy1_24}) {
+    for (uint64_t total : {0u, 1u, 7u, 8u, 127u, 128u, 129u, 1000u, 8192u, 8193u, 16384u, 100003u, 262147u}) {
+      std::vector<float> v(total);
+      for (float& x : v) x = dist(rng);
+      float want;
+      if (rules == NumpyRules::kNumpy1_24) {
+        NumpyFloat32Sum ref;
+        ref.Add(v.data(), v.size());
+        want = ref.Mean(total);
+      } else {
+        want = static_cast<float>(static_cast<double>(NumpyPairwiseSum(v.data(), total)) / total);
+      }
+      const NumpySumShape shape(total, rules);
+      for (size_t run : {1u, 5u, 128u, 129u, 2048u * 8u, 3u * 8192u + 5u, 0u}) {
+        NumpyMean mean(total, rules);
+        std::uniform_int_distribution<size_t> len(0, 40000);
+        NumpySumPart part;
+        size_t parts = 0;
+        for (uint64_t i = 0; i < total;) {
+          const uint64_t n = std::min<uint64_t>(run ? run : len(rng), total - i);
+          if (parts++ % 5 == 4) {
+            mean.Add(v.data() + i, n);  // now and then as values
+          } else {
+            shape.Split(i, i + n, v.data() + i, &part);
+            ASSERT_LE(part.head, 127u);
+            ASSERT_LE(part.tail, 127u);
+            // A run holds few nodes: at most two per level of the tree.
+            ASSERT_LE(part.nodes.size(), 64u) << "run " << n;
+            uint64_t covered = part.head + part.tail;
+            for (const NumpySumPart::Node& node : part.nodes) covered += node.size;
+            ASSERT_EQ(covered, n);
+            ASSERT_TRUE(mean.AddPart(part)) << "total " << total << " at " << i;
+          }
+          i += n;
+        }
+        if (total > 0)
+          EXPECT_TRUE(same(mean.Mean(total), want))
+              << NumpyRulesName(rules) << " total " << total << " run " << run;
+      }
+    }
+  }
+}
+
+// A node that cannot start where the values so far end is refused, and changes nothing.
+TEST(NumpySumTest, AMisplacedNodeIsRefused) {
+  std::vector<float> v(1024, 0.25f);
+  NumpyWholePairwiseSum s(v.size());
+  EXPECT_FALSE(s.AddNode(3, 1.0f));     // the first leaf holds 128 values
+  EXPECT_FALSE(s.AddNode(2048, 1.0f));  // larger than the tree
+  EXPECT_EQ(s.Add(v.data(), 64), 64u);  // inside the first leaf: no node starts here
+  EXPECT_FALSE(s.AddNode(64, 16.0f));
+  EXPECT_EQ(s.Add(v.data(), 64), 64u);
+  EXPECT_TRUE(s.AddNode(128, 32.0f));     // the second leaf
+  EXPECT_TRUE(s.AddNode(256, 64.0f));     // the right half of the left half
+  EXPECT_FALSE(s.AddNode(1024, 256.0f));  // the root began long before
+  EXPECT_TRUE(s.AddNode(512, 128.0f));
+  EXPECT_TRUE(s.done());
+  EXPECT_EQ(s.Sum(), NumpyPairwiseSum(v.data(), v.size()));
+}
+
 }  // namespace
 }  // namespace embed2onnx
