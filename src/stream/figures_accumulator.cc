@@ -1,6 +1,7 @@
 #include "stream/figures_accumulator.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace embed2onnx {
 
@@ -16,6 +17,7 @@ FiguresAccumulator::FiguresAccumulator(uint64_t rows, uint64_t cols, int workers
       cosine_(cosine),
       workers_(static_cast<size_t>(std::max(workers, 1))),
       quantile_(rows * cols, 0.99, rules),
+      shape_(rows * cols, rules),
       sum_(rows * cols, rules) {}
 
 void FiguresAccumulator::GuessWindow(std::vector<float>& sample_errors) {
@@ -28,21 +30,21 @@ void FiguresAccumulator::GuessWindow(std::vector<float>& sample_errors) {
     for (Worker& w : workers_) w.high.reset();
 }
 
-void FiguresAccumulator::Keep(Worker& w, const QuantileWindow& window, const float* errs, size_t n,
+void FiguresAccumulator::Keep(KeptValues* kept, const QuantileWindow& window, const float* errs, size_t n,
                               uint64_t* below) {
-  if (w.capacity < w.kept_n + n) {
+  if (kept->capacity < kept->n + n) {
     // A worker hands over its rows of a chunk a block at a time: grow by doubling, so
     // the copies cost no more than the values, and the capacity soon covers a chunk.
-    const size_t capacity = std::max(2 * w.capacity, w.kept_n + n);
+    const size_t capacity = std::max(2 * kept->capacity, kept->n + n);
     std::unique_ptr<float[]> grown(new float[capacity]);
-    std::copy(w.kept.get(), w.kept.get() + w.kept_n, grown.get());
-    w.kept = std::move(grown);
-    w.capacity = capacity;
+    std::copy(kept->values.get(), kept->values.get() + kept->n, grown.get());
+    kept->values = std::move(grown);
+    kept->capacity = capacity;
   }
-  w.kept_n += window.Filter(errs, n, w.kept.get() + w.kept_n, below);
+  kept->n += window.Filter(errs, n, kept->values.get() + kept->n, below);
 }
 
-void FiguresAccumulator::CountPass1(int worker, const float* errs, size_t n) {
+void FiguresAccumulator::CountPass1(int worker, const float* errs, size_t n, KeptValues* kept) {
   Worker& w = workers_[static_cast<size_t>(worker)];
   w.max = RunningMax(errs, n, w.max);
   // With a window, pass 1 counts only what falls below it and keeps what falls inside;
@@ -50,29 +52,28 @@ void FiguresAccumulator::CountPass1(int worker, const float* errs, size_t n) {
   if (quantile_.window().empty())
     w.high->Add(errs, n);
   else
-    Keep(w, quantile_.window(), errs, n, &w.below);
+    Keep(kept, quantile_.window(), errs, n, &w.below);
 }
 
-void FiguresAccumulator::CountPass2(int worker, const float* errs, size_t n) {
-  Worker& w = workers_[static_cast<size_t>(worker)];
+void FiguresAccumulator::CountPass2(int worker, const float* errs, size_t n, KeptValues* kept) {
   if (stage_ == Stage::kHighBits)
-    w.high->Add(errs, n);
+    workers_[static_cast<size_t>(worker)].high->Add(errs, n);
   else
-    Keep(w, pass2_window_, errs, n, nullptr);
+    Keep(kept, pass2_window_, errs, n, nullptr);
 }
 
-void FiguresAccumulator::EndChunk() {
-  for (Worker& w : workers_) {
-    if (stage_ == Stage::kLowBits)
-      quantile_.AddPass2(w.kept.get(), w.kept_n);
-    else if (stage_ == Stage::kFirst)
-      quantile_.AddToWindow(w.kept.get(), w.kept_n);
-    w.kept_n = 0;
-  }
+void FiguresAccumulator::AddKept(KeptValues* kept) {
+  if (stage_ == Stage::kLowBits)
+    quantile_.AddPass2(kept->values.get(), kept->n);
+  else if (stage_ == Stage::kFirst)
+    quantile_.AddToWindow(kept->values.get(), kept->n);
+  kept->n = 0;
 }
 
-void FiguresAccumulator::AddInOrder(const float* errs, size_t n, const double* row_cosines, size_t rows) {
-  sum_.Add(errs, n);
+void FiguresAccumulator::AddInOrder(const NumpySumPart* parts, size_t count, const double* row_cosines,
+                                    size_t rows) {
+  for (size_t i = 0; i < count; ++i)
+    if (!sum_.AddPart(parts[i])) throw std::logic_error("numpy's mean: a part out of table order");
   if (cosine_)
     for (size_t r = 0; r < rows; ++r) cosine_sum_ += row_cosines[r];
 }

@@ -67,8 +67,9 @@ struct Slot {
   std::vector<uint8_t> raw;
   std::vector<float> values;
   std::vector<std::vector<std::vector<uint8_t>>> encoded;  // [tier][streamed initializer]
-  std::vector<std::vector<float>> errors;                  // [quantised tier] rows * d
+  std::vector<std::vector<NumpySumPart>> sums;             // [quantised tier][block]
   std::vector<std::vector<double>> cosines;                // [quantised tier] per row
+  std::vector<std::vector<KeptValues>> kept;               // [quantised tier][worker]
   Status status;                                           // the reader's, for this chunk
   uint64_t chunk = 0;                                      // its index in the pass
   int lanes_pending = 0;                                   // sink lanes still to take it
@@ -138,18 +139,23 @@ class Runner {
         for (int i = 0; i < tiers_[t].tier->num_streamed && !StoresFloat32Table(t) && !StoresSourceBits(t);
              ++i)
           s.encoded[t].emplace_back(chunk_rows_ * RowBytes(t, i));
-      for (size_t t : stats_) {
-        s.errors.emplace_back(chunk_rows_ * d_);
-        s.cosines.emplace_back(tiers_[t].tier->report_cosine ? chunk_rows_ : 0);
-      }
+      for (size_t t : stats_) s.cosines.emplace_back(tiers_[t].tier->report_cosine ? chunk_rows_ : 0);
     }
     PlanSinkLanes();
     stages_.sinks_per_lane.assign(lanes_.size(), 0.0);
     // Workers: the encoders, then the lanes (which encode blocks while they wait).
     workers_ = pool_.size() + static_cast<int>(lanes_.size());
     block_rows_ = std::max<size_t>(1, kBlockFloats / d_);
+    for (Slot& s : slots_)
+      s.sums.assign(stats_.size(), std::vector<NumpySumPart>((chunk_rows_ + block_rows_ - 1) / block_rows_));
+    errors_.resize(static_cast<size_t>(workers_));
+    for (std::vector<float>& e : errors_) e.resize(std::min<uint64_t>(block_rows_, chunk_rows_) * d_);
     for (size_t t : stats_)
       figures_.emplace_back(src_.rows(), d_, workers_, tiers_[t].tier->report_cosine, opts_.numpy);
+    for (Slot& s : slots_) {
+      s.kept.resize(stats_.size());
+      for (std::vector<KeptValues>& per_worker : s.kept) per_worker.resize(static_cast<size_t>(workers_));
+    }
     refine_.assign(tiers_.size(), 0);
     overflow_.assign(static_cast<size_t>(workers_), std::vector<Overflow>(tiers_.size()));
     scratch_.resize(static_cast<size_t>(workers_));
@@ -227,10 +233,11 @@ class Runner {
   // on one thread, in table order (buffered writes to one file take its inode's lock, so
   // splitting one file between threads would only make them wait); the lanes are
   // balanced by the bytes per row their tiers store, largest first. The in-order
-  // figures (numpy's means and the cosines) go to the least loaded lane, ahead of its
-  // sinks: a lane takes the chunks in table order too, and a thread of their own would
-  // be one more hand-over per chunk (and one more thread for two cores to share).
-  // There is always one lane, without sinks if no tier has one.
+  // figures (the p99 windows' counts of what a chunk kept, the parts of numpy's means
+  // the workers summed, the cosines) go to the least loaded lane, ahead of its sinks: a
+  // lane takes the chunks in table order too, and a thread of their own would be one
+  // more hand-over per chunk (and one more thread for two cores to share). There is
+  // always one lane, without sinks if no tier has one.
   void PlanSinkLanes() {
     std::vector<std::pair<uint64_t, size_t>> by_bytes;  // (bytes per row, tier)
     for (size_t t = 0; t < tiers_.size(); ++t) {
@@ -401,6 +408,8 @@ class Runner {
     for (size_t t = 0; t < tiers_.size(); ++t)
       s.skip[t] = pass == Pass::kFirst ? dead_[t].load() : !refine_[t];
     s.bad.assign(static_cast<size_t>(workers_), -1);
+    for (std::vector<KeptValues>& per_worker : s.kept)
+      for (KeptValues& kept : per_worker) kept.n = 0;  // a tier skipped or dead left some
     s.blocks = (s.rows + block_rows_ - 1) / block_rows_;
     s.next_block = 0;
     s.stop_at = SIZE_MAX;
@@ -430,8 +439,12 @@ class Runner {
       const uint64_t at = static_cast<uint64_t>(first_bad);
       return NonFiniteWeight(src_, at / d_, at % d_);
     }
-    for (size_t k = 0; k < stats_.size(); ++k)
-      if (!s.skip[stats_[k]]) figures_[k].EndChunk();
+    // Pass 1 counts what the chunk kept in its in-order stage, on a lane, while this
+    // thread goes on to the next chunk; a later pass has no lanes.
+    if (pass == Pass::kRefine)
+      for (size_t k = 0; k < stats_.size(); ++k)
+        if (!s.skip[stats_[k]])
+          for (KeptValues& kept : s.kept[k]) figures_[k].AddKept(&kept);
     return Status::Ok();
   }
 
@@ -488,7 +501,7 @@ class Runner {
       if (skip[t]) continue;
       const PassTier& pt = tiers_[t];
       for (int i = 0; i < pt.tier->num_streamed; ++i) outs[i] = Encoded(s, t, i, b);
-      float* errs = s.errors[k].data() + b * d_;
+      float* errs = errors_[static_cast<size_t>(w)].data();  // the tier's errors of the block
       const bool cosine = pass == Pass::kFirst && pt.tier->report_cosine;
       if (pt.tier->abs_errors && !cosine) {
         pt.tier->abs_errors(outs, n, d_, pt.params, vals, errs);
@@ -498,10 +511,12 @@ class Runner {
           for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
         AbsErrorsInPlace(vals, n * d_, errs);
       }
-      if (pass == Pass::kFirst)
-        figures_[k].CountPass1(w, errs, n * d_);
-      else
-        figures_[k].CountPass2(w, errs, n * d_);
+      if (pass == Pass::kFirst) {
+        figures_[k].CountPass1(w, errs, n * d_, &s.kept[k][static_cast<size_t>(w)]);
+        figures_[k].SumPart((s.first + b) * d_, errs, n * d_, &s.sums[k][b / block_rows_]);
+      } else {
+        figures_[k].CountPass2(w, errs, n * d_, &s.kept[k][static_cast<size_t>(w)]);
+      }
     }
     if (pass == Pass::kFirst && max_abs >= FloatBits(kNarrowestFloatMax)) CountOverflow(s, b, n, w, skip);
     return true;
@@ -530,12 +545,14 @@ class Runner {
     }
   }
 
-  // Pass 1's in-order stage, on the figures lane: the means and cosines, in table order.
+  // Pass 1's in-order stage, on the figures lane: the counts of what the chunk left in
+  // each p99 window, then the means and cosines, in table order.
   void AddFiguresInOrder(Slot& s) {
     BusyTimer busy{&stages_.figures};
     for (size_t k = 0; k < stats_.size(); ++k) {
       if (dead_[stats_[k]]) continue;
-      figures_[k].AddInOrder(s.errors[k].data(), s.rows * d_, s.cosines[k].data(), s.rows);
+      for (KeptValues& kept : s.kept[k]) figures_[k].AddKept(&kept);
+      figures_[k].AddInOrder(s.sums[k].data(), s.blocks, s.cosines[k].data(), s.rows);
     }
   }
 
@@ -625,6 +642,7 @@ class Runner {
   std::vector<char> refine_;                     // [tier]: pass 2 re-encodes it
   std::vector<std::vector<Overflow>> overflow_;  // [worker][tier]
   std::vector<std::vector<float>> scratch_;      // [worker]
+  std::vector<std::vector<float>> errors_;       // [worker]: a block's errors, one tier at a time
   std::vector<TierPassResult> results_;
   PassStageSeconds stages_;                 // each field written by one thread at a time
   std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
