@@ -59,6 +59,9 @@ float RunningMaxPortable(const float* v, size_t n, float m);
 double RowCosine(const float* x, const float* y, size_t n);
 // The same without vector instructions: what the tests hold the AVX path to.
 double RowCosinePortable(const float* x, const float* y, size_t n);
+// RowCosine of each of `rows` consecutive rows of n values: out[r] for rows x + r * n
+// and y + r * n, the same doubles, computed a few rows side by side.
+void RowCosines(const float* x, const float* y, size_t rows, size_t n, double* out);
 
 // One worker's counts for pass 1; merged into TwoPassQuantile in any order.
 struct HighBitsHistogram {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "numerics/half.h"
@@ -116,11 +117,15 @@ TEST(ErrorStatsTest, BelowCountAndWindowSettleTheP99OrFallBack) {
     const bool settled =
         BelowCountThenMaybeTwoMore(v, QuantileWindow::Around(static_cast<float>(expect * 1.05), 16), &got);
     // (n = 2 and 101: the two values the p99 lies between are far apart)
-    if (n != 2 && n != 101) EXPECT_TRUE(settled) << "n=" << n;
+    if (n != 2 && n != 101) {
+      EXPECT_TRUE(settled) << "n=" << n;
+    }
     EXPECT_EQ(got, expect) << "n=" << n;
     for (QuantileWindow w : {QuantileWindow::Around(static_cast<float>(expect * 0.01), 4),
                              QuantileWindow::Around(static_cast<float>(expect * 100), 4), QuantileWindow{}}) {
-      if (n > 2) EXPECT_FALSE(BelowCountThenMaybeTwoMore(v, w, &got)) << "n=" << n;
+      if (n > 2) {
+        EXPECT_FALSE(BelowCountThenMaybeTwoMore(v, w, &got)) << "n=" << n;
+      }
       EXPECT_EQ(got, expect) << "n=" << n << " window " << w.first << ".." << w.last;
     }
   }
@@ -318,6 +323,27 @@ TEST(ErrorStatsTest, RowCosineInFourLanes) {
   EXPECT_EQ(RowCosine(zero.data(), one.data(), 8), 0.0);
   EXPECT_EQ(RowCosine(one.data(), one.data(), 8), 1.0);
   EXPECT_EQ(RowCosinePortable(zero.data(), one.data(), 8), 0.0);
+}
+
+// Rows side by side: each row's cosine is RowCosinePortable's double, bit for bit, for
+// odd and even row counts, widths with and without a tail, and zero rows among them.
+TEST(ErrorStatsTest, RowCosinesEqualOneRowAtATime) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (size_t n : {1u, 3u, 4u, 6u, 64u, 2047u, 2048u}) {
+    for (size_t rows : {1u, 2u, 3u, 8u}) {
+      std::vector<float> x(rows * n), y(rows * n);
+      for (size_t j = 0; j < x.size(); ++j) x[j] = dist(rng), y[j] = x[j] + 0.1f * dist(rng);
+      if (rows > 2) std::fill(x.begin() + n, x.begin() + 2 * n, 0.0f);  // row 1: x zero
+      std::vector<double> got(rows, -2.0);
+      RowCosines(x.data(), y.data(), rows, n, got.data());
+      for (size_t r = 0; r < rows; ++r) {
+        const double want = RowCosinePortable(x.data() + r * n, y.data() + r * n, n);
+        EXPECT_EQ(std::memcmp(&got[r], &want, sizeof want), 0)
+            << "n " << n << " rows " << rows << " row " << r;
+      }
+    }
+  }
 }
 
 TEST(ErrorStatsTest, LerpMatchesNumpyForm) {

@@ -507,8 +507,7 @@ class Runner {
         pt.tier->abs_errors(outs, n, d_, pt.params, vals, errs);
       } else {
         pt.tier->decode(outs, n, d_, pt.params, errs);
-        if (cosine)
-          for (size_t r = 0; r < n; ++r) s.cosines[k][b + r] = RowCosine(vals + r * d_, errs + r * d_, d_);
+        if (cosine) RowCosines(vals, errs, n, d_, s.cosines[k].data() + b);
         AbsErrorsInPlace(vals, n * d_, errs);
       }
       if (pass == Pass::kFirst) {
