@@ -46,9 +46,9 @@ class FiguresAccumulator {
   FiguresAccumulator(uint64_t rows, uint64_t cols, int workers, bool cosine,
                      NumpyRules rules = kDefaultNumpyRules);
 
-  // `sample_errors` (reordered): |error| of rows spread over the table. A poor guess
-  // costs pass 2, never exactness; without one pass 2 always runs.
-  void GuessWindow(std::vector<float>& sample_errors);
+  // `sample_errors`: |error| of rows spread over the table. A poor guess costs pass 2,
+  // never exactness; without one pass 2 always runs.
+  void GuessWindow(const std::vector<float>& sample_errors);
 
   void CountPass1(int worker, const float* errs, size_t n, KeptValues* kept);
   void CountPass2(int worker, const float* errs, size_t n, KeptValues* kept);
