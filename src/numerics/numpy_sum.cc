@@ -102,6 +102,7 @@ float NumpyPairwiseSum(const float* a, size_t n) {
 }
 
 void NumpyFloat32Sum::Add(const float* v, size_t n) {
+  if (n == 0) return;  // v may be null (an empty vector's data())
   if (fill_) {
     size_t take = std::min(n, kBuffer - fill_);
     std::memcpy(buf_.data() + fill_, v, take * sizeof(float));
