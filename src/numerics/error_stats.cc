@@ -246,7 +246,9 @@ QuantileWindow QuantileWindow::Around(float guess, uint32_t half_width) {
   return w;
 }
 
-size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out, uint64_t* below) const {
+size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out, uint64_t* below,
+                                      float* max) const {
+  if (max) *max = RunningMaxPortable(v, n, *max);
   if (empty()) return 0;
   const uint32_t span = last - first;
   size_t k = 0;
@@ -262,6 +264,19 @@ size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out, uint
 
 #if defined(__x86_64__)
 namespace {
+// The filter's last values, one at a time, as FilterPortable takes them.
+size_t FilterTail(const float* v, size_t n, uint32_t first, uint32_t span, float* out, uint64_t* under,
+                  float* m) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    out[k] = v[i];
+    k += ((FloatBits(v[i]) >> 16) - first) <= span;
+    *under += (FloatBits(v[i]) >> 16) < first;
+    *m = v[i] > *m ? v[i] : *m;
+  }
+  return k;
+}
+
 // For each 8-bit mask of kept lanes, the lane indices that move them to the front.
 struct LeftPackTable {
   uint32_t lanes[256][8];
@@ -275,15 +290,20 @@ struct LeftPackTable {
   }
 };
 
+// The running max rides along: maxps(x, m) is x > m ? x : m lane by lane, and the lanes
+// join in any order, since NaN never wins and there is no -0.
 __attribute__((target("avx2"))) size_t FilterAvx2(const float* v, size_t n, uint32_t first, uint32_t span,
-                                                  float* out, uint64_t* below) {
+                                                  float* out, uint64_t* below, float* max) {
   static const LeftPackTable table;
   const __m256i vfirst = _mm256_set1_epi32(static_cast<int>(first)),
                 vspan = _mm256_set1_epi32(static_cast<int>(span));
+  float m = max ? *max : 0.0f;
+  __m256 vmax = _mm256_set1_ps(m);
   size_t k = 0, i = 0;
   uint64_t under = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(v + i);
+    vmax = _mm256_max_ps(x, vmax);
     const __m256i high = _mm256_srli_epi32(_mm256_castps_si256(x), 16);
     const __m256i rel = _mm256_sub_epi32(high, vfirst);
     // rel <= span as unsigned numbers, as in FilterPortable.
@@ -296,23 +316,82 @@ __attribute__((target("avx2"))) size_t FilterAvx2(const float* v, size_t n, uint
     const int lt = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(vfirst, high)));
     under += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(lt)));
   }
-  for (; i < n; ++i) {
-    out[k] = v[i];
-    k += ((FloatBits(v[i]) >> 16) - first) <= span;
-    under += (FloatBits(v[i]) >> 16) < first;
-  }
+  float lanes[8];
+  _mm256_storeu_ps(lanes, vmax);
+  for (float l : lanes) m = l > m ? l : m;
+  k += FilterTail(v + i, n - i, first, span, out + k, &under, &m);
   if (below) *below += under;
+  if (max) *max = m;
   return k;
+}
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*, which -Wmaybe-uninitialized
+// reports at every inlined call (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+// Sixteen lanes, with the kept ones packed in a register (vcompressps to a register is
+// fast where its form that stores to memory is not, on AMD's Zen 4).
+__attribute__((target("avx512f"))) size_t FilterAvx512(const float* v, size_t n, uint32_t first,
+                                                       uint32_t span, float* out, uint64_t* below,
+                                                       float* max) {
+  const __m512i vfirst = _mm512_set1_epi32(static_cast<int>(first)),
+                vspan = _mm512_set1_epi32(static_cast<int>(span));
+  float m = max ? *max : 0.0f;
+  __m512 vmax = _mm512_set1_ps(m);
+  size_t k = 0, i = 0;
+  uint64_t under = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(v + i);
+    vmax = _mm512_max_ps(x, vmax);
+    const __m512i high = _mm512_srli_epi32(_mm512_castps_si512(x), 16);
+    const __mmask16 inside = _mm512_cmple_epu32_mask(_mm512_sub_epi32(high, vfirst), vspan);
+    _mm512_storeu_ps(out + k, _mm512_maskz_compress_ps(inside, x));  // k + 16 <= i + 16 <= n
+    k += static_cast<size_t>(__builtin_popcount(inside));
+    under += static_cast<uint64_t>(__builtin_popcount(_mm512_cmplt_epu32_mask(high, vfirst)));
+  }
+  float lanes[16];
+  _mm512_storeu_ps(lanes, vmax);
+  for (float l : lanes) m = l > m ? l : m;
+  k += FilterTail(v + i, n - i, first, span, out + k, &under, &m);
+  if (below) *below += under;
+  if (max) *max = m;
+  return k;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+bool HaveAvx512() {
+  static const bool have = __builtin_cpu_supports("avx512f");
+  return have;
 }
 }  // namespace
 #endif
 
-size_t QuantileWindow::Filter(const float* v, size_t n, float* out, uint64_t* below) const {
-  if (empty()) return 0;
+bool QuantileWindow::FilterOn(int vector_bits, const float* v, size_t n, float* out, uint64_t* below,
+                              float* max, size_t* kept) const {
 #if defined(__x86_64__)
-  if (HaveAvx2()) return FilterAvx2(v, n, first, last - first, out, below);
+  if (vector_bits == 512 ? !HaveAvx512() : vector_bits != 256 || !HaveAvx2()) return false;
+  if (empty()) {
+    if (max) *max = RunningMax(v, n, *max);
+    *kept = 0;
+  } else {
+    *kept = (vector_bits == 512 ? FilterAvx512 : FilterAvx2)(v, n, first, last - first, out, below, max);
+  }
+  return true;
+#else
+  (void)vector_bits, (void)v, (void)n, (void)out, (void)below, (void)max, (void)kept;
+  return false;
 #endif
-  return FilterPortable(v, n, out, below);
+}
+
+size_t QuantileWindow::Filter(const float* v, size_t n, float* out, uint64_t* below, float* max) const {
+  size_t kept;
+  if (FilterOn(512, v, n, out, below, max, &kept) || FilterOn(256, v, n, out, below, max, &kept)) return kept;
+  return FilterPortable(v, n, out, below, max);
 }
 
 TwoPassQuantile::TwoPassQuantile(uint64_t total, double q, NumpyRules rules) : total_(total), rules_(rules) {

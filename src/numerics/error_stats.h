@@ -85,10 +85,16 @@ struct QuantileWindow {
   static QuantileWindow Around(float guess, uint32_t half_width);
   // Copies the values of v[0..n) that fall inside the window to out (room for n), in
   // order, and returns how many; with `below`, also adds to it how many fell below the
-  // window. Cheap enough to run on every value of pass 1 (AVX2 where the CPU has it).
-  size_t Filter(const float* v, size_t n, float* out, uint64_t* below = nullptr) const;
-  // The same without vector instructions: what the tests hold the AVX2 path to.
-  size_t FilterPortable(const float* v, size_t n, float* out, uint64_t* below = nullptr) const;
+  // window; with `max`, also sets it to RunningMax(v, n, *max), in the same sweep. Cheap
+  // enough to run on every value of pass 1 (AVX-512 or AVX2 where the CPU has it).
+  size_t Filter(const float* v, size_t n, float* out, uint64_t* below = nullptr, float* max = nullptr) const;
+  // The same without vector instructions: what the tests hold the vector paths to.
+  size_t FilterPortable(const float* v, size_t n, float* out, uint64_t* below = nullptr,
+                        float* max = nullptr) const;
+  // The same on `vector_bits`-wide instructions (256: AVX2, 512: AVX-512), for the tests:
+  // false, and nothing done, when this CPU has none.
+  bool FilterOn(int vector_bits, const float* v, size_t n, float* out, uint64_t* below, float* max,
+                size_t* kept) const;
 };
 
 // Exact quantile q of `total` non-negative, finite floats streamed once or twice.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "numerics/half.h"
 
@@ -251,8 +252,9 @@ TEST(ErrorStatsTest, WindowFilterKeepsExactlyTheValuesInItsBuckets) {
   EXPECT_LT(QuantileWindow::Around(3e38f, 8).last, FloatBits(INFINITY) >> 16);
 }
 
-// The vector filter keeps the same values in the same order as the portable one, for
-// windows that keep almost nothing, about half, and everything, at every tail length.
+// Every vector filter keeps the same values in the same order as the portable one, and
+// counts the same below and the same max, for windows that keep almost nothing, about
+// half, and everything, at every tail length.
 TEST(ErrorStatsTest, WindowFilterPathsAgree) {
   std::mt19937 rng(21);
   std::exponential_distribution<float> dist(100.0f);
@@ -262,16 +264,39 @@ TEST(ErrorStatsTest, WindowFilterPathsAgree) {
     for (QuantileWindow w :
          {QuantileWindow::Around(0.01f, 1), QuantileWindow::Around(0.01f, 64),
           QuantileWindow::Around(0.01f, 4000), QuantileWindow::Around(0.0f, 0), QuantileWindow{}}) {
-      std::vector<float> a(n + 1, -1.0f), b(n + 1, -1.0f);
-      uint64_t below_a = 3, below_b = 3, below_count = 3;
-      const size_t ka = w.Filter(v.data(), n, a.data(), &below_a);
-      const size_t kb = w.FilterPortable(v.data(), n, b.data(), &below_b);
-      ASSERT_EQ(ka, kb) << "n " << n << " window " << w.first << ".." << w.last;
+      std::vector<float> b(n + 1, -1.0f);
+      uint64_t below_b = 3, below_count = 3;
+      float max_b = 0.5f * dist(rng);
+      const float max_start = max_b;
+      const size_t kb = w.FilterPortable(v.data(), n, b.data(), &below_b, &max_b);
       for (float x : v) below_count += !w.empty() && (FloatBits(x) >> 16) < w.first;
-      EXPECT_EQ(below_a, below_count) << "n " << n;
       EXPECT_EQ(below_b, below_count) << "n " << n;
-      for (size_t i = 0; i < ka; ++i) ASSERT_EQ(FloatBits(a[i]), FloatBits(b[i])) << "n " << n << " at " << i;
-      EXPECT_EQ(a[n], -1.0f);  // nothing written past room for n
+      EXPECT_EQ(FloatBits(max_b), FloatBits(RunningMaxPortable(v.data(), n, max_start))) << "n " << n;
+      // The dispatched filter, then each vector build this CPU has (the dispatch takes
+      // only the widest).
+      for (int bits : {0, 256, 512}) {
+        std::vector<float> a(n + 1, -1.0f);
+        uint64_t below_a = 3;
+        float max_a = max_start;
+        size_t ka = 0;
+        if (bits == 0) {
+          ka = w.Filter(v.data(), n, a.data(), &below_a, &max_a);
+        } else if (!w.FilterOn(bits, v.data(), n, a.data(), &below_a, &max_a, &ka)) {
+          continue;
+        }
+        const std::string at = "n " + std::to_string(n) + " bits " + std::to_string(bits);
+        ASSERT_EQ(ka, kb) << at << " window " << w.first << ".." << w.last;
+        EXPECT_EQ(below_a, below_count) << at;
+        EXPECT_EQ(FloatBits(max_a), FloatBits(max_b)) << at;
+        for (size_t i = 0; i < ka; ++i) ASSERT_EQ(FloatBits(a[i]), FloatBits(b[i])) << at << " at " << i;
+        EXPECT_EQ(a[n], -1.0f) << at;  // nothing written past room for n
+        // Without the optional outputs, the same values kept.
+        std::vector<float> c(n + 1, -1.0f);
+        ASSERT_EQ(bits == 0 ? w.Filter(v.data(), n, c.data())
+                            : (w.FilterOn(bits, v.data(), n, c.data(), nullptr, nullptr, &ka), ka),
+                  kb)
+            << at;
+      }
     }
   }
 }

@@ -41,7 +41,7 @@ void FiguresAccumulator::GuessWindow(const std::vector<float>& sample_errors) {
 }
 
 void FiguresAccumulator::Keep(KeptValues* kept, const QuantileWindow& window, const float* errs, size_t n,
-                              uint64_t* below) {
+                              uint64_t* below, float* max) {
   if (kept->capacity < kept->n + n) {
     // A worker hands over its rows of a chunk a block at a time: grow by doubling, so
     // the copies cost no more than the values, and the capacity soon covers a chunk.
@@ -51,25 +51,27 @@ void FiguresAccumulator::Keep(KeptValues* kept, const QuantileWindow& window, co
     kept->values = std::move(grown);
     kept->capacity = capacity;
   }
-  kept->n += window.Filter(errs, n, kept->values.get() + kept->n, below);
+  kept->n += window.Filter(errs, n, kept->values.get() + kept->n, below, max);
 }
 
 void FiguresAccumulator::CountPass1(int worker, const float* errs, size_t n, KeptValues* kept) {
   Worker& w = workers_[static_cast<size_t>(worker)];
-  w.max = RunningMax(errs, n, w.max);
-  // With a window, pass 1 counts only what falls below it and keeps what falls inside;
-  // without one it counts every value's high bits, as the first of two passes.
-  if (quantile_.window().empty())
+  // With a window, pass 1 counts only what falls below it and keeps what falls inside
+  // (and the filter takes the max on its way); without one it counts every value's high
+  // bits, as the first of two passes.
+  if (quantile_.window().empty()) {
+    w.max = RunningMax(errs, n, w.max);
     w.high->Add(errs, n);
-  else
-    Keep(kept, quantile_.window(), errs, n, &w.below);
+  } else {
+    Keep(kept, quantile_.window(), errs, n, &w.below, &w.max);
+  }
 }
 
 void FiguresAccumulator::CountPass2(int worker, const float* errs, size_t n, KeptValues* kept) {
   if (stage_ == Stage::kHighBits)
     workers_[static_cast<size_t>(worker)].high->Add(errs, n);
   else
-    Keep(kept, pass2_window_, errs, n, nullptr);
+    Keep(kept, pass2_window_, errs, n, nullptr, nullptr);
 }
 
 void FiguresAccumulator::AddKept(KeptValues* kept) {

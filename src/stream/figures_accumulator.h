@@ -74,7 +74,7 @@ class FiguresAccumulator {
     uint64_t below = 0;  // pass 1: values below the window
   };
   static void Keep(KeptValues* kept, const QuantileWindow& window, const float* errs, size_t n,
-                   uint64_t* below);
+                   uint64_t* below, float* max);
   bool Finish();  // the p99 is known: false
 
   uint64_t rows_, values_;
