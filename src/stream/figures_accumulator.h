@@ -6,8 +6,8 @@
 //   CountPass1/2      worker w on its own rows, concurrently for distinct w (CountPass2
 //                     in every pass after the first), each into a KeptValues of its own;
 //   AddKept           for each KeptValues once its chunk is encoded, from one thread at
-//                     a time (in pass 1 the in-order stage, while the workers encode the
-//                     next chunk into another slot's);
+//                     a time (while the lanes write that chunk and before the workers
+//                     encode into the same KeptValues again);
 //   SumPart           pass 1, any worker, on the errors it holds;
 //   AddInOrder        pass 1, chunk after chunk in table order, from one thread;
 //   NeedsAnotherPass  after each pass: whether the p99 needs the table once more.

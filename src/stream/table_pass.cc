@@ -194,6 +194,7 @@ class Runner {
       }
     }
     result->tiers = std::move(results_);
+    stages_.figures += kept_seconds_;
     stages_.sinks = 0;
     for (double lane : stages_.sinks_per_lane) stages_.sinks += lane;
     result->stages = stages_;
@@ -233,11 +234,10 @@ class Runner {
   // on one thread, in table order (buffered writes to one file take its inode's lock, so
   // splitting one file between threads would only make them wait); the lanes are
   // balanced by the bytes per row their tiers store, largest first. The in-order
-  // figures (the p99 windows' counts of what a chunk kept, the parts of numpy's means
-  // the workers summed, the cosines) go to the least loaded lane, ahead of its sinks: a
-  // lane takes the chunks in table order too, and a thread of their own would be one
-  // more hand-over per chunk (and one more thread for two cores to share). There is
-  // always one lane, without sinks if no tier has one.
+  // figures (the parts of numpy's means the workers summed, the cosines) go to the
+  // least loaded lane, ahead of its sinks: a lane takes the chunks in table order too,
+  // and a thread of their own would be one more hand-over per chunk (and one more thread
+  // for two cores to share). There is always one lane, without sinks if no tier has one.
   void PlanSinkLanes() {
     std::vector<std::pair<uint64_t, size_t>> by_bytes;  // (bytes per row, tier)
     for (size_t t = 0; t < tiers_.size(); ++t) {
@@ -369,6 +369,9 @@ class Runner {
           s.state = Slot::kSinking;
         }
         s.cv.notify_all();
+        // Counted after the hand-over, while the lanes write the chunk (with three tiers
+        // the lane is the busier thread); this thread encodes the slot again only later.
+        CountKept(s);
       }
     });
     reader.join();
@@ -439,12 +442,8 @@ class Runner {
       const uint64_t at = static_cast<uint64_t>(first_bad);
       return NonFiniteWeight(src_, at / d_, at % d_);
     }
-    // Pass 1 counts what the chunk kept in its in-order stage, on a lane, while this
-    // thread goes on to the next chunk; a later pass has no lanes.
-    if (pass == Pass::kRefine)
-      for (size_t k = 0; k < stats_.size(); ++k)
-        if (!s.skip[stats_[k]])
-          for (KeptValues& kept : s.kept[k]) figures_[k].AddKept(&kept);
+    // Pass 1 counts what the chunk kept once the lanes have it (RunPass).
+    if (pass == Pass::kRefine) CountKept(s);
     return Status::Ok();
   }
 
@@ -544,13 +543,20 @@ class Runner {
     }
   }
 
-  // Pass 1's in-order stage, on the figures lane: the counts of what the chunk left in
-  // each p99 window, then the means and cosines, in table order.
+  // What each worker's rows of the slot's chunk left in each p99 window, into the
+  // window's counts; on the encoder thread, one chunk after another.
+  void CountKept(Slot& s) {
+    BusyTimer busy{&kept_seconds_};
+    for (size_t k = 0; k < stats_.size(); ++k)
+      if (!s.skip[stats_[k]])
+        for (KeptValues& kept : s.kept[k]) figures_[k].AddKept(&kept);
+  }
+
+  // Pass 1's in-order stage, on the figures lane: the means and cosines, in table order.
   void AddFiguresInOrder(Slot& s) {
     BusyTimer busy{&stages_.figures};
     for (size_t k = 0; k < stats_.size(); ++k) {
       if (dead_[stats_[k]]) continue;
-      for (KeptValues& kept : s.kept[k]) figures_[k].AddKept(&kept);
       figures_[k].AddInOrder(s.sums[k].data(), s.blocks, s.cosines[k].data(), s.rows);
     }
   }
@@ -644,6 +650,7 @@ class Runner {
   std::vector<std::vector<float>> errors_;       // [worker]: a block's errors, one tier at a time
   std::vector<TierPassResult> results_;
   PassStageSeconds stages_;                 // each field written by one thread at a time
+  double kept_seconds_ = 0;                 // CountKept's, on the encoder thread: into stages_.figures
   std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
   size_t figures_lane_ = 0;                 // the lane that adds the in-order figures
   int workers_ = 1;                         // encoders + lanes
