@@ -406,24 +406,28 @@ TwoPassQuantile::TwoPassQuantile(uint64_t total, double q, NumpyRules rules) : t
 TwoPassQuantile::~TwoPassQuantile() = default;
 TwoPassQuantile::TwoPassQuantile(TwoPassQuantile&&) noexcept = default;
 
-void TwoPassQuantile::FreeCounts::operator()(uint32_t* p) const { std::free(p); }
+void TwoPassQuantile::FreeCounts::operator()(uint16_t* p) const { std::free(p); }
 
 void TwoPassQuantile::SetWindow(QuantileWindow w) {
   window_ = w;
   window_counts_.reset();
+  carries_.clear();
   window_buckets_ = 0;
   if (total_ > UINT32_MAX) window_ = QuantileWindow{};
   if (window_.empty()) return;
   window_buckets_ = window_.last - window_.first + 1;
-  window_counts_.reset(static_cast<uint32_t*>(std::calloc(window_buckets_ << 16, sizeof(uint32_t))));
+  window_counts_.reset(static_cast<uint16_t*>(std::calloc(window_buckets_ << 16, sizeof(uint16_t))));
   if (!window_counts_) throw std::bad_alloc();
 }
 
 void TwoPassQuantile::AddToWindow(const float* v, size_t n) {
   if (window_.empty()) return;
-  uint32_t* counts = window_counts_.get();
+  uint16_t* counts = window_counts_.get();
   const uint32_t base = window_.first << 16;
   const size_t size = window_buckets_ << 16;
+  auto count = [&](uint32_t at) {
+    if (__builtin_expect(++counts[at] == 0, 0)) carries_[at] += 65536;
+  };
   // The counters span megabytes, which the sidecar writes keep pushing out of the caches,
   // and the values fall on them at random: fetching the counter of a value this far ahead
   // keeps that many misses in flight instead of one (half the time per value).
@@ -433,11 +437,22 @@ void TwoPassQuantile::AddToWindow(const float* v, size_t n) {
     const uint32_t ahead = FloatBits(v[i + kAhead]) - base;
     if (ahead < size) __builtin_prefetch(counts + ahead, 1);
     const uint32_t at = FloatBits(v[i]) - base;
-    if (at < size) ++counts[at];
+    if (at < size) count(at);
   }
   for (; i < n; ++i) {
     const uint32_t at = FloatBits(v[i]) - base;
-    if (at < size) ++counts[at];
+    if (at < size) count(at);
+  }
+}
+
+void TwoPassQuantile::WindowCounts(uint32_t bucket, std::vector<uint64_t>* out) const {
+  const size_t first = size_t{bucket - window_.first} << 16;
+  const uint16_t* c = window_counts_.get() + first;
+  for (size_t j = 0; j < 65536; ++j) (*out)[j] = c[j];
+  if (carries_.empty()) return;
+  for (size_t j = 0; j < 65536; ++j) {
+    auto it = carries_.find(static_cast<uint32_t>(first + j));
+    if (it != carries_.end()) (*out)[j] += it->second;
   }
 }
 
@@ -465,14 +480,11 @@ bool TwoPassQuantile::ResolvedInPass1() {
   low.bucket[1] = bucket[1];
   for (int k = 0; k < 2; ++k) {
     if (bucket[k] < window_.first || bucket[k] > window_.last) return false;
-    const uint32_t* c = WindowCounts(bucket[k]);
     // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
     const int slot = (k == 1 && bucket[1] == bucket[0]) ? 0 : k;
+    WindowCounts(bucket[k], &low.counts[slot]);
     uint64_t n = 0;
-    for (size_t i = 0; i < 65536; ++i) {
-      low.counts[slot][i] = c[i];
-      n += low.counts[slot][i];
-    }
+    for (uint64_t c : low.counts[slot]) n += c;
     // Every value of the bucket went through the window: the two counts must agree.
     if (n != high_[bucket[k]]) return false;
   }
@@ -485,10 +497,10 @@ bool TwoPassQuantile::ResolvedByWindow() {
   if (window_.empty()) return false;
   // Values per window bucket; the ranks inside the window follow from the count below.
   std::vector<uint64_t> in_bucket(window_buckets_, 0);
-  for (size_t i = 0; i < window_buckets_; ++i) {
-    const uint32_t* c = WindowCounts(window_.first + static_cast<uint32_t>(i));
-    for (size_t j = 0; j < 65536; ++j) in_bucket[i] += c[j];
-  }
+  const uint16_t* counts = window_counts_.get();
+  for (size_t i = 0; i < window_buckets_; ++i)
+    for (size_t j = 0; j < 65536; ++j) in_bucket[i] += counts[(i << 16) | j];
+  for (const auto& [at, carried] : carries_) in_bucket[at >> 16] += carried;
   LowBitsHistogram low;
   for (int k = 0; k < 2; ++k) {
     if (rank_[k] < below_) return false;
@@ -502,8 +514,7 @@ bool TwoPassQuantile::ResolvedByWindow() {
   for (int k = 0; k < 2; ++k) {
     // Result() reads slot 0 for both ranks when they share a bucket, as pass 2 fills it.
     if (k == 1 && low.bucket[1] == low.bucket[0]) break;
-    const uint32_t* c = WindowCounts(low.bucket[k]);
-    for (size_t j = 0; j < 65536; ++j) low.counts[k][j] = c[j];
+    WindowCounts(low.bucket[k], &low.counts[k]);
   }
   low_ = std::move(low);
   return true;

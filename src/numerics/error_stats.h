@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "embed2onnx/figures.h"
@@ -142,17 +143,18 @@ class TwoPassQuantile {
   QuantileWindow window_;
   uint64_t below_ = 0;  // values below window_ (AddBelowWindow)
   // Low-bit counts of the window's buckets, one after another: the count of the float
-  // with bits b is window_counts_[b - (window_.first << 16)]. calloc'd, so only the pages
-  // values fall on cost memory. 32-bit: SetWindow keeps no window for 2^32 values or
-  // more, so none can overflow.
+  // with bits b is at b - (window_.first << 16). 16-bit, half the memory the random
+  // increments miss in; a counter that wraps adds 2^16 to its entry in carries_ (rare:
+  // the window's millions of values spread over as many counters). calloc'd, so only the
+  // pages values fall on cost memory.
   struct FreeCounts {
-    void operator()(uint32_t* p) const;
+    void operator()(uint16_t* p) const;
   };
-  std::unique_ptr<uint32_t[], FreeCounts> window_counts_;
+  std::unique_ptr<uint16_t[], FreeCounts> window_counts_;
+  std::unordered_map<uint32_t, uint64_t> carries_;  // counter index -> 2^16 times its wraps
   size_t window_buckets_ = 0;
-  const uint32_t* WindowCounts(uint32_t bucket) const {
-    return window_counts_.get() + (size_t{bucket - window_.first} << 16);
-  }
+  // The 65536 counts of a window bucket into out.
+  void WindowCounts(uint32_t bucket, std::vector<uint64_t>* out) const;
   void FindBuckets(uint32_t bucket[2]);
 };
 
