@@ -116,6 +116,35 @@ TEST(TablePassTest, FiguresEqualBruteForceOnBothRoutesOfTheP99) {
   }
 }
 
+// Several blocks of rows per chunk (the export's 2 MiB chunks hold about 32): the
+// workers' parts of numpy's mean, their error buffers and the kept window values are
+// joined over blocks of 51 rows (the last of a chunk short, 1.24's 8192-value buffers
+// ending mid-row), and over one-row blocks of rows wider than a block's 16384 values.
+TEST(TablePassTest, FiguresEqualBruteForceOverManyBlocksPerChunk) {
+  struct Shape {
+    uint64_t v, d, chunk_rows;
+  };
+  for (Shape sh : {Shape{1111, 320, 200}, Shape{40, 16416, 3}})
+    for (bool odd_wide : {false, true})
+      for (NumpyRules rules : {NumpyRules::kNumpy2_4, NumpyRules::kNumpy1_24}) {
+        const std::vector<float> table = MakeTable(sh.v, sh.d, 13, odd_wide);
+        const MemorySource src = MemorySource::FromFloats(sh.v, sh.d, table);
+        std::vector<PassTier> tiers = AllPassTiers();
+        PassOptions opts;
+        opts.threads = 2;
+        opts.chunk_bytes = sh.chunk_rows * sh.d * 4;
+        opts.numpy = rules;
+        PassResult r;
+        ASSERT_TRUE(RunTablePass(src, tiers, opts, &r).ok());
+        for (size_t t = 0; t < tiers.size(); ++t) {
+          if (!r.tiers[t].has_figures) continue;
+          ExpectSameFigures(r.tiers[t].figures, BruteForce(tiers[t], table, sh.v, sh.d, rules),
+                            std::string(tiers[t].tier->name) + " d " + std::to_string(sh.d) +
+                                (odd_wide ? " (pass 2)" : " (one pass)") + " numpy " + NumpyRulesName(rules));
+        }
+      }
+}
+
 TEST(TablePassTest, ThreadCountsGiveIdenticalBytesAndFigures) {
   const uint64_t v = 517, d = 48;
   const std::vector<float> table = MakeTable(v, d, 9, true);
