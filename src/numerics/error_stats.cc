@@ -449,11 +449,8 @@ void TwoPassQuantile::WindowCounts(uint32_t bucket, std::vector<uint64_t>* out) 
   const size_t first = size_t{bucket - window_.first} << 16;
   const uint16_t* c = window_counts_.get() + first;
   for (size_t j = 0; j < 65536; ++j) (*out)[j] = c[j];
-  if (carries_.empty()) return;
-  for (size_t j = 0; j < 65536; ++j) {
-    auto it = carries_.find(static_cast<uint32_t>(first + j));
-    if (it != carries_.end()) (*out)[j] += it->second;
-  }
+  for (const auto& [at, carried] : carries_)
+    if (at >= first && at < first + 65536) (*out)[at - first] += carried;
 }
 
 void TwoPassQuantile::MergePass1(const HighBitsHistogram& h) {

@@ -229,22 +229,30 @@ TEST(ErrorStatsTest, WindowMissingValuesIsNotTrusted) {
 // The window's 16-bit counters wrap where one float repeats more than 65535 times (a
 // table of many equal rows): the carries keep every count, by both routes of pass 1.
 TEST(ErrorStatsTest, WindowCountsPastSixteenBits) {
-  for (size_t repeats : {65535u, 65536u, 65537u, 200000u}) {
-    std::vector<float> v;
-    v.insert(v.end(), 1000, 0.25f);          // below the window
-    v.insert(v.end(), repeats, 1.0f);        // one counter, wrapping
-    v.insert(v.end(), 3000, 1.0001f);        // its neighbours in the bucket
-    v.insert(v.end(), repeats / 90, 1.04f);  // a second bucket of the window
-    v.insert(v.end(), 500, 8.0f);            // above it
-    std::vector<float> copy = v;
-    const double expect = SummarizeErrors(copy).p99_abs_err;
-    const QuantileWindow window = QuantileWindow::Around(1.0f, 16);
-    double got = -1;
-    EXPECT_TRUE(BelowCountThenMaybeTwoMore(v, window, &got)) << repeats;
-    EXPECT_EQ(got, expect) << repeats;
-    EXPECT_TRUE(OnePassThenMaybeTwo(v, window, &got)) << repeats;
-    EXPECT_EQ(got, expect) << repeats;
-  }
+  for (size_t repeats : {65535u, 65536u, 65537u, 200000u})
+    for (bool p99_on_the_wrap : {false, true}) {
+      std::vector<float> v;
+      v.insert(v.end(), 1000, 0.25f);    // below the window
+      v.insert(v.end(), repeats, 1.0f);  // one counter, wrapping
+      if (p99_on_the_wrap) {
+        // Under 1 % above it: both ranks of the p99 fall on the wrapped counter, whose
+        // count the low-bits search reads.
+        v.insert(v.end(), repeats / 200, 1.0001f);
+        v.insert(v.end(), repeats / 400, 8.0f);
+      } else {
+        v.insert(v.end(), 3000, 1.0001f);        // its neighbours in the bucket
+        v.insert(v.end(), repeats / 90, 1.04f);  // a second bucket of the window
+        v.insert(v.end(), 500, 8.0f);            // above it
+      }
+      std::vector<float> copy = v;
+      const double expect = SummarizeErrors(copy).p99_abs_err;
+      const QuantileWindow window = QuantileWindow::Around(1.0f, 16);
+      double got = -1;
+      EXPECT_TRUE(BelowCountThenMaybeTwoMore(v, window, &got)) << repeats << " " << p99_on_the_wrap;
+      EXPECT_EQ(got, expect) << repeats << " " << p99_on_the_wrap;
+      EXPECT_TRUE(OnePassThenMaybeTwo(v, window, &got)) << repeats << " " << p99_on_the_wrap;
+      EXPECT_EQ(got, expect) << repeats << " " << p99_on_the_wrap;
+    }
 }
 
 TEST(ErrorStatsTest, NoWindowForTablesOf2To32ValuesOrMore) {

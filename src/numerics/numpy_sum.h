@@ -69,9 +69,6 @@ class NumpyWholePairwiseSum {
   bool done() const { return need_ == 0; }
   // REQUIRES: all `total` values added.
   float Sum() const { return sum_; }
-  float Mean(uint64_t count) const {
-    return static_cast<float>(static_cast<double>(sum_) / static_cast<double>(count));
-  }
 
  private:
   struct Frame {
@@ -101,11 +98,12 @@ struct NumpySumPart {
     float sum;
   };
   // Values [lo, lo + head): the end of a leaf that began before lo (or all of the run,
-  // when it lies inside one leaf).
+  // when it lies inside such a leaf).
   float head_values[128];
   size_t head = 0;
   std::vector<Node> nodes;  // then these, in order
-  // Values [hi - tail, hi): the start of a leaf that ends after hi.
+  // Values [hi - tail, hi): the start of a leaf that ends after hi (all of the run when
+  // it lies inside a leaf that begins at lo).
   float tail_values[128];
   size_t tail = 0;
 };
@@ -134,7 +132,8 @@ class NumpyMean {
   // REQUIRES: `part` is NumpySumShape(total, rules).Split of the values that come next.
   // False when it does not fit where the values so far end.
   bool AddPart(const NumpySumPart& part);
-  // REQUIRES: all `total` values added (numpy 2.4's tree needs them all).
+  // REQUIRES: all `total` values added (a tree's sum is known only once it is whole: 2.4's
+  // one tree, or 1.24's last buffer).
   float Mean(uint64_t count) const {
     return static_cast<float>(static_cast<double>(Sum()) / static_cast<double>(count));
   }

@@ -412,7 +412,7 @@ class Runner {
       s.skip[t] = pass == Pass::kFirst ? dead_[t].load() : !refine_[t];
     s.bad.assign(static_cast<size_t>(workers_), -1);
     for (std::vector<KeptValues>& per_worker : s.kept)
-      for (KeptValues& kept : per_worker) kept.n = 0;  // a tier skipped or dead left some
+      for (KeptValues& kept : per_worker) kept.n = 0;  // what an abandoned chunk left
     s.blocks = (s.rows + block_rows_ - 1) / block_rows_;
     s.next_block = 0;
     s.stop_at = SIZE_MAX;
@@ -556,7 +556,8 @@ class Runner {
   void AddFiguresInOrder(Slot& s) {
     BusyTimer busy{&stages_.figures};
     for (size_t k = 0; k < stats_.size(); ++k) {
-      if (dead_[stats_[k]]) continue;
+      // A tier skipped at Encode (dead then) has no parts; one dead since has no figures.
+      if (s.skip[stats_[k]] || dead_[stats_[k]]) continue;
       figures_[k].AddInOrder(s.sums[k].data(), s.blocks, s.cosines[k].data(), s.rows);
     }
   }

@@ -90,8 +90,9 @@ struct TierPassResult {
 // Where a pass spent its time, CPU seconds (user and system) per stage over every pass:
 // the reader in ReadRows; each thread widening, encoding and counting (one entry per
 // encoder, then one per lane for the blocks it encoded while it waited, so an uneven
-// split or a serial stage shows); the lane that sums the means
-// and cosines in table order (`figures`); each sink lane handing chunks to its sinks
+// split or a serial stage shows); the lane that joins the means' parts (the workers sum
+// them) and the cosines in table order, with the encoder thread's counts of what each
+// chunk left in the p99 windows (`figures`); each sink lane handing chunks to its sinks
 // (`sinks_per_lane`, export's writes; `sinks` their sum). CPU rather than wall time, so a
 // machine shared with other work does not inflate them.
 struct PassStageSeconds {
