@@ -246,37 +246,37 @@ QuantileWindow QuantileWindow::Around(float guess, uint32_t half_width) {
   return w;
 }
 
-size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out, uint64_t* below,
-                                      float* max) const {
-  if (max) *max = RunningMaxPortable(v, n, *max);
-  if (empty()) return 0;
-  const uint32_t span = last - first;
-  size_t k = 0;
-  uint64_t under = 0;
+namespace {
+// The end of every filter build, and all of the portable one: the vector lanes' maxima
+// (`lanes` of them, none for the portable build) joined into m, then v[0..n) one value at
+// a time appended at out[k], then the outputs. Returns how many were kept in all.
+size_t FinishFilter(const float* lane_max, size_t lanes, const float* v, size_t n, uint32_t first,
+                    uint32_t span, float* out, size_t k, uint64_t under, float m, uint64_t* below,
+                    float* max) {
+  for (size_t l = 0; l < lanes; ++l) m = lane_max[l] > m ? lane_max[l] : m;
   for (size_t i = 0; i < n; ++i) {
     out[k] = v[i];  // written always, kept when inside: no branch to mispredict
     k += ((FloatBits(v[i]) >> 16) - first) <= span;
     under += (FloatBits(v[i]) >> 16) < first;
+    m = v[i] > m ? v[i] : m;  // RunningMaxPortable's step
   }
   if (below) *below += under;
+  if (max) *max = m;
   return k;
+}
+}  // namespace
+
+size_t QuantileWindow::FilterPortable(const float* v, size_t n, float* out, uint64_t* below,
+                                      float* max) const {
+  if (empty()) {
+    if (max) *max = RunningMaxPortable(v, n, *max);
+    return 0;
+  }
+  return FinishFilter(nullptr, 0, v, n, first, last - first, out, 0, 0, max ? *max : 0.0f, below, max);
 }
 
 #if defined(__x86_64__)
 namespace {
-// The filter's last values, one at a time, as FilterPortable takes them.
-size_t FilterTail(const float* v, size_t n, uint32_t first, uint32_t span, float* out, uint64_t* under,
-                  float* m) {
-  size_t k = 0;
-  for (size_t i = 0; i < n; ++i) {
-    out[k] = v[i];
-    k += ((FloatBits(v[i]) >> 16) - first) <= span;
-    *under += (FloatBits(v[i]) >> 16) < first;
-    *m = v[i] > *m ? v[i] : *m;
-  }
-  return k;
-}
-
 // For each 8-bit mask of kept lanes, the lane indices that move them to the front.
 struct LeftPackTable {
   uint32_t lanes[256][8];
@@ -318,11 +318,7 @@ __attribute__((target("avx2"))) size_t FilterAvx2(const float* v, size_t n, uint
   }
   float lanes[8];
   _mm256_storeu_ps(lanes, vmax);
-  for (float l : lanes) m = l > m ? l : m;
-  k += FilterTail(v + i, n - i, first, span, out + k, &under, &m);
-  if (below) *below += under;
-  if (max) *max = m;
-  return k;
+  return FinishFilter(lanes, 8, v + i, n - i, first, span, out, k, under, m, below, max);
 }
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*, which -Wmaybe-uninitialized
@@ -353,11 +349,7 @@ __attribute__((target("avx512f"))) size_t FilterAvx512(const float* v, size_t n,
   }
   float lanes[16];
   _mm512_storeu_ps(lanes, vmax);
-  for (float l : lanes) m = l > m ? l : m;
-  k += FilterTail(v + i, n - i, first, span, out + k, &under, &m);
-  if (below) *below += under;
-  if (max) *max = m;
-  return k;
+  return FinishFilter(lanes, 16, v + i, n - i, first, span, out, k, under, m, below, max);
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -457,12 +449,18 @@ void TwoPassQuantile::MergePass1(const HighBitsHistogram& h) {
   for (size_t i = 0; i < high_.size(); ++i) high_[i] += h.counts[i];
 }
 
+uint32_t BucketOfRank(const std::vector<uint64_t>& counts, uint64_t rank, uint64_t* before) {
+  uint64_t seen = 0;
+  uint32_t b = 0;
+  while (b < 65535 && seen + counts[b] <= rank) seen += counts[b++];
+  if (before) *before = seen;
+  return b;
+}
+
 void TwoPassQuantile::FindBuckets(uint32_t bucket[2]) {
   for (int k = 0; k < 2; ++k) {
-    uint64_t seen = 0;
-    uint32_t b = 0;
-    while (b < 65535 && seen + high_[b] <= rank_[k]) seen += high_[b++];
-    bucket[k] = b;
+    uint64_t seen;
+    bucket[k] = BucketOfRank(high_, rank_[k], &seen);
     rank_in_bucket_[k] = rank_[k] - seen;
   }
 }

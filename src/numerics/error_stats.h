@@ -69,6 +69,11 @@ struct HighBitsHistogram {
   std::vector<uint64_t> counts = std::vector<uint64_t>(65536, 0);
   void Add(const float* v, size_t n);
 };
+// The high-bits bucket that holds order statistic `rank` (from 0) of the values counted
+// in `counts` (65536 of them), the last one if none does; *before, when given, gets how
+// many values lie in the buckets below it.
+uint32_t BucketOfRank(const std::vector<uint64_t>& counts, uint64_t rank, uint64_t* before = nullptr);
+
 // Pass 2's counts, kept by TwoPassQuantile.
 struct LowBitsHistogram {
   // Counts of low 16 bits for the (at most two) high-bit buckets being refined.

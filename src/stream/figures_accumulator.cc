@@ -31,9 +31,7 @@ void FiguresAccumulator::GuessWindow(const std::vector<float>& sample_errors) {
   const uint64_t rank = static_cast<uint64_t>(NumpyQuantileIndex(sample_errors.size(), 0.99));
   HighBitsHistogram counts;
   counts.Add(sample_errors.data(), sample_errors.size());
-  uint64_t seen = 0;
-  uint32_t bucket = 0;
-  while (bucket < 65535 && seen + counts.counts[bucket] <= rank) seen += counts.counts[bucket++];
+  const uint32_t bucket = BucketOfRank(counts.counts, rank);
   quantile_.SetWindow(QuantileWindow::Around(BitsToFloat(bucket << 16), kWindowHalfWidth));
   // Pass 1 will count below the window instead (none is kept for huge tables).
   if (!quantile_.window().empty())
