@@ -124,8 +124,8 @@ inline int ScaleCodeBelow(const float* table, float a) {
 
 // One block, the reference every build must equal: x holds its n values (value k of the
 // block is row value k * nb + b); q receives the codes. Every sum runs over k in order, in
-// float32 (then widened), so the AVX2 build, which runs eight neighbouring blocks in its
-// eight lanes, computes each block by exactly these operations.
+// float32 (then widened), so the vector builds, which run 8 or 16 neighbouring blocks in
+// their lanes (int4_lanes.inc), compute each block by exactly these operations.
 void QuantizeBlockScalar(const float* x, size_t n, uint8_t* q, uint8_t* scale_code, int8_t* offset) {
   float mn = x[0], mxv = x[0], fsx = 0.0f, fsxx = 0.0f;
   for (size_t k = 0; k < n; ++k) {
@@ -246,34 +246,24 @@ void QuantizeBlocksScalar(const float* row, size_t d, size_t block, size_t first
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define E2O_AVX2 __attribute__((target("avx2")))
-// Eight neighbouring blocks at once, one per lane: lane l of every vector belongs to block
-// b0 + l, and value k of the eight blocks is the eight consecutive floats at row + k * nb + b0.
-// Each lane takes exactly the steps of QuantizeBlockScalar (masks stand for its branches);
-// a block of zeros, or one beyond every scale, is redone by QuantizeBlockScalar itself.
-// The row's body runs two such groups together (QuantizeGroupsAvx2), its rest one; both
-// use the same buffers.
-constexpr int kGroupsSideBySide = 2;
-struct Lanes {
-  __m256 x[kGroupsSideBySide][kInt4MaxBlock];
-  // Codes as int16, value k of the eight blocks at [8k, 8k + 8): for even k, vector k / 2
-  // holds values k and k + 1 (CodesOf16's order).
-  __m256i q[kGroupsSideBySide][kInt4MaxBlock / 2], trial[kGroupsSideBySide][kInt4MaxBlock / 2];
+// The vector builds: int4_lanes.inc, over 8 lanes (AVX2) and over 16 (AVX-512). What both
+// share is plain data, here.
+constexpr int kGroupsSideBySide = 2;  // groups of lanes a row's body runs together
+
+// Level(q) for q = 0..15, for a lookup instead of the cubic (the same floats: each step of
+// the cubic is exact).
+struct Levels {
+  float v[16] = {};
+  constexpr Levels() {
+    for (int q = 0; q < 16; ++q) v[q] = LevelOf(q);
+  }
 };
+constexpr Levels kLevels;
 
-E2O_AVX2 inline __m256 LevelsOf(__m256i q) {
-  const __m256 w = _mm256_sub_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(7.5f));
-  return _mm256_mul_ps(w, _mm256_add_ps(_mm256_mul_ps(w, w), _mm256_set1_ps(kInt4LevelSpread)));
-}
-
-// CodeOf in each lane, two vectors (16 values) at a time in int16.
-// u = 16 t, t in level units. CodeOf clamps u to [-32768, 32767]; here only the top is
-// clamped, with min(32767, u), which keeps a NaN: the conversion makes it, and anything
-// below -32768, INT32_MIN or an int32 below -32768, which the int16 pack saturates to
-// -32768, the code CodeOf gives (it takes NaN to INT32_MIN too: code 0).
-E2O_AVX2 inline __m256i Fixed16Of16t(__m256 u) {
-  return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(32767.0f), u));  // nearest even, as nearbyint
-}
+// The codes from u = 16 t, as int16 (CodesOfScaled in each build). Both clamp only the top
+// of u, with min(32767, u), which keeps a NaN: the conversion makes it, and anything below
+// -32768, INT32_MIN or an int32 below -32768, which the int16 pack saturates to -32768,
+// the code CodeOf gives (it takes NaN to INT32_MIN too: code 0).
 // The levels are odd about 0, so are the midpoints: m[7] = 0 and m[14 - k] = -m[k]. With
 // P_j = m[7 + j] (j = 1..7), CodeOf's count of midpoints below v is 8 + #{P_j < v} for
 // v > 0 and 7 - #{P_j <= -v} = 8 + ~#{P_j < 1 - v} for v <= 0: a count over the seven P_j
@@ -288,8 +278,9 @@ static_assert(MidpointsAreOdd(), "the midpoints are odd about 0");
 // That count by lookup, not seven compares: no 2048-wide bucket of u holds two of the P_j
 // (MidpointBuckets checks it at compile time), so #{P_j < u} is the count below the bucket
 // plus one compare against the bucket's own midpoint (32767, which no u exceeds, where it
-// has none). The bucket index u >> 11 picks both from 16-byte tables by
-// byte shuffles: the midpoint's low and high bytes apart, the count in the low byte.
+// has none). The bucket index u >> 11 picks both from 16-byte tables by byte shuffles
+// within each 128-bit lane: the midpoint's low and high bytes apart, the count in the low
+// byte.
 struct MidpointBuckets {
   uint8_t below[16] = {}, low[16] = {}, high[16] = {};
   bool one_each = true;
@@ -314,10 +305,138 @@ struct MidpointBuckets {
 };
 constexpr MidpointBuckets kBuckets;
 static_assert(kBuckets.one_each, "at most one midpoint in each 2048-wide bucket");
-E2O_AVX2 inline __m256i Table16(const uint8_t* t) {
+// For the AVX-512 build: the midpoints in 64 buckets of 1024 over all of int16, bucket
+// v >> 10 (-32..31) at entry (v >> 10) & 63; the count of midpoints below the bucket, and
+// its own midpoint (32767, which no v exceeds, where it has none).
+struct SignedBuckets {
+  alignas(64) int16_t below[64] = {};
+  alignas(64) int16_t own[64] = {};
+  bool one_each = true;
+  constexpr SignedBuckets() {
+    for (int b = -32; b < 32; ++b) {
+      int count = 0, mid = 32767, in_bucket = 0;
+      for (int m : kMid16.m) {
+        if (m < 1024 * b) {
+          ++count;
+        } else if (m < 1024 * (b + 1)) {
+          mid = m;
+          ++in_bucket;
+        }
+      }
+      one_each = one_each && in_bucket <= 1;
+      below[b & 63] = static_cast<int16_t>(count);
+      own[b & 63] = static_cast<int16_t>(mid);
+    }
+  }
+};
+constexpr SignedBuckets kSignedBuckets;
+static_assert(kSignedBuckets.one_each, "at most one midpoint in each 1024-wide bucket");
+
+// The mantissas of kSixteenthOctaves, for ScaleCodesBelowLanes.
+struct SixteenthMantissas {
+  int32_t m[16] = {};
+  constexpr SixteenthMantissas() {
+    for (int r = 0; r < 16; ++r)
+      m[r] = static_cast<int32_t>(std::bit_cast<uint32_t>(kSixteenthOctaves[r]) & 0x7FFFFFu);
+  }
+};
+constexpr SixteenthMantissas kSixteenthMantissas;
+
+namespace avx2 {
+#define E2O_LANES __attribute__((target("avx2")))
+constexpr size_t kLanes = 8;
+using F = __m256;
+using I = __m256i;
+using M = __m256i;  // all ones in a lane that is set
+using C = __m256i;
+struct D {  // lo holds lanes 0..3, hi lanes 4..7
+  __m256d lo, hi;
+};
+using DM = D;
+
+E2O_LANES inline F LoadF(const float* p) { return _mm256_loadu_ps(p); }
+E2O_LANES inline F SetF(float v) { return _mm256_set1_ps(v); }
+E2O_LANES inline F ZeroF() { return _mm256_setzero_ps(); }
+E2O_LANES inline F Add(F a, F b) { return _mm256_add_ps(a, b); }
+E2O_LANES inline F Sub(F a, F b) { return _mm256_sub_ps(a, b); }
+E2O_LANES inline F Mul(F a, F b) { return _mm256_mul_ps(a, b); }
+E2O_LANES inline F Div(F a, F b) { return _mm256_div_ps(a, b); }
+E2O_LANES inline F Min(F a, F b) { return _mm256_min_ps(a, b); }
+E2O_LANES inline F Max(F a, F b) { return _mm256_max_ps(a, b); }
+E2O_LANES inline F Abs(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+E2O_LANES inline F CvtIF(I a) { return _mm256_cvtepi32_ps(a); }
+// Nearest even; NaN and anything out of range give INT32_MIN.
+E2O_LANES inline I CvtFI(F a) { return _mm256_cvtps_epi32(a); }
+E2O_LANES inline F RoundNearest(F a) {
+  return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+E2O_LANES inline M EqF(F a, F b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
+E2O_LANES inline M GtF(F a, F b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+E2O_LANES inline M LeF(F a, F b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LE_OQ)); }
+E2O_LANES inline M LtF(F a, F b) { return _mm256_castps_si256(_mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
+E2O_LANES inline F BlendF(F a, F b, M m) { return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(m)); }
+E2O_LANES inline F Gather(const float* table, I index) { return _mm256_i32gather_ps(table, index, 4); }
+
+E2O_LANES inline I SetI(int32_t v) { return _mm256_set1_epi32(v); }
+E2O_LANES inline I AddI(I a, I b) { return _mm256_add_epi32(a, b); }
+E2O_LANES inline I SubI(I a, I b) { return _mm256_sub_epi32(a, b); }
+E2O_LANES inline I AndI(I a, I b) { return _mm256_and_si256(a, b); }
+E2O_LANES inline I MinI(I a, I b) { return _mm256_min_epi32(a, b); }
+template <int k>
+E2O_LANES inline I SllI(I a) {
+  return _mm256_slli_epi32(a, k);
+}
+template <int k>
+E2O_LANES inline I SrlI(I a) {
+  return _mm256_srli_epi32(a, k);
+}
+E2O_LANES inline I BitsOf(F a) { return _mm256_castps_si256(a); }
+E2O_LANES inline M GtI(I a, I b) { return _mm256_cmpgt_epi32(a, b); }
+E2O_LANES inline M EqI(I a, I b) { return _mm256_cmpeq_epi32(a, b); }
+E2O_LANES inline I BlendI(I a, I b, M m) { return _mm256_blendv_epi8(a, b, m); }
+E2O_LANES inline I AddOneWhere(I a, M m) { return _mm256_sub_epi32(a, m); }  // a set lane is -1
+E2O_LANES inline void StoreI(I a, int32_t* out) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), a); }
+
+E2O_LANES inline M MAnd(M a, M b) { return _mm256_and_si256(a, b); }
+E2O_LANES inline M MOr(M a, M b) { return _mm256_or_si256(a, b); }
+E2O_LANES inline M MAndNot(M a, M b) { return _mm256_andnot_si256(a, b); }  // ~a & b
+E2O_LANES inline bool MAny(M a) { return !_mm256_testz_si256(a, a); }
+E2O_LANES inline M MAll() { return _mm256_set1_epi32(-1); }
+E2O_LANES inline M MNone() { return _mm256_setzero_si256(); }
+E2O_LANES inline void MaskLanes(M a, int32_t* out) { StoreI(a, out); }  // not 0 where set
+
+E2O_LANES inline D DSet(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
+E2O_LANES inline D DSub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
+E2O_LANES inline D DMul(D a, D b) { return {_mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi)}; }
+E2O_LANES inline D DDiv(D a, D b) { return {_mm256_div_pd(a.lo, b.lo), _mm256_div_pd(a.hi, b.hi)}; }
+E2O_LANES inline DM DGt(D a, D b) {
+  return {_mm256_cmp_pd(a.lo, b.lo, _CMP_GT_OQ), _mm256_cmp_pd(a.hi, b.hi, _CMP_GT_OQ)};
+}
+E2O_LANES inline DM DLt(D a, D b) {
+  return {_mm256_cmp_pd(a.lo, b.lo, _CMP_LT_OQ), _mm256_cmp_pd(a.hi, b.hi, _CMP_LT_OQ)};
+}
+E2O_LANES inline DM DMAnd(DM a, DM b) { return {_mm256_and_pd(a.lo, b.lo), _mm256_and_pd(a.hi, b.hi)}; }
+E2O_LANES inline D DBlend(D a, D b, DM m) {
+  return {_mm256_blendv_pd(a.lo, b.lo, m.lo), _mm256_blendv_pd(a.hi, b.hi, m.hi)};
+}
+E2O_LANES inline D Widen(F v) {
+  return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+}
+E2O_LANES inline F Narrow(D v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi), _mm256_cvtpd_ps(v.lo)); }
+E2O_LANES inline DM ToDM(M m) {
+  return {_mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(m))),
+          _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(m, 1)))};
+}
+// A set double lane (all ones, a NaN) narrows to a NaN with its sign set: BlendF reads the sign.
+E2O_LANES inline M FromDM(DM m) {
+  return _mm256_castps_si256(_mm256_set_m128(_mm256_cvtpd_ps(m.hi), _mm256_cvtpd_ps(m.lo)));
+}
+
+E2O_LANES inline __m256i Table16(const uint8_t* t) {
   return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t)));
 }
-E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
+// CodeOf of 16 values in int16 (see MidpointBuckets).
+E2O_LANES inline C CodesOfFixed16(__m256i v) {
   v = _mm256_max_epi16(v, _mm256_set1_epi16(-32766));
   const __m256i not_pos = _mm256_cmpgt_epi16(_mm256_set1_epi16(1), v);  // -1 where v <= 0
   const __m256i u = _mm256_sub_epi16(_mm256_abs_epi16(v), not_pos);     // 1..32767
@@ -332,415 +451,240 @@ E2O_AVX2 inline __m256i CodesOfFixed16(__m256i v) {
                                          _mm256_cmpgt_epi16(u, own));  // a true compare is -1
   return _mm256_add_epi16(_mm256_set1_epi16(8), _mm256_xor_si256(count, not_pos));
 }
-// CodeOf of 16 values given as u = 16 t, u0 then u1, as int16 in their order.
-E2O_AVX2 inline __m256i CodesOf16Scaled(__m256 u0, __m256 u1) {
+// The codes of u0 then u1 (u = 16 t), as int16 in their order.
+E2O_LANES inline C CodesOfScaled(F u0, F u1) {
+  const __m256 top = _mm256_set1_ps(32767.0f);
   // [a0-3 b0-3 a4-7 b4-7] -> [a0-7 b0-7]
   return CodesOfFixed16(
-      _mm256_permute4x64_epi64(_mm256_packs_epi32(Fixed16Of16t(u0), Fixed16Of16t(u1)), 0xD8));
+      _mm256_permute4x64_epi64(_mm256_packs_epi32(_mm256_cvtps_epi32(_mm256_min_ps(top, u0)),
+                                                  _mm256_cvtps_epi32(_mm256_min_ps(top, u1))),
+                               0xD8));
 }
-// The same for t in level units.
-E2O_AVX2 inline __m256i CodesOf16(__m256 t0, __m256 t1) {
-  const __m256 sixteen = _mm256_set1_ps(16.0f);
-  return CodesOf16Scaled(_mm256_mul_ps(t0, sixteen), _mm256_mul_ps(t1, sixteen));
-}
-
-// The same for a scale from the table (at least 2^-37) and an offset code, with 16 folded
-// into both: x * (16 / s) - 16 z is exactly 16 (x / s - z). Scaling by 16 commutes with
-// rounding except at the ends: an overflow reaches the same infinity, which the clamp
-// clips alike, and where x / s is subnormal it vanishes against a z that is not 0, or
-// leaves |u| far below 1/2 (code of 0) when z is 0.
-E2O_AVX2 inline void AssignLanes16(const __m256* x, size_t n, __m256 inv16, __m256 z16, __m256i* q) {
-  for (size_t k = 0; k + 2 <= n; k += 2) {
-    q[k / 2] = CodesOf16Scaled(_mm256_sub_ps(_mm256_mul_ps(x[k], inv16), z16),
-                               _mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv16), z16));
-  }
-}
-
-// The codes of value k of the eight blocks, as int32 lanes.
-E2O_AVX2 inline __m256i CodeAt(const __m256i* q, size_t k) {
+// The codes of value k of the blocks, as int32 lanes.
+E2O_LANES inline I CodeAt(const C* q, size_t k) {
   return _mm256_cvtepi16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q) + k));
 }
-
-// n is even (the block is, CheckInt4Params).
-E2O_AVX2 inline void AssignLanes(const __m256* x, size_t n, __m256 inv, __m256 z, __m256i* q) {
-  for (size_t k = 0; k + 2 <= n; k += 2) {
-    q[k / 2] =
-        CodesOf16(_mm256_sub_ps(_mm256_mul_ps(x[k], inv), z), _mm256_sub_ps(_mm256_mul_ps(x[k + 1], inv), z));
-  }
+E2O_LANES inline F LevelsOf(I q) {
+  const __m256 w = _mm256_sub_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(7.5f));
+  return _mm256_mul_ps(w, _mm256_add_ps(_mm256_mul_ps(w, w), _mm256_set1_ps(kInt4LevelSpread)));
+}
+// q[i] = take ? t[i] : q[i], lane by lane, for i < count.
+E2O_LANES inline void BlendCodes(C* q, const C* t, size_t count, M take) {
+  const __m256i take16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(take, take), 0x88);  // both halves
+  for (size_t i = 0; i < count; ++i) q[i] = _mm256_blendv_epi8(q[i], t[i], take16);
+}
+// The bytes of values k (low nibbles) and k + half (high) of the blocks, kLanes of them.
+E2O_LANES inline void StoreCodeBytes(const C* q, size_t k, size_t half, uint8_t* out) {
+  const auto* q16 = reinterpret_cast<const __m128i*>(q);
+  const __m128i both =
+      _mm_or_si128(_mm_load_si128(q16 + k), _mm_slli_epi16(_mm_load_si128(q16 + k + half), 4));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(both, both));
+}
+// All 2 kLanes codes of c as bytes.
+E2O_LANES inline void StoreAllCodes(C c, uint8_t* out) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm_packus_epi16(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1)));
 }
 
-// Double lanes: lo holds lanes 0..3, hi lanes 4..7.
-struct D8 {
-  __m256d lo, hi;
+#include "numerics/int4_lanes.inc"
+#undef E2O_LANES
+}  // namespace avx2
+
+// AVX-512 F, BW, VL and DQ: the 512-bit int16 shuffles, the masks, and the float halves.
+bool HaveAvx512() {
+  static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  return have;
+}
+
+// GCC 12's AVX-512 headers start some results from an undefined value, which -Wuninitialized
+// reports at every inlined call (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+namespace avx512 {
+#define E2O_LANES __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512dq")))
+constexpr size_t kLanes = 16;
+using F = __m512;
+using I = __m512i;
+using M = __mmask16;
+using C = __m512i;
+struct D {  // lo holds lanes 0..7, hi lanes 8..15
+  __m512d lo, hi;
 };
-E2O_AVX2 inline D8 Widen(__m256 v) {
-  return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
-}
-E2O_AVX2 inline __m256 Narrow(D8 v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi), _mm256_cvtpd_ps(v.lo)); }
-E2O_AVX2 inline __m256 MaskOf(D8 m) {  // double-lane masks to float lanes
-  return _mm256_set_m128(_mm256_cvtpd_ps(m.hi), _mm256_cvtpd_ps(m.lo));
-}
-#define E2O_D8(op, a, b) \
-  D8 { op((a).lo, (b).lo), op((a).hi, (b).hi) }
-E2O_AVX2 inline D8 Blend(D8 a, D8 b, D8 m) {
-  return {_mm256_blendv_pd(a.lo, b.lo, m.lo), _mm256_blendv_pd(a.hi, b.hi, m.hi)};
-}
-E2O_AVX2 inline D8 Set(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
-E2O_AVX2 inline D8 Gt(D8 a, D8 b) {
-  return {_mm256_cmp_pd(a.lo, b.lo, _CMP_GT_OQ), _mm256_cmp_pd(a.hi, b.hi, _CMP_GT_OQ)};
-}
-E2O_AVX2 inline D8 Lt(D8 a, D8 b) {
-  return {_mm256_cmp_pd(a.lo, b.lo, _CMP_LT_OQ), _mm256_cmp_pd(a.hi, b.hi, _CMP_LT_OQ)};
-}
-E2O_AVX2 inline D8 And(D8 a, D8 b) { return {_mm256_and_pd(a.lo, b.lo), _mm256_and_pd(a.hi, b.hi)}; }
-E2O_AVX2 inline D8 ToDoubleMask(__m256 m) {  // float-lane masks (all ones / zero) to double lanes
-  const __m256i i = _mm256_castps_si256(m);
-  return {_mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(i))),
-          _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(i, 1)))};
-}
-
-// ScaleCodeBelow in each lane, from a's exponent and mantissa instead of a search: the
-// codes below 16 and above 239 are whole octaves, and the fine codes 16..239 are the
-// octave's 16 steps, each kSixteenthOctaves[r] scaled by a power of two, so within an
-// octave the step is the count of those constants whose mantissa a's reaches.
-struct SixteenthMantissas {
-  int32_t m[16] = {};
-  constexpr SixteenthMantissas() {
-    for (int r = 0; r < 16; ++r)
-      m[r] = static_cast<int32_t>(std::bit_cast<uint32_t>(kSixteenthOctaves[r]) & 0x7FFFFFu);
-  }
+struct DM {
+  __mmask8 lo, hi;
 };
-constexpr SixteenthMantissas kSixteenthMantissas;
-E2O_AVX2 inline __m256i ScaleCodesBelowLanes(__m256 a) {
-  const __m256i bits = _mm256_castps_si256(a);
-  const __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));  // a > 0
-  const __m256i mant = _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF));
-  __m256i r = _mm256_setzero_si256();
-  for (int j = 1; j < 16; ++j)  // a true compare is -1
-    r = _mm256_sub_epi32(r, _mm256_cmpgt_epi32(mant, _mm256_set1_epi32(kSixteenthMantissas.m[j] - 1)));
-  __m256i c = _mm256_add_epi32(
-      _mm256_add_epi32(_mm256_slli_epi32(e, 4), _mm256_set1_epi32(16 + 16 * -kFineExponent)), r);
-  c = _mm256_blendv_epi8(c, _mm256_add_epi32(e, _mm256_set1_epi32(kFineFirst - kFineExponent)),
-                         _mm256_cmpgt_epi32(_mm256_set1_epi32(kFineExponent), e));
-  c = _mm256_blendv_epi8(c, _mm256_set1_epi32(1),
-                         _mm256_cmpgt_epi32(_mm256_set1_epi32(kFineExponent - (kFineFirst - 1)), e));
-  constexpr int kCoarseFirstExponent = kFineExponent + (kFineLast + 1 - kFineFirst) / 16;  // -8
-  c = _mm256_blendv_epi8(c, _mm256_add_epi32(e, _mm256_set1_epi32(kFineLast + 1 - kCoarseFirstExponent)),
-                         _mm256_cmpgt_epi32(e, _mm256_set1_epi32(kCoarseFirstExponent - 1)));
-  c = _mm256_blendv_epi8(c, _mm256_set1_epi32(kInt4ScaleCodes - 1),
-                         _mm256_cmpgt_epi32(e, _mm256_set1_epi32(kCoarseFirstExponent +
-                                                                 (kInt4ScaleCodes - 1 - (kFineLast + 1)))));
-  // Zero, subnormal, negative or NaN: no scale is at most a, code 1 as the search gives.
-  const __m256i normal = _mm256_and_si256(_mm256_cmpgt_epi32(bits, _mm256_set1_epi32(0x7FFFFF)),
-                                          _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7F800001), bits));
-  return _mm256_blendv_epi8(_mm256_set1_epi32(1), c, normal);
+
+E2O_LANES inline F LoadF(const float* p) { return _mm512_loadu_ps(p); }
+E2O_LANES inline F SetF(float v) { return _mm512_set1_ps(v); }
+E2O_LANES inline F ZeroF() { return _mm512_setzero_ps(); }
+E2O_LANES inline F Add(F a, F b) { return _mm512_add_ps(a, b); }
+E2O_LANES inline F Sub(F a, F b) { return _mm512_sub_ps(a, b); }
+E2O_LANES inline F Mul(F a, F b) { return _mm512_mul_ps(a, b); }
+E2O_LANES inline F Div(F a, F b) { return _mm512_div_ps(a, b); }
+E2O_LANES inline F Min(F a, F b) { return _mm512_min_ps(a, b); }
+E2O_LANES inline F Max(F a, F b) { return _mm512_max_ps(a, b); }
+E2O_LANES inline F Abs(F a) { return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), a); }
+E2O_LANES inline F CvtIF(I a) { return _mm512_cvtepi32_ps(a); }
+E2O_LANES inline I CvtFI(F a) { return _mm512_cvtps_epi32(a); }
+E2O_LANES inline F RoundNearest(F a) {
+  return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+E2O_LANES inline M EqF(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+E2O_LANES inline M GtF(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+E2O_LANES inline M LeF(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+E2O_LANES inline M LtF(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+E2O_LANES inline F BlendF(F a, F b, M m) { return _mm512_mask_blend_ps(m, a, b); }
+E2O_LANES inline F Gather(const float* table, I index) { return _mm512_i32gather_ps(index, table, 4); }
+
+E2O_LANES inline I SetI(int32_t v) { return _mm512_set1_epi32(v); }
+E2O_LANES inline I AddI(I a, I b) { return _mm512_add_epi32(a, b); }
+E2O_LANES inline I SubI(I a, I b) { return _mm512_sub_epi32(a, b); }
+E2O_LANES inline I AndI(I a, I b) { return _mm512_and_si512(a, b); }
+E2O_LANES inline I MinI(I a, I b) { return _mm512_min_epi32(a, b); }
+template <int k>
+E2O_LANES inline I SllI(I a) {
+  return _mm512_slli_epi32(a, k);
+}
+template <int k>
+E2O_LANES inline I SrlI(I a) {
+  return _mm512_srli_epi32(a, k);
+}
+E2O_LANES inline I BitsOf(F a) { return _mm512_castps_si512(a); }
+E2O_LANES inline M GtI(I a, I b) { return _mm512_cmpgt_epi32_mask(a, b); }
+E2O_LANES inline M EqI(I a, I b) { return _mm512_cmpeq_epi32_mask(a, b); }
+E2O_LANES inline I BlendI(I a, I b, M m) { return _mm512_mask_blend_epi32(m, a, b); }
+E2O_LANES inline I AddOneWhere(I a, M m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
+E2O_LANES inline void StoreI(I a, int32_t* out) { _mm512_storeu_si512(out, a); }
+
+E2O_LANES inline M MAnd(M a, M b) { return static_cast<M>(a & b); }
+E2O_LANES inline M MOr(M a, M b) { return static_cast<M>(a | b); }
+E2O_LANES inline M MAndNot(M a, M b) { return static_cast<M>(~a & b); }
+E2O_LANES inline bool MAny(M a) { return a != 0; }
+E2O_LANES inline M MAll() { return static_cast<M>(0xFFFF); }
+E2O_LANES inline M MNone() { return 0; }
+E2O_LANES inline void MaskLanes(M a, int32_t* out) {
+  for (size_t l = 0; l < kLanes; ++l) out[l] = (a >> l) & 1;
 }
 
-E2O_AVX2 inline __m256i NearestOffsetLanes(__m256 centre_units) {
-  // x / 16 and x * (1 / 16) are the same real number, so the same float, subnormals too.
-  __m256 u = _mm256_round_ps(_mm256_mul_ps(centre_units, _mm256_set1_ps(1.0f / kInt4OffsetUnit)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // min(max(u, -128), 127) as the scalar's std::min and std::max take it, NaN included:
-  // std::max(u, -128) is u < -128 ? -128 : u, which keeps a NaN, and so is max_ps(-128, u)
-  // (max_ps(a, b) = a > b ? a : b); likewise std::min(u, 127) and min_ps(127, u). The
-  // conversion then makes a NaN INT32_MIN, as NearestOffset does.
-  u = _mm256_min_ps(_mm256_set1_ps(127.0f), _mm256_max_ps(_mm256_set1_ps(-128.0f), u));
-  return _mm256_cvtps_epi32(u);
+E2O_LANES inline D DSet(double v) { return {_mm512_set1_pd(v), _mm512_set1_pd(v)}; }
+E2O_LANES inline D DSub(D a, D b) { return {_mm512_sub_pd(a.lo, b.lo), _mm512_sub_pd(a.hi, b.hi)}; }
+E2O_LANES inline D DMul(D a, D b) { return {_mm512_mul_pd(a.lo, b.lo), _mm512_mul_pd(a.hi, b.hi)}; }
+E2O_LANES inline D DDiv(D a, D b) { return {_mm512_div_pd(a.lo, b.lo), _mm512_div_pd(a.hi, b.hi)}; }
+E2O_LANES inline DM DGt(D a, D b) {
+  return {_mm512_cmp_pd_mask(a.lo, b.lo, _CMP_GT_OQ), _mm512_cmp_pd_mask(a.hi, b.hi, _CMP_GT_OQ)};
+}
+E2O_LANES inline DM DLt(D a, D b) {
+  return {_mm512_cmp_pd_mask(a.lo, b.lo, _CMP_LT_OQ), _mm512_cmp_pd_mask(a.hi, b.hi, _CMP_LT_OQ)};
+}
+E2O_LANES inline DM DMAnd(DM a, DM b) {
+  return {static_cast<__mmask8>(a.lo & b.lo), static_cast<__mmask8>(a.hi & b.hi)};
+}
+E2O_LANES inline D DBlend(D a, D b, DM m) {
+  return {_mm512_mask_blend_pd(m.lo, a.lo, b.lo), _mm512_mask_blend_pd(m.hi, a.hi, b.hi)};
+}
+E2O_LANES inline D Widen(F v) {
+  return {_mm512_cvtps_pd(_mm512_castps512_ps256(v)), _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1))};
+}
+E2O_LANES inline F Narrow(D v) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(v.lo)), _mm512_cvtpd_ps(v.hi), 1);
+}
+E2O_LANES inline DM ToDM(M m) { return {static_cast<__mmask8>(m & 0xFF), static_cast<__mmask8>(m >> 8)}; }
+E2O_LANES inline M FromDM(DM m) { return static_cast<M>(m.lo | (m.hi << 8)); }
+
+// CodeOf of 32 values in int16, by a lookup of 64 entries (two registers of 32 words)
+// instead of avx2's 16-byte ones: v >> 10 is one of 64 buckets of 1024, each holding at
+// most one midpoint (SignedBuckets checks it at compile time), so the count of midpoints
+// below v is the bucket's count below it plus one compare against its own midpoint.
+E2O_LANES inline C CodesOfFixed16(__m512i v) {
+  const auto* below = reinterpret_cast<const __m512i*>(kSignedBuckets.below);
+  const auto* own = reinterpret_cast<const __m512i*>(kSignedBuckets.own);
+  const __m512i bucket = _mm512_srai_epi16(v, 10);  // its low 6 bits pick the entry
+  const __m512i mid = _mm512_permutex2var_epi16(_mm512_load_si512(own), bucket, _mm512_load_si512(own + 1));
+  const __m512i count =
+      _mm512_permutex2var_epi16(_mm512_load_si512(below), bucket, _mm512_load_si512(below + 1));
+  return _mm512_mask_add_epi16(count, _mm512_cmpgt_epi16_mask(v, mid), count, _mm512_set1_epi16(1));
+}
+E2O_LANES inline C CodesOfScaled(F u0, F u1) {
+  const __m512 top = _mm512_set1_ps(32767.0f);
+  // Per 128-bit lane j the pack holds a[4j..4j+3] then b[4j..4j+3]: the quadwords
+  // 0, 2, 4, 6 are a in order, 1, 3, 5, 7 are b.
+  const __m512i packed = _mm512_packs_epi32(_mm512_cvtps_epi32(_mm512_min_ps(top, u0)),
+                                            _mm512_cvtps_epi32(_mm512_min_ps(top, u1)));
+  return CodesOfFixed16(_mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), packed));
+}
+E2O_LANES inline I CodeAt(const C* q, size_t k) {
+  return _mm512_cvtepi16_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(q) + k));
+}
+// The levels by one lookup into the sixteen (q is 0..15).
+E2O_LANES inline F LevelsOf(I q) { return _mm512_permutexvar_ps(q, _mm512_loadu_ps(kLevels.v)); }
+E2O_LANES inline void BlendCodes(C* q, const C* t, size_t count, M take) {
+  const __mmask32 take16 = static_cast<__mmask32>(take) | static_cast<__mmask32>(take) << 16;  // both halves
+  for (size_t i = 0; i < count; ++i) q[i] = _mm512_mask_blend_epi16(take16, q[i], t[i]);
+}
+E2O_LANES inline void StoreCodeBytes(const C* q, size_t k, size_t half, uint8_t* out) {
+  const auto* q16 = reinterpret_cast<const __m256i*>(q);
+  const __m256i both =
+      _mm256_or_si256(_mm256_load_si256(q16 + k), _mm256_slli_epi16(_mm256_load_si256(q16 + k + half), 4));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtepi16_epi8(both));  // each is 0..255
+}
+E2O_LANES inline void StoreAllCodes(C c, uint8_t* out) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_cvtepi16_epi8(c));
 }
 
-// The error of one stored form for K groups side by side (K = 1 or 2): per lane, the sum
-// of squared errors and the sum of levels, each over k in order, and the worst error.
-template <int K>
-E2O_AVX2 inline void FormErrors(const __m256* const* x, const __m256i* const* trial, size_t n,
-                                const __m256* s, const __m256* z, __m256* sse, __m256* worst, __m256* g) {
-  // Local accumulators: through the out pointers, which may alias the inputs, every add
-  // would go to memory and back.
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  __m256 ls[K], lz[K], lsse[K], lworst[K], lg[K];
-  for (int w = 0; w < K; ++w) {
-    ls[w] = s[w];
-    lz[w] = z[w];
-    lsse[w] = lworst[w] = lg[w] = _mm256_setzero_ps();
-  }
-  for (size_t k = 0; k < n; ++k)
-    for (int w = 0; w < K; ++w) {
-      const __m256 level = LevelsOf(CodeAt(trial[w], k));
-      lg[w] = _mm256_add_ps(lg[w], level);
-      const __m256 d = _mm256_sub_ps(_mm256_mul_ps(_mm256_add_ps(level, lz[w]), ls[w]), x[w][k]);
-      const __m256 e = _mm256_andnot_ps(sign, d);
-      lsse[w] = _mm256_add_ps(lsse[w], _mm256_mul_ps(e, e));
-      lworst[w] = _mm256_max_ps(e, lworst[w]);  // e > worst ? e : worst
-    }
-  for (int w = 0; w < K; ++w) {
-    sse[w] = lsse[w];
-    worst[w] = lworst[w];
-    g[w] = lg[w];
-  }
-}
-
-// W groups of eight neighbouring blocks (group w holds blocks b0 + 8w .. b0 + 8w + 7). Every
-// sum still runs over k in its block's order, but the W groups' chains of dependent
-// additions are interleaved, so one group's adds fill the others' latency: with one group
-// the loops waited on those chains.
-template <int W>
-E2O_AVX2 void QuantizeGroupsAvx2(const float* row, size_t n, size_t nb, size_t b0, Lanes& L, uint8_t* codes,
-                                 uint8_t* scale_codes, int8_t* offsets) {
-  static_assert(W >= 1 && W <= kGroupsSideBySide, "Lanes holds the groups");
-  const float* table = ScaleTable().data();
-  const __m256 zero = _mm256_setzero_ps();
-  __m256 mn[W], mxv[W], fsx[W], fsxx[W];
-  for (int w = 0; w < W; ++w) {
-    mn[w] = mxv[w] = _mm256_loadu_ps(row + b0 + 8 * w);
-    fsx[w] = fsxx[w] = zero;
-  }
-  for (size_t k = 0; k < n; ++k)
-    for (int w = 0; w < W; ++w) {
-      const __m256 v = _mm256_loadu_ps(row + k * nb + b0 + 8 * w);
-      L.x[w][k] = v;
-      mn[w] = _mm256_min_ps(v, mn[w]);  // v < mn ? v : mn
-      mxv[w] = _mm256_max_ps(v, mxv[w]);
-      fsx[w] = _mm256_add_ps(fsx[w], v);
-      fsxx[w] = _mm256_add_ps(fsxx[w], _mm256_mul_ps(v, v));
-    }
-  const D8 dn = Set(static_cast<double>(n));
-  const __m256 half = _mm256_set1_ps(0.5f), lr = _mm256_set1_ps(kLevelRange);
-  __m256 all_zero[W], centre[W], range[W];
-  D8 sx[W], sxx[W];
-  for (int w = 0; w < W; ++w) {
-    all_zero[w] =
-        _mm256_and_ps(_mm256_cmp_ps(mn[w], zero, _CMP_EQ_OQ), _mm256_cmp_ps(mxv[w], zero, _CMP_EQ_OQ));
-    sx[w] = Widen(fsx[w]);
-    sxx[w] = Widen(fsxx[w]);
-    centre[w] = _mm256_add_ps(_mm256_mul_ps(half, mn[w]), _mm256_mul_ps(half, mxv[w]));
-    range[w] = _mm256_sub_ps(mxv[w], mn[w]);
-  }
-
-  // 1. The continuous fit.
-  __m256 best_a[W], best_b[W];
-  D8 best_sse[W];
-  for (int w = 0; w < W; ++w) {
-    best_a[w] = _mm256_div_ps(range[w], lr);
-    best_b[w] = centre[w];
-    best_sse[w] = Set(INFINITY);
-  }
-  for (float shrink : kShrinks) {
-    __m256 a[W], b[W];
-    D8 active[W], sse[W];
-    for (int w = 0; w < W; ++w) {
-      a[w] = _mm256_div_ps(_mm256_mul_ps(range[w], _mm256_set1_ps(shrink)), lr);
-      b[w] = centre[w];
-      active[w] = ToDoubleMask(_mm256_cmp_ps(a[w], zero, _CMP_GT_OQ));
-      sse[w] = Set(INFINITY);
-    }
-    for (int round = 0; round < 2; ++round) {
-      __m256 g[W], gg[W], xg[W];
-      for (int w = 0; w < W; ++w) {
-        const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), a[w]);
-        AssignLanes(L.x[w], n, inv, _mm256_div_ps(b[w], a[w]), L.q[w]);
-        g[w] = gg[w] = xg[w] = zero;
-      }
-      for (size_t k = 0; k < n; ++k)
-        for (int w = 0; w < W; ++w) {
-          const __m256 v = LevelsOf(CodeAt(L.q[w], k));
-          g[w] = _mm256_add_ps(g[w], v);
-          gg[w] = _mm256_add_ps(gg[w], _mm256_mul_ps(v, v));
-          xg[w] = _mm256_add_ps(xg[w], _mm256_mul_ps(L.x[w][k], v));
-        }
-      for (int w = 0; w < W; ++w) {
-        const D8 sg = Widen(g[w]), sgg = Widen(gg[w]), sxg = Widen(xg[w]);
-        const D8 den = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sgg), E2O_D8(_mm256_mul_pd, sg, sg));
-        active[w] = And(active[w], Gt(den, Set(0.0)));
-        const D8 na = E2O_D8(
-            _mm256_div_pd,
-            E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_mul_pd, dn, sxg), E2O_D8(_mm256_mul_pd, sg, sx[w])), den);
-        active[w] = And(active[w], Gt(na, Set(0.0)));
-        const D8 nbv = E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, sx[w], E2O_D8(_mm256_mul_pd, na, sg)), dn);
-        const D8 nsse = E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_sub_pd, sxx[w], E2O_D8(_mm256_mul_pd, na, sxg)),
-                               E2O_D8(_mm256_mul_pd, nbv, sx[w]));
-        const __m256 fm = MaskOf(active[w]);
-        a[w] = _mm256_blendv_ps(a[w], Narrow(na), fm);
-        b[w] = _mm256_blendv_ps(b[w], Narrow(nbv), fm);
-        sse[w] = Blend(sse[w], nsse, active[w]);
-      }
-    }
-    for (int w = 0; w < W; ++w) {
-      const D8 better = Lt(sse[w], best_sse[w]);
-      const __m256 fb = MaskOf(better);
-      best_sse[w] = Blend(best_sse[w], sse[w], better);
-      best_a[w] = _mm256_blendv_ps(best_a[w], a[w], fb);
-      best_b[w] = _mm256_blendv_ps(best_b[w], b[w], fb);
-    }
-  }
-
-  // 2. The stored forms.
-  __m256i lo[W];
-  for (int w = 0; w < W; ++w) lo[w] = ScaleCodesBelowLanes(best_a[w]);
-  __m256 best_err[W];
-  __m256i found[W], best_code[W], best_off[W];
-  for (int w = 0; w < W; ++w) {
-    best_err[w] = _mm256_set1_ps(INFINITY);
-    found[w] = best_code[w] = best_off[w] = _mm256_setzero_si256();
-  }
-  const __m256 bound_units = _mm256_set1_ps(kInt4BoundUnits), unit = _mm256_set1_ps(kInt4OffsetUnit),
-               sixteen = _mm256_set1_ps(16.0f);
-  // Tries the form (code, off) in the lanes `allowed` of every group, given the scales of
-  // the codes; a group with no such lane is skipped. Returns each group's sum of levels of
-  // its trial codes (SumOfLevels), which step 2 wants for its second offset.
-  auto try_forms = [&](const __m256i* code, const __m256* scale, const __m256i* off, const __m256i* allowed,
-                       __m256* g) E2O_AVX2 {
-    __m256 s[W], z[W], sse[W], worst[W];
-    const __m256* x[W];
-    const __m256i* trial[W];
-    int live[W], count = 0;
-    for (int w = 0; w < W; ++w) {
-      if (_mm256_testz_si256(allowed[w], allowed[w])) continue;
-      s[w] = scale[w];
-      z[w] = _mm256_mul_ps(unit, _mm256_cvtepi32_ps(off[w]));
-      AssignLanes16(L.x[w], n, _mm256_mul_ps(sixteen, _mm256_div_ps(_mm256_set1_ps(1.0f), s[w])),
-                    _mm256_mul_ps(sixteen, z[w]), L.trial[w]);
-      x[w] = L.x[w];
-      trial[w] = L.trial[w];
-      live[count++] = w;
-    }
-    if (count == W) {
-      FormErrors<W>(x, trial, n, s, z, sse, worst, g);
-    } else {
-      for (int i = 0; i < count; ++i) {
-        const int w = live[i];
-        FormErrors<1>(&x[w], &trial[w], n, &s[w], &z[w], &sse[w], &worst[w], &g[w]);
-      }
-    }
-    for (int i = 0; i < count; ++i) {
-      const int w = live[i];
-      const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(worst[w], _mm256_mul_ps(s[w], bound_units), _CMP_LE_OQ),
-                                      _mm256_cmp_ps(sse[w], best_err[w], _CMP_LT_OQ));
-      const __m256i take = _mm256_and_si256(_mm256_castps_si256(ok), allowed[w]);
-      if (_mm256_testz_si256(take, take)) continue;
-      best_err[w] = _mm256_blendv_ps(best_err[w], sse[w], _mm256_castsi256_ps(take));
-      found[w] = _mm256_or_si256(found[w], take);
-      best_code[w] = _mm256_blendv_epi8(best_code[w], code[w], take);
-      best_off[w] = _mm256_blendv_epi8(best_off[w], off[w], take);
-      // take per int16 code: lanes 0..7 in both halves.
-      const __m256i take16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(take, take), 0x88);
-      for (size_t k = 0; k < n / 2; ++k) L.q[w][k] = _mm256_blendv_epi8(L.q[w][k], L.trial[w][k], take16);
-    }
-  };
-  const __m256i ones = _mm256_set1_epi32(-1);
-  for (int second = 0; second < 2; ++second) {
-    __m256i safe[W], off[W], allowed[W], off2[W], differs[W];
-    __m256 s[W], g[W];
-    for (int w = 0; w < W; ++w) {
-      g[w] = zero;
-      const __m256i code = _mm256_add_epi32(lo[w], _mm256_set1_epi32(second));
-      allowed[w] = second ? _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code) : ones;
-      safe[w] = _mm256_min_epi32(code, _mm256_set1_epi32(kInt4ScaleCodes - 1));
-      s[w] = _mm256_i32gather_ps(table, safe[w], 4);
-      off[w] = NearestOffsetLanes(_mm256_div_ps(best_b[w], s[w]));
-    }
-    try_forms(safe, s, off, allowed, g);
-    for (int w = 0; w < W; ++w) {
-      // A group with no allowed lane was skipped and its g left at zero: differs masks it off.
-      const D8 sg = Widen(g[w]), ds = Widen(s[w]);
-      const __m256 want =
-          Narrow(E2O_D8(_mm256_div_pd, E2O_D8(_mm256_sub_pd, E2O_D8(_mm256_div_pd, sx[w], ds), sg), dn));
-      off2[w] = NearestOffsetLanes(want);
-      differs[w] = _mm256_and_si256(_mm256_xor_si256(_mm256_cmpeq_epi32(off2[w], off[w]), ones), allowed[w]);
-    }
-    try_forms(safe, s, off2, differs, g);
-  }
-
-  // 3. As QuantizeBlockScalar's step 3, for the lanes still without a form.
-  __m256i code[W];
-  for (int w = 0; w < W; ++w) code[w] = lo[w];
-  for (;;) {
-    __m256i open[W], safe[W], off[W];
-    __m256 g[W], s[W];
-    bool any = false;
-    for (int w = 0; w < W; ++w) {
-      open[w] =
-          _mm256_andnot_si256(found[w], _mm256_cmpgt_epi32(_mm256_set1_epi32(kInt4ScaleCodes), code[w]));
-      any = any || !_mm256_testz_si256(open[w], open[w]);
-      safe[w] = _mm256_min_epi32(code[w], _mm256_set1_epi32(kInt4ScaleCodes - 1));
-      s[w] = _mm256_i32gather_ps(table, safe[w], 4);
-      off[w] = NearestOffsetLanes(_mm256_div_ps(centre[w], s[w]));
-    }
-    if (!any) break;
-    try_forms(safe, s, off, open, g);
-    for (int w = 0; w < W; ++w) code[w] = _mm256_add_epi32(code[w], _mm256_set1_epi32(1));
-  }
-
-  for (int w = 0; w < W; ++w) {
-    const size_t bw = b0 + 8 * static_cast<size_t>(w);
-    alignas(32) int32_t fl[8], cl[8], ol[8], zl[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(fl), found[w]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(cl), best_code[w]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ol), best_off[w]);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(zl), _mm256_castps_si256(all_zero[w]));
-    const auto* q16 = reinterpret_cast<const __m128i*>(L.q[w]);
-    for (size_t k = 0; k < n / 2; ++k) {
-      const __m128i both =
-          _mm_or_si128(_mm_load_si128(q16 + k), _mm_slli_epi16(_mm_load_si128(q16 + k + n / 2), 4));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(codes + k * nb + bw), _mm_packus_epi16(both, both));
-    }
-    for (int l = 0; l < 8; ++l) {
-      scale_codes[bw + l] = static_cast<uint8_t>(cl[l]);
-      offsets[bw + l] = static_cast<int8_t>(ol[l]);
-      if (zl[l] || !fl[l]) {  // a block of zeros, or one beyond every scale: the reference does it
-        float x[kInt4MaxBlock] = {};
-        uint8_t q[kInt4MaxBlock];
-        LoadBlock(row, n, nb, bw + l, x);
-        QuantizeBlockScalar(x, n, q, &scale_codes[bw + l], &offsets[bw + l]);
-        StoreCodes(q, n, nb, bw + l, codes);
-      }
-    }
-  }
-}
-
-E2O_AVX2 void QuantizeRowInt4Avx2(const float* row, size_t d, size_t block, uint8_t* codes,
-                                  uint8_t* scale_codes, int8_t* offsets) {
-  const size_t nb = d / block;
-  thread_local Lanes lanes;
-  size_t b = 0;
-  for (; b + 16 <= nb; b += 16) QuantizeGroupsAvx2<2>(row, block, nb, b, lanes, codes, scale_codes, offsets);
-  for (; b + 8 <= nb; b += 8) QuantizeGroupsAvx2<1>(row, block, nb, b, lanes, codes, scale_codes, offsets);
-  QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
-}
-
-// The whole vectors of a[0..n); returns how many values it did.
-E2O_AVX2 size_t ScaleCodesBelowAvx2(const float* a, size_t n, int32_t* codes) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), ScaleCodesBelowLanes(_mm256_loadu_ps(a + i)));
-  return i;
-}
-
-E2O_AVX2 void NearestCodesAvx2(const float* t, size_t n, uint8_t* codes) {
-  size_t k = 0;
-  for (; k + 16 <= n; k += 16) {
-    const __m256i c = CodesOf16(_mm256_loadu_ps(t + k), _mm256_loadu_ps(t + k + 8));
-    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + k), bytes);
-  }
-  for (; k < n; ++k) codes[k] = static_cast<uint8_t>(CodeOf(t[k]));
-}
+#include "numerics/int4_lanes.inc"
+#undef E2O_LANES
+}  // namespace avx512
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 }  // namespace
 
-void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes) {
+namespace {
+// The widest build this CPU runs.
+int BestVectorBits() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (vector && HaveAvx2()) return NearestCodesAvx2(t, n, codes);
+  if (HaveAvx512()) return 512;
+  if (HaveAvx2()) return 256;
 #endif
-  for (size_t k = 0; k < n; ++k) codes[k] = static_cast<uint8_t>(CodeOf(t[k]));
+  return 0;
+}
+bool CanRun(int vector_bits) {
+  if (vector_bits == 0) return true;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (vector_bits == 256) return HaveAvx2();
+  if (vector_bits == 512) return HaveAvx512();
+#endif
+  return false;
+}
+}  // namespace
+
+bool Int4NearestCodes(int vector_bits, const float* t, size_t n, uint8_t* codes) {
+  if (!CanRun(vector_bits)) return false;
+  size_t k = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (vector_bits == 512) k = avx512::NearestCodesVector(t, n, codes);
+  if (vector_bits == 256) k = avx2::NearestCodesVector(t, n, codes);
+#endif
+  for (; k < n; ++k) codes[k] = static_cast<uint8_t>(CodeOf(t[k]));
+  return true;
 }
 
-void Int4ScaleCodesBelow(const float* a, size_t n, bool vector, int32_t* codes) {
+bool Int4ScaleCodesBelow(int vector_bits, const float* a, size_t n, int32_t* codes) {
+  if (!CanRun(vector_bits)) return false;
   size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (vector && HaveAvx2()) i = ScaleCodesBelowAvx2(a, n, codes);
+  if (vector_bits == 512) i = avx512::ScaleCodesBelowVector(a, n, codes);
+  if (vector_bits == 256) i = avx2::ScaleCodesBelowVector(a, n, codes);
 #endif
   const float* table = ScaleTable().data();
   for (; i < n; ++i) codes[i] = ScaleCodeBelow(table, a[i]);
+  return true;
 }
 
 float Int4Level(int q) { return LevelOf(q); }
@@ -749,17 +693,23 @@ float Int4Scale(int a) { return a >= 0 && a < kInt4ScaleCodes ? ScaleTable()[a] 
 
 const float* Int4ScaleTable() { return ScaleTable().data(); }
 
-void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
-                             int8_t* offsets) {
-  QuantizeBlocksScalar(row, d, block, 0, codes, scale_codes, offsets);
+bool QuantizeRowInt4On(int vector_bits, const float* row, size_t d, size_t block, uint8_t* codes,
+                       uint8_t* scale_codes, int8_t* offsets) {
+  if (!CanRun(vector_bits)) return false;
+  size_t b = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  // AVX-512 takes the groups of 16 blocks, AVX2 a group of 8 in the rest.
+  if (vector_bits == 512) b = avx512::QuantizeRowGroups(row, d, block, b, codes, scale_codes, offsets);
+  if (vector_bits >= 256) b = avx2::QuantizeRowGroups(row, d, block, b, codes, scale_codes, offsets);
+#endif
+  QuantizeBlocksScalar(row, d, block, b, codes, scale_codes, offsets);
+  return true;
 }
 
 void QuantizeRowInt4(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
                      int8_t* offsets) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (HaveAvx2()) return QuantizeRowInt4Avx2(row, d, block, codes, scale_codes, offsets);
-#endif
-  QuantizeRowInt4Portable(row, d, block, codes, scale_codes, offsets);
+  static const int bits = BestVectorBits();
+  QuantizeRowInt4On(bits, row, d, block, codes, scale_codes, offsets);
 }
 
 E2O_AVX2_CLONES void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes,

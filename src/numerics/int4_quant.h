@@ -41,24 +41,24 @@ float Int4Scale(int a);
 const float* Int4ScaleTable();
 
 // Quantises one row: codes d/2 bytes, scale_codes and offsets nb bytes each.
-// Deterministic: the same bytes for the same row on any machine, whichever path runs.
+// Deterministic: the same bytes for the same row on any machine, whichever build runs (the
+// widest this CPU has: AVX-512, AVX2, or none).
 void QuantizeRowInt4(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
                      int8_t* offsets);
-// The same, compiled without vector instructions (QuantizeRowInt4 runs an AVX2 build of
-// the same code where the CPU has it); tests check both give the same bytes.
-void QuantizeRowInt4Portable(const float* row, size_t d, size_t block, uint8_t* codes, uint8_t* scale_codes,
-                             int8_t* offsets);
 
+// The builds one by one, for the tests, which hold them equal: `vector_bits` 512 runs the
+// AVX-512 build (16 blocks a vector, AVX2 for a group of 8 in the rest), 256 the AVX2
+// build, 0 the portable one, which every vector build must equal. Each returns false, and
+// does nothing, where this CPU lacks those instructions.
+bool QuantizeRowInt4On(int vector_bits, const float* row, size_t d, size_t block, uint8_t* codes,
+                       uint8_t* scale_codes, int8_t* offsets);
 // The code of the level nearest t (t in level units) for n values: the encoder's nearest
-// step, by the AVX2 build's int16 compares when `vector` and the CPU has AVX2, else by the
-// portable loop. For the tests, which hold the two equal on every input.
-void Int4NearestCodes(const float* t, size_t n, bool vector, uint8_t* codes);
-
+// step (the vector builds' int16 lookup, or the portable count of midpoints).
+bool Int4NearestCodes(int vector_bits, const float* t, size_t n, uint8_t* codes);
 // The largest scale code 1..254 whose scale is at most a (1 if none) for n values: the
-// encoder's first scale code, by the AVX2 build's count over a's exponent and mantissa
-// when `vector` and the CPU has AVX2, else by the portable binary search over the table.
-// For the tests, which hold the two equal.
-void Int4ScaleCodesBelow(const float* a, size_t n, bool vector, int32_t* codes);
+// encoder's first scale code (the vector builds' count over a's exponent and mantissa, or
+// the portable binary search over the table).
+bool Int4ScaleCodesBelow(int vector_bits, const float* a, size_t n, int32_t* codes);
 
 // The values the int4 graph outputs for that row.
 void DequantizeRowInt4(const uint8_t* codes, const uint8_t* scale_codes, const int8_t* offsets, size_t d,

@@ -51,22 +51,35 @@ struct Stored {
   std::vector<int8_t> offsets;
 };
 
-Stored Quantize(const std::vector<float>& row, size_t block, bool portable) {
+// What QuantizeRowInt4 stores.
+Stored Quantize(const std::vector<float>& row, size_t block) {
   const size_t d = row.size();
   Stored s{std::vector<uint8_t>(d / 2), std::vector<uint8_t>(d / block), std::vector<int8_t>(d / block)};
-  (portable ? QuantizeRowInt4Portable : QuantizeRowInt4)(row.data(), d, block, s.codes.data(),
-                                                         s.scales.data(), s.offsets.data());
+  QuantizeRowInt4(row.data(), d, block, s.codes.data(), s.scales.data(), s.offsets.data());
   return s;
 }
+
+// What one build stores (QuantizeRowInt4On); false where this CPU lacks it.
+bool QuantizeOn(int vector_bits, const std::vector<float>& row, size_t block, Stored* s) {
+  const size_t d = row.size();
+  *s = Stored{std::vector<uint8_t>(d / 2), std::vector<uint8_t>(d / block), std::vector<int8_t>(d / block)};
+  return QuantizeRowInt4On(vector_bits, row.data(), d, block, s->codes.data(), s->scales.data(),
+                           s->offsets.data());
+}
+
+// The vector builds the tests hold to the portable one (0), each where the CPU has it.
+constexpr int kVectorBuilds[] = {256, 512};
 
 TEST(Int4QuantTest, ZeroBlockIsExactlyZero) {
   std::vector<float> row(64, 0.0f), out(64, 1.0f);
   row[5] = 0.25f;  // block 5 of 32 (strided: value 5 is in block 5)
-  Stored s = Quantize(row, 2, false);
+  Stored s = Quantize(row, 2);
   DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 64, 2, out.data());
   for (size_t b = 0; b < 32; ++b) EXPECT_EQ(s.scales[b] == 0, b != 5) << b;
   for (size_t j = 0; j < 64; ++j) {
-    if (j % 32 != 5) EXPECT_EQ(out[j], 0.0f) << j;
+    if (j % 32 != 5) {
+      EXPECT_EQ(out[j], 0.0f) << j;
+    }
   }
 }
 
@@ -74,7 +87,7 @@ TEST(Int4QuantTest, LayoutByHand) {
   // d = 8, block 4: two blocks, block 0 = values 0, 2, 4, 6, block 1 = values 1, 3, 5, 7.
   // Byte i holds value i (low nibble) and value i + 4 (high nibble).
   std::vector<float> row = {-1.0f, 5.0f, -0.5f, 6.0f, 0.5f, 7.0f, 1.0f, 8.0f};
-  Stored s = Quantize(row, 4, false);
+  Stored s = Quantize(row, 4);
   std::vector<float> out(8);
   DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 8, 4, out.data());
   for (size_t j = 0; j < 8; ++j) {
@@ -96,7 +109,7 @@ TEST(Int4QuantTest, WithinTheBoundAndBetterThanHalfTheWidestGap) {
     for (int trial = 0; trial < 50; ++trial) {
       std::vector<float> row = HeavyRow(rng, d, 0.02f * std::exp(0.5f * (trial % 7 - 3)));
       if (trial % 10 == 3) row[17] += 1.0f;  // a block far off centre
-      Stored s = Quantize(row, block, false);
+      Stored s = Quantize(row, block);
       std::vector<float> out(d);
       DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), d, block, out.data());
       for (size_t j = 0; j < d; ++j) {
@@ -114,7 +127,7 @@ TEST(Int4QuantTest, ExtremeMagnitudesStayWithinTheBound) {
   for (float scale : {1e-9f, 1e-6f, 3e-4f, 10.0f, 1000.0f, 30000.0f}) {
     std::vector<float> row = HeavyRow(rng, 64, scale);
     row[3] = 0.0f;
-    Stored s = Quantize(row, 32, false);
+    Stored s = Quantize(row, 32);
     std::vector<float> out(64);
     DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 64, 32, out.data());
     for (size_t j = 0; j < 64; ++j)
@@ -126,7 +139,7 @@ TEST(Int4QuantTest, ExtremeMagnitudesStayWithinTheBound) {
 TEST(Int4QuantTest, ConstantBlocks) {
   for (float c : {0.5f, -3.0f, 1e-5f}) {
     std::vector<float> row(32, c), out(32);
-    Stored s = Quantize(row, 32, false);
+    Stored s = Quantize(row, 32);
     DequantizeRowInt4(s.codes.data(), s.scales.data(), s.offsets.data(), 32, 32, out.data());
     for (float v : out) EXPECT_LE(std::fabs(v - c), Int4Scale(s.scales[0]) * kInt4BoundUnits) << c;
     EXPECT_NE(s.scales[0], 0) << c;
@@ -148,9 +161,11 @@ TEST(Int4QuantTest, VectorNearestCodesEqualPortableOnEveryFixedPointValue) {
     t.push_back(-far);
   }
   std::vector<uint8_t> portable(t.size()), vector(t.size());
-  Int4NearestCodes(t.data(), t.size(), false, portable.data());
-  Int4NearestCodes(t.data(), t.size(), true, vector.data());
-  for (size_t k = 0; k < t.size(); ++k) ASSERT_EQ(vector[k], portable[k]) << "t = " << t[k];
+  ASSERT_TRUE(Int4NearestCodes(0, t.data(), t.size(), portable.data()));
+  for (int bits : kVectorBuilds) {
+    if (!Int4NearestCodes(bits, t.data(), t.size(), vector.data())) continue;
+    for (size_t k = 0; k < t.size(); ++k) ASSERT_EQ(vector[k], portable[k]) << bits << ": t = " << t[k];
+  }
   EXPECT_EQ(portable[0], 0);      // t = -2048, below every level
   EXPECT_EQ(portable[32768], 7);  // t = 0 is the middle midpoint itself, not above it
   EXPECT_EQ(portable[32769], 8);  // t = 1/16 is
@@ -180,37 +195,41 @@ TEST(Int4QuantTest, VectorScaleCodesEqualTheSearchOnEveryKindOfFloat) {
     a.push_back(f);
   }
   std::vector<int32_t> portable(a.size()), vector(a.size());
-  Int4ScaleCodesBelow(a.data(), a.size(), false, portable.data());
-  Int4ScaleCodesBelow(a.data(), a.size(), true, vector.data());
-  for (size_t k = 0; k < a.size(); ++k) {
-    uint32_t bits;
-    std::memcpy(&bits, &a[k], 4);
-    ASSERT_EQ(vector[k], portable[k]) << "a = " << a[k] << " (bits " << std::hex << bits << ")";
+  ASSERT_TRUE(Int4ScaleCodesBelow(0, a.data(), a.size(), portable.data()));
+  for (int build : kVectorBuilds) {
+    if (!Int4ScaleCodesBelow(build, a.data(), a.size(), vector.data())) continue;
+    for (size_t k = 0; k < a.size(); ++k) {
+      uint32_t bits;
+      std::memcpy(&bits, &a[k], 4);
+      ASSERT_EQ(vector[k], portable[k]) << build << ": a = " << a[k] << " (bits " << std::hex << bits << ")";
+    }
   }
   for (int c = 1; c < kInt4ScaleCodes; ++c) {  // each scale is its own code's
     const float s = Int4Scale(c);
     int32_t got = 0;
-    Int4ScaleCodesBelow(&s, 1, false, &got);
+    ASSERT_TRUE(Int4ScaleCodesBelow(0, &s, 1, &got));
     EXPECT_EQ(got, c);
   }
-  // Eight of each, so the vector build's lanes (not its scalar tail) answer.
-  for (float v : {0.0f, -1.0f, NAN, std::nextafter(Int4Scale(1), 0.0f), INFINITY}) {
-    const std::vector<float> eight(8, v);
-    std::vector<int32_t> got(8, 0);
-    Int4ScaleCodesBelow(eight.data(), 8, true, got.data());
-    for (int32_t c : got) EXPECT_EQ(c, v == INFINITY ? kInt4ScaleCodes - 1 : 1) << v;
-  }
+  // Sixteen of each, so the vector builds' lanes (not their scalar tails) answer.
+  for (int build : kVectorBuilds)
+    for (float v : {0.0f, -1.0f, NAN, std::nextafter(Int4Scale(1), 0.0f), INFINITY}) {
+      const std::vector<float> sixteen(16, v);
+      std::vector<int32_t> got(16, 0);
+      if (!Int4ScaleCodesBelow(build, sixteen.data(), 16, got.data())) continue;
+      for (int32_t c : got) EXPECT_EQ(c, v == INFINITY ? kInt4ScaleCodes - 1 : 1) << build << ": " << v;
+    }
 }
 
-// The AVX2 build and the portable one give the same bytes at every kind of block size (2,
-// odd halves as 6 and 10, up to 256) and row of 8 to 31 blocks, on rows built to reach the
-// encoder's edges: constant blocks, blocks of subnormals, values near the largest floats,
-// mixed signs and scales.
+// Each vector build and the portable one give the same bytes at every kind of block size
+// (2, odd halves as 6 and 10, up to 256) and row of 8 to 56 blocks (AVX-512 runs pairs of
+// 16-block groups, a single one, then AVX2 a group of 8, then the scalar reference), on rows
+// built to reach the encoder's edges: constant blocks, blocks of subnormals, values near
+// the largest floats, mixed signs and scales.
 TEST(Int4QuantTest, VectorAndPortablePathsAgreeAtEveryBlockSize) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (size_t block : {2u, 4u, 6u, 10u, 16u, 32u, 64u, 256u})
-    for (size_t nb : {8u, 16u, 17u, 24u, 31u})
+    for (size_t nb : {8u, 16u, 17u, 24u, 31u, 32u, 56u})
       for (int kind = 0; kind < 6; ++kind) {
         const size_t d = block * nb;
         std::vector<float> row(d);
@@ -237,30 +256,39 @@ TEST(Int4QuantTest, VectorAndPortablePathsAgreeAtEveryBlockSize) {
               break;
           }
         }
-        Stored a = Quantize(row, block, false), b = Quantize(row, block, true);
-        ASSERT_EQ(a.codes, b.codes) << "block " << block << " nb " << nb << " kind " << kind;
-        ASSERT_EQ(a.scales, b.scales) << "block " << block << " nb " << nb << " kind " << kind;
-        ASSERT_EQ(a.offsets, b.offsets) << "block " << block << " nb " << nb << " kind " << kind;
+        Stored a, b;
+        ASSERT_TRUE(QuantizeOn(0, row, block, &b));
+        for (int bits : kVectorBuilds) {
+          if (!QuantizeOn(bits, row, block, &a)) continue;
+          ASSERT_EQ(a.codes, b.codes) << bits << ": block " << block << " nb " << nb << " kind " << kind;
+          ASSERT_EQ(a.scales, b.scales) << bits << ": block " << block << " nb " << nb << " kind " << kind;
+          ASSERT_EQ(a.offsets, b.offsets) << bits << ": block " << block << " nb " << nb << " kind " << kind;
+        }
       }
 }
 
-// The AVX2 build (blocks of 32) and the portable one give the same bytes. Rows of 2 to 24
-// blocks: the vector build runs pairs of eight-block groups, then a single group, then
-// the scalar reference for the rest, and each of those mixes is here.
+// Each vector build (blocks of 32) and the portable one give the same bytes. Rows of 2 to
+// 60 blocks: a vector build runs pairs of groups of its lanes, then a single group (then,
+// for AVX-512, AVX2's group of 8), then the scalar reference for the rest, and each of
+// those mixes is here.
 TEST(Int4QuantTest, VectorAndPortablePathsAgree) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (int trial = 0; trial < 360; ++trial) {
-    const size_t d = 32 * (1 + trial % 12) * 2;
+    const size_t d = 32 * (1 + trial % 30) * 2;
     std::vector<float> row = trial % 2 ? HeavyRow(rng, d, 0.02f) : std::vector<float>(d);
     if (trial % 2 == 0)
       for (float& x : row) x = normal(rng) * std::ldexp(1.0f, trial % 40 - 30);
     if (trial % 5 == 0) row[trial % d] = 0.0f;
     if (trial % 7 == 0) std::fill(row.begin(), row.begin() + d / 4, 0.125f);
-    Stored a = Quantize(row, 32, false), b = Quantize(row, 32, true);
-    ASSERT_EQ(a.codes, b.codes) << trial;
-    ASSERT_EQ(a.scales, b.scales) << trial;
-    ASSERT_EQ(a.offsets, b.offsets) << trial;
+    Stored a, b;
+    ASSERT_TRUE(QuantizeOn(0, row, 32, &b));
+    for (int bits : kVectorBuilds) {
+      if (!QuantizeOn(bits, row, 32, &a)) continue;
+      ASSERT_EQ(a.codes, b.codes) << bits << ": " << trial;
+      ASSERT_EQ(a.scales, b.scales) << bits << ": " << trial;
+      ASSERT_EQ(a.offsets, b.offsets) << bits << ": " << trial;
+    }
   }
 }
 
