@@ -70,7 +70,8 @@ constexpr float kShrinks[] = {1.0f};
 
 // The code of t (in level units): the count of midpoints below it, compared in 1/16 units
 // of a level. t * 16, clamped to int16 and rounded to nearest even, against the midpoints
-// x 16, which are whole numbers: the vector build compares 16 of these at once. (Within
+// x 16, which are whole numbers: the vector builds look the code up by the int16's bucket
+// instead, 16 values (AVX2) or 32 (AVX-512) at once. (Within
 // 1/32 unit of a midpoint this may pick the other neighbour; levels are 200 or more apart.)
 struct Midpoints16 {
   int16_t m[15] = {};
@@ -490,10 +491,12 @@ E2O_LANES inline void StoreAllCodes(C c, uint8_t* out) {
 #undef E2O_LANES
 }  // namespace avx2
 
-// AVX-512 F, BW, VL and DQ: the 512-bit int16 shuffles, the masks, and the float halves.
+// AVX-512 F, BW, VL and DQ: the 512-bit int16 shuffles, the masks, and the float halves;
+// and AVX2, which runs a row's groups too narrow for sixteen blocks.
 bool HaveAvx512() {
-  static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  static const bool have = HaveAvx2() && __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                           __builtin_cpu_supports("avx512dq");
   return have;
 }
 

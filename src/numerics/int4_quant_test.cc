@@ -146,7 +146,7 @@ TEST(Int4QuantTest, ConstantBlocks) {
   }
 }
 
-// The vector build's nearest-level step (seven compares, by the levels' symmetry) against
+// Each vector build's nearest-level step (a lookup by the value's bucket) against
 // the portable count of fifteen midpoints, on every value of its int16 grid, both sides of
 // every midpoint, the clamp's ends and beyond.
 TEST(Int4QuantTest, VectorNearestCodesEqualPortableOnEveryFixedPointValue) {
