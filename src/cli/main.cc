@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/flag_values.h"
 #include "cli/help_format.h"
 #include "embed2onnx/export.h"
 #include "embed2onnx/tiers.h"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   AddVerifyCommand(app, &verify_args);
   InspectArgs inspect_args;
   AddInspectCommand(app, &inspect_args);
+  for (CLI::App* cmd : app.get_subcommands([](CLI::App*) { return true; })) RefuseOptionNamesAsValues(cmd);
   app.footer(ExitStatusHelp());
   // `help [COMMAND]`, `version`, and a word that is no command, before CLI11 sees them.
   if (argc >= 2 && argv[1][0] != '-') {

@@ -79,4 +79,17 @@ json_error export_no_source 2 export --json
 json_error export_bad_tiers 2 export --model-dir "$WORK/empty" --out-dir "$WORK/o" --tiers fp33 --json
 json_error export_no_checkpoint 1 export --model-dir "$WORK/nope" --out-dir "$WORK/o" --json
 [[ ! -e "$WORK/o" ]] || { echo "a refused export created its output folder" >&2; exit 1; }
+
+# A value forgotten before the next option: CLI11 alone took "--quiet" as the folder's
+# name and exported into ./--quiet. Refused, naming both, with nothing written; a path
+# that really starts with dashes still works written as ./--quiet.
+(cd "$WORK" && expect out_dir_is_a_flag 2 '^embed2onnx: error: --out-dir: --quiet is an option of export, not a value' \
+  export --model-dir "$WORK/empty" --out-dir --quiet)
+[[ ! -e "$WORK/--quiet" ]] || { echo "export --out-dir --quiet created ./--quiet" >&2; exit 1; }
+expect tiers_is_a_flag 2 '^embed2onnx: error: --tiers: -n is an option of export' export --tiers -n
+expect verify_model_dir_is_a_flag 2 '^embed2onnx: error: --model-dir: --json is an option of verify' \
+  verify --model-dir --json "$WORK/empty"
+"$E2O_GEN" --out "$WORK/ck" --vocab 16 --hidden 8 --dtype bf16 --seed 7 >/dev/null
+(cd "$WORK" && expect dashed_path 0 'report embed_tokens_parity.json' export --model-dir ck --out-dir ./--quiet --tiers fp16w)
+[[ -f "$WORK/--quiet/embed_tokens_fp16w.onnx" ]] || { echo "export --out-dir ./--quiet wrote no graph there" >&2; exit 1; }
 echo "cli_conventions: ok"
