@@ -233,11 +233,8 @@ class Runner {
   // export's CPU) run on several cores (LaneCount). A file's writes stay
   // on one thread, in table order (buffered writes to one file take its inode's lock, so
   // splitting one file between threads would only make them wait); the lanes are
-  // balanced by the bytes per row their tiers store, largest first. The in-order
-  // figures (the parts of numpy's means the workers summed, the cosines) go to the
-  // least loaded lane, ahead of its sinks: a lane takes the chunks in table order too,
-  // and a thread of their own would be one more hand-over per chunk (and one more thread
-  // for two cores to share). There is always one lane, without sinks if no tier has one.
+  // balanced by the bytes per row their tiers store, largest first. There is always one
+  // lane, without sinks if no tier has one.
   void PlanSinkLanes() {
     std::vector<std::pair<uint64_t, size_t>> by_bytes;  // (bytes per row, tier)
     for (size_t t = 0; t < tiers_.size(); ++t) {
@@ -255,7 +252,6 @@ class Runner {
       lanes_[l].push_back(t);
       load[l] += bytes;
     }
-    figures_lane_ = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
     // Each lane's sinks in table order, as one thread would have called them.
     for (std::vector<size_t>& lane : lanes_) std::sort(lane.begin(), lane.end());
   }
@@ -325,7 +321,6 @@ class Runner {
             for (uint64_t c = 0; c < chunks; ++c) {
               Slot& s = slots_[c % kSlots];
               if (!WaitForSinking(s, c, l)) return;
-              if (l == figures_lane_) AddFiguresInOrder(s);
               LaneFailure& f = lane_failure[l];
               f.status = RunSinks(s, l, &f.tier);
               if (!f.status.ok()) {
@@ -363,14 +358,21 @@ class Runner {
           SetState(s, Slot::kFree);
           continue;
         }
+        // Once the lanes have the chunk, they may free the slot and the reader refill its
+        // first row and row count.
+        const uint64_t rows = s.rows;
         {
           std::lock_guard<std::mutex> lock(mu_);
           s.lanes_pending = static_cast<int>(lanes_.size());  // s.chunk is c since Encode
           s.state = Slot::kSinking;
         }
         s.cv.notify_all();
-        // Counted after the hand-over, while the lanes write the chunk (with three tiers
-        // the lane is the busier thread); this thread encodes the slot again only later.
+        // The in-order figures and the kept values, added while the lanes write the chunk:
+        // with three tiers a lane is the busier thread and this one has a core's slack.
+        // Chunks come here in table order, as the means' and cosines' order needs. Only
+        // the encoders write what these read, and this thread encodes the slot again only
+        // after the lanes free it and the reader refills it.
+        AddFiguresInOrder(s, rows);
         CountKept(s);
       }
     });
@@ -552,13 +554,14 @@ class Runner {
         for (KeptValues& kept : s.kept[k]) figures_[k].AddKept(&kept);
   }
 
-  // Pass 1's in-order stage, on the figures lane: the means and cosines, in table order.
-  void AddFiguresInOrder(Slot& s) {
+  // Pass 1's in-order stage, on the encoder thread: the means and cosines of the slot's
+  // chunk of `rows` rows, in table order.
+  void AddFiguresInOrder(const Slot& s, uint64_t rows) {
     BusyTimer busy{&stages_.figures};
     for (size_t k = 0; k < stats_.size(); ++k) {
       // A tier skipped at Encode (dead then) has no parts; one dead since has no figures.
       if (s.skip[stats_[k]] || dead_[stats_[k]]) continue;
-      figures_[k].AddInOrder(s.sums[k].data(), s.blocks, s.cosines[k].data(), s.rows);
+      figures_[k].AddInOrder(s.sums[k].data(), s.blocks, s.cosines[k].data(), rows);
     }
   }
 
@@ -653,7 +656,6 @@ class Runner {
   PassStageSeconds stages_;                 // each field written by one thread at a time
   double kept_seconds_ = 0;                 // CountKept's, on the encoder thread: into stages_.figures
   std::vector<std::vector<size_t>> lanes_;  // [lane]: the tiers whose sinks it runs
-  size_t figures_lane_ = 0;                 // the lane that adds the in-order figures
   int workers_ = 1;                         // encoders + lanes
   size_t block_rows_ = 1;                   // rows per block of EncodeBlocks
   Slot slots_[kSlots];
