@@ -587,11 +587,13 @@ class Runner {
     return Status::Ok();
   }
 
-  // Every stage is done with the slot: progress, and the reader may reuse it. Chunks end
-  // in table order, one after another: the lane that ends chunk c (the last to finish
-  // it) calls this before it takes chunk c + 1, so no later chunk can end first. The
-  // calls come from different lanes, though; the lock makes that safe whatever the
-  // callback touches.
+  // The lanes are done with the slot: progress, and the reader may reuse it. The encoder
+  // thread may still be adding the chunk's figures (from sums, cosines, kept, skip and
+  // blocks); the reader writes only first, rows, raw and status, so that is safe while it
+  // stays so. Chunks end in table order, one after another: the lane that ends chunk c
+  // (the last to finish it) calls this before it takes chunk c + 1, so no later chunk can
+  // end first. The calls come from different lanes, though; the lock makes that safe
+  // whatever the callback touches.
   void ChunkDone(Slot& s) {
     if (opts_.progress) {
       std::lock_guard<std::mutex> lock(progress_mu_);

@@ -7,10 +7,10 @@
 // finite values the encoding turned into +-inf (OverflowFigures).
 //
 // The stages overlap: a reader thread reads chunk i+1 while the encoders (the thread
-// pool) widen and encode chunk i and the sink lanes hand chunk i-1 to the sinks, one of
-// them adding its figures in table order first; chunk slots cycle between them, so
-// memory is a few chunks (kChunkFloatBytes of float32 rows each, plus their encodings)
-// whatever the table size. Of the pass's `threads`, the sink lanes take at most half
+// pool) widen and encode chunk i and the sink lanes hand chunk i-1 to the sinks, while
+// the encoder thread adds chunk i-1's figures in table order; chunk slots cycle between
+// them, so memory is a few chunks (kChunkFloatBytes of float32 rows each, plus their
+// encodings) whatever the table size. Of the pass's `threads`, the sink lanes take at most half
 // (one per tier with a sink at most, at least one), balanced by the bytes their tiers
 // store, and the encoders the rest (at least one); a lane waiting for its next chunk
 // encodes blocks of it meanwhile. Each sink sees its chunks in table order, from one
@@ -90,9 +90,9 @@ struct TierPassResult {
 // Where a pass spent its time, CPU seconds (user and system) per stage over every pass:
 // the reader in ReadRows; each thread widening, encoding and counting (one entry per
 // encoder, then one per lane for the blocks it encoded while it waited, so an uneven
-// split or a serial stage shows); the lane that joins the means' parts (the workers sum
-// them) and the cosines in table order, with the encoder thread's counts of what each
-// chunk left in the p99 windows (`figures`); each sink lane handing chunks to its sinks
+// split or a serial stage shows); the encoder thread joining the means' parts (the
+// workers sum them) and the cosines in table order, and counting what each chunk left in
+// the p99 windows (`figures`); each sink lane handing chunks to its sinks
 // (`sinks_per_lane`, export's writes; `sinks` their sum). CPU rather than wall time, so a
 // machine shared with other work does not inflate them.
 struct PassStageSeconds {
