@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -161,6 +162,34 @@ INSTANTIATE_TEST_SUITE_P(Builds, Int4VectorBuildTest, testing::Values(256, 512),
                          [](const testing::TestParamInfo<int>& info) {
                            return info.param == 256 ? std::string("Avx2") : std::string("Avx512");
                          });
+
+// The builds the encoder finds are the ones the kernel says this CPU has (its cpuinfo
+// flags, which Linux clears where the OS does not save the registers): a detection that
+// went wrong would otherwise only show as both suites above skipped.
+TEST(Int4QuantTest, VectorBuildsFoundAreTheCpusOwn) {
+#if !defined(__x86_64__) || !defined(__linux__)
+  GTEST_SKIP() << "the builds are x86-64 ones, and the flags are read from Linux's /proc/cpuinfo";
+#else
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) {
+      flags = line.substr(line.find(':') + 1) + " ";
+      break;
+    }
+  ASSERT_FALSE(flags.empty()) << "/proc/cpuinfo has no flags line";
+  auto has = [&](const char* f) { return flags.find(std::string(" ") + f + " ") != std::string::npos; };
+  auto found = [](int bits) {
+    const float t = 0.0f;
+    uint8_t code = 0;
+    return Int4NearestCodes(bits, &t, 1, &code);
+  };
+  EXPECT_TRUE(found(0));
+  EXPECT_EQ(found(256), has("avx2"));
+  EXPECT_EQ(found(512),
+            has("avx2") && has("avx512f") && has("avx512bw") && has("avx512vl") && has("avx512dq"));
+#endif
+}
 
 // Every value of the vector builds' int16 grid (t in level units, 1/16 apart), both sides
 // of every midpoint, the clamp's ends and beyond.
