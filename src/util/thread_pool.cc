@@ -59,7 +59,13 @@ void ThreadPool::WorkerLoop(int index) {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (thrown && !error_) error_ = thrown;
+      // Moved, and a second one dropped, under the lock: once the caller may rethrow it,
+      // this thread holds no reference to the exception, so the caller (which caught it)
+      // is the one that destroys it. A reference dropped here after the caller had
+      // caught it would free it on this thread, ordered only by the C++ runtime's own
+      // reference count, which ThreadSanitizer cannot see into (a race it reported).
+      if (thrown && !error_) error_ = std::move(thrown);
+      thrown = nullptr;
       if (--pending_ == 0) done_cv_.notify_one();
     }
   }
